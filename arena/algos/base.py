@@ -1,0 +1,36 @@
+"""What the arena expects of a policy class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Policy:
+    """Base class for policies: ``Policy(env, policy_comm, **kwargs).run(num_steps, data_dir, policy_record)``.
+
+    ``env`` is a ``gymnasium.Env`` when the worker controls one entity, or the arena's
+    list interface when it controls a block. ``policy_comm`` joins every worker of
+    this policy; rank 0 of it is the policy's root worker, the only one handed a
+    ``policy_record`` and the one that should write files in ``data_dir``.
+    The arena records finished episodes itself.
+    """
+
+    def __init__(self, env: Any, policy_comm: Any, **kwargs: Any):
+        self.env = env
+        self.comm = policy_comm
+
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """Take exactly ``num_steps`` environment steps (resetting as episodes end)."""
+        raise NotImplementedError
+
+
+def is_multi_entity(env: Any) -> bool:
+    """True when ``env`` uses the list interface (the worker controls a block of entities)."""
+    return hasattr(env, "action_spaces")
+
+
+def episode_over(terminated: Any, truncated: Any) -> bool:
+    """True when the episode has ended, for one entity or for every entity of a block."""
+    if isinstance(terminated, (list, tuple)):
+        return all(t or u for t, u in zip(terminated, truncated))
+    return bool(terminated or truncated)

@@ -1,0 +1,1 @@
+"""The arena's machinery: the rank plan, communication, and one module per process role."""

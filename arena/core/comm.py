@@ -1,0 +1,170 @@
+"""Every MPI call the arena makes lives here.
+
+Blocking MPI calls in pip's MPICH busy-poll the core they run on. With more ranks
+than cores that starves the ranks doing real work, so every wait here polls a
+non-blocking request and sleeps between polls with an exponential back-off.
+
+Communicators are always passed in. Upper-case (buffer) calls carry per-step data;
+lower-case (pickled) calls carry rare control messages.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+from mpi4py import MPI
+
+# First a few polls that hand the core to any runnable rank (sched_yield returns at
+# once when none is waiting), then sleeps with back-off.
+YIELD_POLLS = 50
+# Back-off between polls. Per-step waits cap low to keep latency small; idle waits
+# (a rank between rounds, the root waiting for a round to finish) cap high.
+FIRST_SLEEP_S = 1e-5
+STEP_MAX_SLEEP_S = 1e-3
+IDLE_MAX_SLEEP_S = 5e-2
+# A tag high enough to stay clear of tags an algorithm picks for itself.
+OBJECT_BROADCAST_TAG = 30_001
+
+Comm = MPI.Comm
+Request = MPI.Request
+ANY_SOURCE = MPI.ANY_SOURCE
+
+
+def world() -> MPI.Comm:
+    """The communicator of every rank in the job; only entry points should ask for it."""
+    return MPI.COMM_WORLD
+
+
+def world_size() -> int:
+    """Number of ranks in the job."""
+    return MPI.COMM_WORLD.Get_size()
+
+
+def rank_of(comm: MPI.Comm) -> int:
+    """This process's rank in ``comm``."""
+    return comm.Get_rank()
+
+
+def size_of(comm: MPI.Comm) -> int:
+    """Number of ranks in ``comm``."""
+    return comm.Get_size()
+
+
+def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
+    """Wait until every request completes, giving the core away between polls."""
+    if not requests:
+        return
+    for _ in range(YIELD_POLLS):
+        if MPI.Request.Testall(requests):
+            return
+        os.sched_yield()
+    delay = FIRST_SLEEP_S
+    while not MPI.Request.Testall(requests):
+        time.sleep(delay)
+        delay = min(2 * delay, max_sleep)
+
+
+def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending a preallocated numpy buffer; the buffer must live until it completes."""
+    return comm.Isend(buf, dest=dest, tag=tag)
+
+
+def irecv_buffer(buf: np.ndarray, source: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start receiving into a preallocated numpy buffer of the agreed size."""
+    return comm.Irecv(buf, source=source, tag=tag)
+
+
+def isend_object(obj: Any, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending a pickled control object."""
+    return comm.isend(obj, dest=dest, tag=tag)
+
+
+def send_object(obj: Any, dest: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S) -> None:
+    """Send a pickled control object and wait politely until it is delivered."""
+    wait_all([comm.isend(obj, dest=dest, tag=tag)], max_sleep)
+
+
+def poll_object(source: int, tag: int, comm: MPI.Comm) -> tuple[bool, Any, int]:
+    """Receive a pickled object if one is waiting: ``(found, obj, source)``; never blocks."""
+    status = MPI.Status()
+    message = comm.improbe(source=source, tag=tag, status=status)
+    if message is None:
+        return False, None, -1
+    return True, message.recv(), status.Get_source()
+
+
+def recv_object(source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S) -> tuple[Any, int]:
+    """Wait politely for a pickled object: ``(obj, source)``."""
+    delay = FIRST_SLEEP_S
+    while True:
+        found, obj, src = poll_object(source, tag, comm)
+        if found:
+            return obj, src
+        time.sleep(delay)
+        delay = min(2 * delay, max_sleep)
+
+
+def group_comm(comm: MPI.Comm, ranks: list[int], tag: int) -> MPI.Comm:
+    """A communicator of ``ranks`` (ranks of ``comm``); collective over those ranks only."""
+    group = comm.Get_group().Incl(sorted(ranks))
+    try:
+        return comm.Create_group(group, tag=tag)
+    finally:
+        group.Free()
+
+
+def duplicate(comm: MPI.Comm) -> MPI.Comm:
+    """A private copy of ``comm`` so the arena's messages never meet the algorithm's."""
+    return comm.Dup()
+
+
+def free(comm: MPI.Comm) -> None:
+    """Release a communicator made by ``group_comm`` or ``duplicate``."""
+    if comm != MPI.COMM_NULL and comm != MPI.COMM_WORLD:
+        comm.Free()
+
+
+def abort(comm: MPI.Comm, code: int = 1) -> None:
+    """End every rank of the job at once with a non-zero exit code; never returns."""
+    comm.Abort(code)
+    os._exit(code)  # MPI_Abort may return before the process manager acts
+
+
+# --- polite collectives for algorithms (all take the policy communicator) ---
+
+
+def broadcast_array(array: np.ndarray, comm: MPI.Comm, root: int = 0) -> np.ndarray:
+    """Overwrite ``array`` on every rank with root's copy, in place."""
+    wait_all([comm.Ibcast(array, root=root)])
+    return array
+
+
+def allreduce_sum(array: np.ndarray, comm: MPI.Comm) -> np.ndarray:
+    """Sum ``array`` over all ranks of ``comm``, in place."""
+    wait_all([comm.Iallreduce(MPI.IN_PLACE, array, op=MPI.SUM)])
+    return array
+
+
+def allreduce_mean(array: np.ndarray, comm: MPI.Comm) -> np.ndarray:
+    """Average ``array`` over all ranks of ``comm``, in place."""
+    allreduce_sum(array, comm)
+    array /= comm.Get_size()
+    return array
+
+
+def barrier(comm: MPI.Comm, max_sleep: float = IDLE_MAX_SLEEP_S) -> None:
+    """Wait until every rank of ``comm`` arrives, without spinning."""
+    wait_all([comm.Ibarrier()], max_sleep)
+
+
+def broadcast_object(obj: Any, comm: MPI.Comm, root: int = 0) -> Any:
+    """Give every rank of ``comm`` root's pickled ``obj``."""
+    tag = OBJECT_BROADCAST_TAG
+    if comm.Get_rank() == root:
+        requests = [comm.isend(obj, dest=r, tag=tag) for r in range(comm.Get_size()) if r != root]
+        wait_all(requests)
+        return obj
+    return recv_object(root, tag, comm)[0]

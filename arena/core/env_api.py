@@ -1,0 +1,120 @@
+"""The arena's multi-agent list interface, and adapters for the older form.
+
+An arena environment has one entry per entity in ``observation_spaces`` and
+``action_spaces``, and:
+
+* ``reset(seed=None) -> (obs_list, info_list)``
+* ``step(action_list) -> (obs_list, rewards, terminated, truncated, info_list)``
+
+``terminated`` and ``truncated`` may be one bool for the whole episode or one per
+entity. The episode ends when every entity is terminated or truncated.
+Legacy environments whose ``reset()`` returns only the observations and whose
+``step`` returns ``(obs_list, rewards, done, infos)`` are accepted too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class StepResult:
+    """One step of a multi-agent env, normalised: per-entity arrays and lists."""
+
+    obs: list
+    rewards: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    infos: list[dict]
+
+    @property
+    def episode_over(self) -> bool:
+        """True when every entity is terminated or truncated."""
+        return bool(np.all(self.terminated | self.truncated))
+
+
+def entity_spaces(env: Any) -> tuple[list, list]:
+    """The env's per-entity observation and action spaces, as lists."""
+    for name in ("observation_spaces", "action_spaces"):
+        if not hasattr(env, name):
+            raise TypeError(
+                f"{type(env).__name__} has no `{name}`: an arena env lists one space per entity; "
+                "wrap a single-agent Gymnasium env with arena.single_agent_wrapper(env)"
+            )
+    return list(env.observation_spaces), list(env.action_spaces)
+
+
+def _per_entity_infos(infos: Any, n: int) -> list[dict]:
+    if infos is None:
+        return [{} for _ in range(n)]
+    if isinstance(infos, dict):
+        return [infos for _ in range(n)]
+    infos = list(infos)
+    if len(infos) != n:
+        raise ValueError(f"env returned {len(infos)} info dicts for {n} entities")
+    return [i if isinstance(i, dict) else {} for i in infos]
+
+
+def _per_entity_flags(flags: Any, n: int, what: str) -> np.ndarray:
+    arr = np.asarray(flags, dtype=bool).reshape(-1)
+    if arr.size == 1:
+        return np.repeat(arr, n)
+    if arr.size != n:
+        raise ValueError(f"env returned {arr.size} `{what}` flags for {n} entities")
+    return arr
+
+
+def reset_env(env: Any, n: int, seed: int | None = None) -> tuple[list, list[dict]]:
+    """Reset with a seed where the env accepts one; returns ``(obs_list, info_list)``."""
+    try:
+        result = env.reset(seed=seed)
+    except TypeError:
+        if seed is not None and hasattr(env, "seed"):
+            env.seed(seed)
+        result = env.reset()
+    if (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[1], (list, tuple, dict))
+        and (isinstance(result[1], dict) or all(isinstance(i, dict) for i in result[1]))
+        and len(result[0]) == n
+    ):
+        obs, infos = result
+    else:
+        obs, infos = result, None
+    obs = list(obs)
+    if len(obs) != n:
+        raise ValueError(f"env.reset() returned {len(obs)} observations for {n} entities")
+    return obs, _per_entity_infos(infos, n)
+
+
+def step_env(env: Any, actions: list, n: int) -> StepResult:
+    """Step with one action per entity; accepts the 5-tuple and the legacy 4-tuple."""
+    result = env.step(actions)
+    if len(result) == 5:
+        obs, rewards, terminated, truncated, infos = result
+    elif len(result) == 4:
+        obs, rewards, done, infos = result
+        infos = _per_entity_infos(infos, n)
+        truncated = [bool(i.get("TimeLimit.truncated", False)) for i in infos]
+        terminated = _per_entity_flags(done, n, "done") & ~np.asarray(truncated, dtype=bool)
+    else:
+        raise ValueError(f"env.step() returned a {len(result)}-tuple; expected 5 (or legacy 4)")
+    obs = list(obs)
+    if len(obs) != n:
+        raise ValueError(f"env.step() returned {len(obs)} observations for {n} entities")
+    rewards = np.asarray(rewards, dtype=np.float64).reshape(-1)
+    if rewards.size == 1 and n > 1:
+        rewards = np.repeat(rewards, n)
+    if rewards.size != n:
+        raise ValueError(f"env.step() returned {rewards.size} rewards for {n} entities")
+    return StepResult(
+        obs,
+        rewards,
+        _per_entity_flags(terminated, n, "terminated"),
+        _per_entity_flags(truncated, n, "truncated"),
+        _per_entity_infos(infos, n),
+    )

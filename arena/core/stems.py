@@ -1,0 +1,125 @@
+"""``make_stem``: the one call every rank makes. Rank 0 gets the Stem; the others serve."""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from arena.algos import BUILTIN_POLICIES
+from arena.core import comm as mpi
+from arena.core.env_process import run_env_rank
+from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
+from arena.core.root import TAG_CONTROL, TAG_DONE, KickoffError, Stem
+from arena.core.worker import RoundConfig, run_worker_rank
+
+
+def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
+    """The env factory: the function itself, or ``make_env`` from a directory's ``make_env.py``."""
+    if callable(make_env):
+        return make_env
+    path = os.path.abspath(str(make_env))
+    if os.path.isdir(path):
+        path = os.path.join(path, "make_env.py")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"make_env: no function given and no file {path}")
+    spec = importlib.util.spec_from_file_location("arena_user_make_env", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(path))  # so make_env.py can import its neighbours
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "make_env", None)):
+        raise AttributeError(f"{path} defines no function make_env")
+    return module.make_env
+
+
+def describe_role(role: RankRole | None, rank: int) -> str:
+    """A short description such as 'rank 3, worker of policy 2 in match 0 copy 1'."""
+    if role is None:
+        return f"rank {rank}, between rounds"
+    if role.role == ENV:
+        return f"rank {rank}, environment of match {role.match.match_index} copy {role.match.copy_index}"
+    if role.role == WORKER:
+        return (
+            f"rank {rank}, worker of policy {role.worker.policy_id} (entities {list(role.worker.entities)}) "
+            f"in match {role.match.match_index} copy {role.match.copy_index}"
+        )
+    return f"rank {rank}, {role.role}"
+
+
+def _fail(comm: mpi.Comm, where: str, exc: BaseException) -> None:
+    if isinstance(exc, KickoffError):  # the message says it all; a traceback would bury it
+        text, code = f"[arena] kickoff error: {exc}\n", 2
+    else:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text, code = f"\n[arena] {where} failed; ending the job:\n{trace}", 1
+    sys.stdout.flush()
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    mpi.abort(comm, code)
+
+
+def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type]) -> None:
+    """Play whatever role each round gives this rank until the root says exit."""
+    rank, role = mpi.rank_of(comm), None
+    try:
+        while True:
+            message, _ = mpi.recv_object(0, TAG_CONTROL, comm, mpi.IDLE_MAX_SLEEP_S)
+            if message[0] == "exit":
+                return
+            _, role, cfg = message
+            summary = run_role(comm, role, cfg, make_env, policies)
+            mpi.send_object(summary, 0, TAG_DONE, comm, mpi.IDLE_MAX_SLEEP_S)
+            role = None
+    except BaseException as exc:  # any failure, even Ctrl+C, must end the whole job
+        _fail(comm, describe_role(role, rank), exc)
+
+
+def run_role(
+    comm: mpi.Comm, role: RankRole, cfg: RoundConfig, make_env: Callable[..., Any], policies: dict[str, type]
+) -> dict:
+    """Run one round as an environment rank or a policy worker."""
+    if role.role == ENV:
+        return run_env_rank(comm, role.match, make_env, cfg.steps_per_match, cfg.seed, cfg.render)
+    policy_class = policies[cfg.policy_types[role.worker.policy_id]]
+    return run_worker_rank(comm, role, cfg, policy_class)
+
+
+def make_stem(
+    make_env: Callable[..., Any] | str,
+    log_comms_dir: str,
+    obs_spaces: list | None = None,
+    act_spaces: list | None = None,
+    additional_policies: dict[str, type] = {},  # noqa: B006 - the tutorial's signature
+) -> Stem:
+    """Start the arena on every rank: rank 0 returns the Stem; every other rank serves, then exits."""
+    comm = mpi.world()
+    rank = mpi.rank_of(comm)
+    policies = {**BUILTIN_POLICIES, **additional_policies}
+    if rank == 0:
+        _install_root_failure_hook(comm)
+    try:
+        make_env = load_make_env(make_env)
+    except BaseException as exc:
+        _fail(comm, f"rank {rank}, loading make_env", exc)
+    if rank != 0:
+        serve(comm, make_env, policies)
+        sys.exit(0)
+    stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies)
+    atexit.register(stem.close)
+    return stem
+
+
+def _install_root_failure_hook(comm: mpi.Comm) -> None:
+    """An uncaught exception in the user's script ends every rank, not just rank 0."""
+
+    def hook(exc_type, exc, tb):  # noqa: ANN001 - sys.excepthook's signature
+        _fail(comm, "rank 0, the root script", exc.with_traceback(tb))
+
+    sys.excepthook = hook
+
+
+__all__ = ["make_stem", "Stem", "KickoffError", "count_needed_procs", "total_steps_to_match_steps"]

@@ -1,0 +1,5 @@
+"""Environments that ship with the arena."""
+
+from arena.envs.touchdown import Touchdown
+
+__all__ = ["Touchdown"]

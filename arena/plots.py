@@ -1,0 +1,65 @@
+"""Learning-curve plots with matplotlib's object API, so no display is ever needed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from arena.records import PolicyRecord
+
+
+def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at each point (fewer at the start)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
+    cums = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, values.size + 1)
+    lo = np.maximum(0, idx - max(1, int(window)))
+    return (cums[idx] - cums[lo]) / (idx - lo)
+
+
+def plot_policy_records(
+    records: Sequence[PolicyRecord],
+    windows: Sequence[int],
+    alphas: Sequence[float],
+    filename: str,
+    colors: Sequence[str] | None = None,
+    x: str = "steps",
+    title: str | None = None,
+) -> str:
+    """Draw rolling mean returns of several policies, one line per window, into ``filename``."""
+    if len(windows) != len(alphas):
+        raise ValueError("give one alpha per window")
+    fig = Figure(figsize=(8, 5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, record in enumerate(records):
+        color = (colors[i] if colors else None) or record.plot_color or f"C{i % 10}"
+        xs = record.ep_cumlens if x == "steps" else np.arange(1, len(record.episodes) + 1)
+        for window, alpha in zip(windows, alphas):
+            label = f"policy {record.policy_id}" if window == windows[-1] else None
+            ax.plot(xs, rolling_mean(record.ep_results, window), color=color, alpha=alpha, label=label)
+    ax.set_xlabel("environment steps" if x == "steps" else "episodes")
+    ax.set_ylabel(f"episode return (rolling mean, window {', '.join(str(w) for w in windows)})")
+    ax.set_title(title or "learning curves")
+    ax.grid(alpha=0.3)
+    if records:
+        ax.legend(loc="best")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
+    tmp = filename + ".tmp.png"
+    fig.savefig(tmp)
+    os.replace(tmp, filename)
+    return filename
+
+
+def plot_record(record: PolicyRecord, windows: Sequence[int] = (1, 100), alphas: Sequence[float] = (0.25, 1.0)) -> None:
+    """Write a policy's curves against steps and against episodes into its folder."""
+    for x in ("steps", "episodes"):
+        path = os.path.join(record.data_dir, f"curve_{x}.png")
+        plot_policy_records([record], windows, alphas, path, x=x, title=f"policy {record.policy_id}")

@@ -1,0 +1,156 @@
+"""Per-policy records of finished episodes, kept as CSV beside the policy's files.
+
+Records are plain CSV and JSON, never pickle: loading a pickle from a shared
+folder would run whatever code it holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+
+COLUMNS = ("episode", "return", "length", "steps", "time")
+RECORDS_FILE = "records.csv"
+
+
+@dataclass
+class Episode:
+    """One finished episode of a policy."""
+
+    episode: int
+    ret: float
+    length: int
+    steps: int  # the policy's cumulative environment steps when the episode ended
+    time: float  # wall-clock seconds since the epoch
+
+    def row(self) -> list[str]:
+        """The CSV row."""
+        return [str(self.episode), repr(self.ret), str(self.length), str(self.steps), f"{self.time:.3f}"]
+
+
+def policy_dir(log_comms_dir: str, policy_id: int) -> str:
+    """Where a policy's records, plots and checkpoints live."""
+    return os.path.join(log_comms_dir, f"policy_{policy_id}")
+
+
+class PolicyRecord:
+    """Every finished episode of one policy, across rounds and re-runs."""
+
+    def __init__(self, policy_id: int, log_comms_dir: str, plot_color: str | None = None):
+        self.policy_id = policy_id
+        self.log_comms_dir = log_comms_dir
+        self.data_dir = policy_dir(log_comms_dir, policy_id)
+        self.plot_color = plot_color
+        self.episodes: list[Episode] = []
+        self.steps_done = 0  # every step the policy took, finished episodes or not
+        self._saved = 0  # episodes already on disk
+
+    @property
+    def ep_results(self) -> list[float]:
+        """Episode returns, oldest first."""
+        return [e.ret for e in self.episodes]
+
+    @property
+    def ep_lengths(self) -> list[int]:
+        """Episode lengths, oldest first."""
+        return [e.length for e in self.episodes]
+
+    @property
+    def ep_cumlens(self) -> list[int]:
+        """The policy's cumulative steps at the end of each episode."""
+        return [e.steps for e in self.episodes]
+
+    @property
+    def total_steps(self) -> int:
+        """Cumulative steps at the last recorded episode."""
+        return self.episodes[-1].steps if self.episodes else 0
+
+    def add_result(self, total_reward: float, ep_len: int, steps: int | None = None) -> None:
+        """Record a finished episode; ``steps`` defaults to the previous total plus ``ep_len``."""
+        steps = max(self.total_steps, self.steps_done) + int(ep_len) if steps is None else int(steps)
+        self.episodes.append(Episode(len(self.episodes), float(total_reward), int(ep_len), steps, time.time()))
+        self.steps_done = max(self.steps_done, steps)
+
+    def save(self, plots: bool = True) -> None:
+        """Append new episodes to the CSV and, if asked, redraw the learning curves."""
+        os.makedirs(self.data_dir, exist_ok=True)
+        path = os.path.join(self.data_dir, RECORDS_FILE)
+        new = self.episodes[self._saved :]
+        fresh = not os.path.exists(path) or self._saved == 0
+        if fresh:  # whole rewrite, atomically: a crash leaves the old file whole
+            tmp = path + ".tmp"
+            with open(tmp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(COLUMNS)
+                writer.writerows(e.row() for e in self.episodes)
+            os.replace(tmp, path)
+        elif new:
+            with open(path, "a", newline="") as f:
+                csv.writer(f).writerows(e.row() for e in new)
+        self._saved = len(self.episodes)
+        meta = {"policy_id": self.policy_id, "episodes": len(self.episodes), "steps": self.steps_done}
+        _write_json(os.path.join(self.data_dir, "record.json"), meta)
+        if plots and self.episodes:
+            from arena.plots import plot_record
+
+            plot_record(self)
+
+    def load(self) -> PolicyRecord:
+        """Read the episodes saved so far (a torn last line from a crash is skipped)."""
+        path = os.path.join(self.data_dir, RECORDS_FILE)
+        self.episodes = []
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                for row in csv.DictReader(f):
+                    try:
+                        self.episodes.append(
+                            Episode(
+                                int(row["episode"]),
+                                float(row["return"]),
+                                int(row["length"]),
+                                int(row["steps"]),
+                                float(row["time"]),
+                            )
+                        )
+                    except (TypeError, ValueError):
+                        continue
+        self._saved = len(self.episodes)
+        self.steps_done = self.total_steps
+        meta_path = os.path.join(self.data_dir, "record.json")
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                self.steps_done = max(self.steps_done, int(json.load(f).get("steps", 0)))
+        return self
+
+    def fork(self, new_id: int) -> PolicyRecord:
+        """A new policy that starts from this one: its files (records, checkpoints) are copied."""
+        child = PolicyRecord(new_id, self.log_comms_dir, self.plot_color)
+        if os.path.isdir(child.data_dir) and os.listdir(child.data_dir):
+            raise FileExistsError(f"cannot fork policy {self.policy_id} into {child.data_dir}: it exists")
+        self.save(plots=False)
+        shutil.copytree(self.data_dir, child.data_dir, dirs_exist_ok=True)
+        meta = {"policy_id": new_id, "forked_from": self.policy_id}
+        _write_json(os.path.join(child.data_dir, "fork.json"), meta)
+        return child.load()
+
+
+def _write_json(path: str, obj: dict) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def load_records(log_comms_dir: str) -> dict[int, PolicyRecord]:
+    """Every policy record under a log folder, by policy id."""
+    records = {}
+    if not os.path.isdir(log_comms_dir):
+        return records
+    for name in sorted(os.listdir(log_comms_dir)):
+        if name.startswith("policy_") and name[7:].isdigit():
+            records[int(name[7:])] = PolicyRecord(int(name[7:]), log_comms_dir).load()
+    return records

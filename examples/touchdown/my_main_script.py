@@ -1,0 +1,21 @@
+"""Touchdown, policy 1 versus policy 2, copied to fill every MPI rank.
+
+Run with:  mpiexec -n 7 python my_main_script.py
+Set ARENA_TOTAL_STEPS to try it on a small budget.
+"""
+
+import os
+
+import my_config as cfg
+
+from arena.core.stems import *
+
+arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
+
+# --- only the root process will get beyond this point ---
+
+match_list = [[1, 2]]
+policy_types = {1: "random", 2: "random"}
+total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 200_000))
+steps_per_match = total_steps_to_match_steps(match_list, total_steps)
+arena.kickoff(match_list, policy_types, steps_per_match, render=False, scale=True)

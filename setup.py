@@ -1,0 +1,24 @@
+"""Install the arena: ``pip install -e .`` (add ``[dev]`` for the test and lint tools)."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="arena",
+    version="0.1.0",
+    description="Train many reinforcement-learning policies at once over MPI",
+    long_description=Path(__file__).with_name("README.md").read_text(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["arena", "arena.*"]),
+    install_requires=[
+        "numpy>=1.24",
+        "gymnasium>=1.0",
+        "matplotlib>=3.7",
+        "mpi4py>=4.0",
+        "mpich>=4.1",  # MPI from pip: mpiexec lands in the virtual environment
+    ],
+    extras_require={"dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"]},
+    entry_points={"console_scripts": []},
+)

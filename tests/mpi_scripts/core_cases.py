@@ -1,0 +1,97 @@
+"""Scenarios for tests/test_mpi_core.py; the case is the first argument."""
+
+import json
+import os
+import sys
+
+import numpy as np
+from test_envs import make_env
+
+from arena import Policy, make_stem
+from arena.algos.base import episode_over, is_multi_entity
+from arena.core import comm as mpi
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+
+
+class CheckingPolicy(Policy):
+    """Asserts it sees exactly its own entities, and that policy_comm joins its workers."""
+
+    def __init__(self, env, policy_comm, expect_entities=(), expect_workers=None):
+        super().__init__(env, policy_comm)
+        self.expect = list(expect_entities)
+        self.expect_workers = expect_workers
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        if self.expect_workers is not None:
+            assert mpi.size_of(self.comm) == self.expect_workers, mpi.size_of(self.comm)
+        total = mpi.allreduce_sum(np.array([1.0]), self.comm)
+        assert total[0] == mpi.size_of(self.comm)
+        obs, _ = self.env.reset()
+        multi = is_multi_entity(self.env)
+        for step in range(1, num_steps + 1):
+            seen = [int(o[0]) for o in obs] if multi else [int(obs[0])]
+            assert seen in [self.expect[i : i + len(seen)] for i in range(len(self.expect))] or sorted(seen) == sorted(
+                self.expect
+            ), (seen, self.expect)
+            action = [0] * len(self.env.action_spaces) if multi else 0
+            obs, _, term, trunc, _ = self.env.step(action)
+            if episode_over(term, trunc) and step < num_steps:
+                obs, _ = self.env.reset()
+        if policy_record is not None:
+            with open(os.path.join(data_dir, "ran.json"), "w") as f:
+                json.dump({"workers": mpi.size_of(self.comm)}, f)
+
+
+class BrokenPolicy(Policy):
+    def run(self, num_steps, data_dir, policy_record=None):
+        self.env.reset()
+        self.env.step(0)
+        raise ValueError("policy failing on purpose")
+
+
+arena = make_stem(make_env, LOG, additional_policies={"checking": CheckingPolicy, "broken": BrokenPolicy})
+
+if CASE == "rounds":
+    # Round 1: two matches; round 2: a new policy id joins.
+    arena.kickoff([[1, 2], [2, 1]], {1: "random", 2: "random"}, 100, env_kwargs={"length": 7})
+    arena.kickoff([[1, 3]], {1: "random", 3: "random"}, 50, env_kwargs=[{"length": 5}])
+elif CASE == "entities":
+    # Blocks and remaps: policy 1 controls env entities 3 and 1 together; policy 2 entity 0; 3 entity 2.
+    arena.kickoff(
+        [[[1, 1], 2, 3]],
+        {1: "checking", 2: "checking", 3: "checking"},
+        40,
+        entity_remaps=[[3, 1, 0, 2]],
+        env_kwargs={"entities": 4},
+        policy_kwargs={1: {"expect_entities": [3, 1]}, 2: {"expect_entities": [0]}, 3: {"expect_entities": [2]}},
+    )
+elif CASE == "scale":
+    arena.kickoff(
+        [[1, 2]],
+        {1: "checking", 2: "random"},
+        30,
+        scale=True,
+        policy_kwargs={1: {"expect_workers": 4, "expect_entities": [0]}},
+    )
+elif CASE == "legacy":
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 60, env_kwargs={"legacy": True, "length": 6})
+elif CASE == "fail_step":
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 1000, env_kwargs={"fail_at": 50})
+elif CASE == "fail_policy":
+    arena.kickoff([[1, 2]], {1: "random", 2: "broken"}, 1000)
+elif CASE == "fail_root":
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 10)
+    raise RuntimeError("root script failing on purpose after a round")
+elif CASE.startswith("bad_"):
+    bad = {
+        "bad_too_few": dict(match_list=[[1, 2], [1, 2]], policy_types={1: "random", 2: "random"}),
+        "bad_unknown_type": dict(match_list=[[1, 2]], policy_types={1: "random", 2: "nonsense"}),
+        "bad_missing_policy": dict(match_list=[[1, 2]], policy_types={1: "random"}),
+        "bad_match_list": dict(match_list=[[1, "two"]], policy_types={1: "random"}),
+        "bad_env_kwargs": dict(match_list=[[1, 2]], policy_types={1: "random", 2: "random"}, env_kwargs=[{}, {}]),
+        "bad_steps": dict(match_list=[[1, 2]], policy_types={1: "random", 2: "random"}, steps_per_match=0),
+    }[CASE]
+    bad.setdefault("steps_per_match", 10)
+    arena.kickoff(**bad)
+print(f"CASE {CASE} FINISHED", flush=True)

@@ -1,0 +1,93 @@
+"""Real multi-rank runs under mpiexec, each with an outer timeout so a hang fails."""
+
+import json
+import os
+
+import pytest
+from helpers import run_script
+
+from arena.records import PolicyRecord
+
+pytestmark = pytest.mark.mpi
+
+
+def _ok(result):
+    assert not result.timed_out, result.output
+    assert result.returncode == 0, result.output
+
+
+def test_rounds_persist_records_and_add_policies(tmp_path):
+    result = run_script(7, "core_cases.py", "rounds", str(tmp_path), timeout=90)
+    _ok(result)
+    assert "CASE rounds FINISHED" in result.output
+    assert "round 0: 2 match copies on 7 ranks" in result.output
+    # Round 0: policy 1 plays 2 matches x 100 steps of 7-step episodes; round 1 adds 50 steps of 5.
+    p1 = PolicyRecord(1, str(tmp_path)).load()
+    assert len(p1.episodes) == 2 * (100 // 7) + 50 // 5
+    # Round 1 counts on from every step of round 0 (200), not from its last finished episode.
+    assert p1.total_steps == p1.steps_done == 2 * 100 + 50
+    assert p1.ep_cumlens == sorted(p1.ep_cumlens)
+    assert {round(r, 6) for r in p1.ep_results[:28]} == {0.0, 7.0}  # entity 0 or 1, reward = index per step
+    p3 = PolicyRecord(3, str(tmp_path)).load()
+    assert len(p3.episodes) == 10 and set(p3.ep_results) == {5.0}
+    for pid in (1, 2, 3):
+        assert os.path.exists(tmp_path / f"policy_{pid}" / "curve_steps.png")
+    assert os.path.exists(tmp_path / "all_policies.png")
+
+
+def test_workers_see_only_their_entities_through_blocks_and_remaps(tmp_path):
+    result = run_script(5, "core_cases.py", "entities", str(tmp_path), timeout=90)
+    _ok(result)
+    rows = [line.split() for line in result.output.splitlines() if " worker " in f" {line} "]
+    assert [r[4] for r in rows] == ["3,1", "0", "2"]
+    assert len(PolicyRecord(1, str(tmp_path)).load().episodes) == 4
+
+
+def test_scaled_policy_comm_joins_every_copy(tmp_path):
+    result = run_script(15, "core_cases.py", "scale", str(tmp_path), timeout=120)
+    _ok(result)
+    assert "4 copies" in result.output and "2 unused" in result.output
+    with open(tmp_path / "policy_1" / "ran.json") as f:
+        assert json.load(f) == {"workers": 4}
+
+
+def test_legacy_step_interface(tmp_path):
+    result = run_script(4, "core_cases.py", "legacy", str(tmp_path), timeout=90)
+    _ok(result)
+    assert len(PolicyRecord(2, str(tmp_path)).load().episodes) == 10
+
+
+@pytest.mark.parametrize(
+    "case, where, error",
+    [
+        ("fail_step", "rank 1, environment of match 0 copy 0", "failing on purpose at step 50"),
+        ("fail_policy", "rank 3, worker of policy 2", "policy failing on purpose"),
+        ("fail_root", "rank 0, the root script", "root script failing on purpose"),
+    ],
+)
+def test_a_failure_on_any_rank_ends_the_job(tmp_path, case, where, error):
+    result = run_script(4, "core_cases.py", case, str(tmp_path), timeout=60)
+    assert not result.timed_out, result.output
+    assert result.returncode != 0
+    assert result.seconds < 30
+    assert where in result.output and error in result.output
+
+
+@pytest.mark.parametrize(
+    "case, ranks, message",
+    [
+        ("bad_too_few", 5, "needs at least 7 MPI ranks"),
+        ("bad_unknown_type", 4, "unknown policy type 'nonsense'"),
+        ("bad_missing_policy", 4, "policy 2 appears in match_list but not in policy_types"),
+        ("bad_match_list", 4, "an entry is a policy id"),
+        ("bad_env_kwargs", 4, "env_kwargs has 2"),
+        ("bad_steps", 4, "steps_per_match must be a positive integer"),
+    ],
+)
+def test_bad_kickoff_exits_fast_with_a_message(tmp_path, case, ranks, message):
+    result = run_script(ranks, "core_cases.py", case, str(tmp_path), timeout=30)
+    assert not result.timed_out, result.output
+    assert result.returncode != 0
+    assert result.seconds < 10
+    assert "kickoff error" in result.output and message in result.output
+    assert not (tmp_path / "policy_1").exists()  # nothing started
