@@ -1,0 +1,26 @@
+"""A custom policy type, registered through additional_policies, against the built-in random.
+
+Run with:  mpiexec -n 4 python my_main_script.py
+"""
+
+import os
+
+import my_config as cfg
+from my_random_agent import MyRandomAgent
+
+from arena.core.stems import *
+
+arena = make_stem(
+    cfg.MAKE_ENV_LOCATION,
+    cfg.LOG_COMMS_DIR,
+    cfg.OBS_SPACES,
+    cfg.ACT_SPACES,
+    additional_policies={"my_random": MyRandomAgent},
+)
+
+# --- only the root process will get beyond this point ---
+
+match_list = [[1, 2]]
+policy_types = {1: "my_random", 2: "random"}
+steps_per_match = int(os.environ.get("ARENA_TOTAL_STEPS", 20_000))
+arena.kickoff(match_list, policy_types, steps_per_match)

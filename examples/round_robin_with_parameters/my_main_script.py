@@ -1,0 +1,45 @@
+"""Three policies play each other in a round robin, each match with its own field settings.
+
+env_kwargs gives one dict per match (applied to every copy of it when scaling);
+plot_colors picks each policy's color in the learning-curve plots.
+
+Run with:  mpiexec -n 10 python my_main_script.py
+"""
+
+import os
+
+import my_config as cfg
+
+from arena.core.plot_utils import *
+from arena.core.policy_record import *
+from arena.core.stems import *
+
+arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
+
+# --- only the root process will get beyond this point ---
+
+match_list = [[1, 2], [2, 3], [3, 1]]
+policy_types = {1: "random", 2: "random", 3: "random"}
+env_kwargs = [
+    {"max_steps": 100},  # a short game
+    {"max_steps": 300, "speed": 0.08},  # long and fast
+    {"max_steps": 200, "touch_distance": 0.15},  # touches are easy
+]
+plot_colors = {1: "tab:red", 2: "tab:blue", 3: "tab:green"}
+total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 150_000))
+steps_per_match = total_steps_to_match_steps(match_list, total_steps)
+arena.kickoff(
+    match_list,
+    policy_types,
+    steps_per_match,
+    scale=True,
+    env_kwargs=env_kwargs,
+    plot_colors=plot_colors,
+)
+
+# Compare the three policies in one plot.
+records = [PolicyRecord(pid, cfg.LOG_COMMS_DIR).load() for pid in (1, 2, 3)]
+plot_policy_records(
+    records, [10, 100], [0.3, 1.0], cfg.LOG_COMMS_DIR + "round_robin.png", colors=[plot_colors[p] for p in (1, 2, 3)]
+)
+print("wrote", cfg.LOG_COMMS_DIR + "round_robin.png")
