@@ -18,6 +18,7 @@ setup(
         "matplotlib>=3.7",
         "mpi4py>=4.0",
         "mpich>=4.1",  # MPI from pip: mpiexec lands in the virtual environment
+        "torch>=2.1",  # constraints.txt pins 2.13.0; a CUDA build of torch works the same
     ],
     extras_require={"dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"]},
     entry_points={"console_scripts": []},

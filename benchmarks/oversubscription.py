@@ -1,6 +1,6 @@
-"""Total steps/s of examples/touchdown at -n 7 and -n 15 (4 copies on 2 cores), side by side.
+"""Total steps/s of Touchdown at -n 7 (2 copies) and -n 15 (4 copies on 2 cores), side by side.
 
-Usage: python benchmarks/oversubscription.py [--steps-per-copy N] [--repeats R]
+Usage: python benchmarks/oversubscription.py [--policy random|ppo] [--steps-per-copy N] [--repeats R]
 Prints each run and the ratio of -n 15 to -n 7; the target is at least 0.8.
 """
 
@@ -9,22 +9,21 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from helpers import REPO, run_mpi  # noqa: E402
+from helpers import run_mpi  # noqa: E402
+
+MATCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "touchdown_match.py")
 
 
-def steps_per_second(ranks: int, steps_per_copy: int, copies: int) -> float:
-    """Run the touchdown example once in a scratch folder; the root's round rate."""
+def steps_per_second(policy: str, ranks: int, steps_per_copy: int, copies: int) -> float:
+    """Run the benchmark match once with a scratch log folder; the root's round rate."""
     with tempfile.TemporaryDirectory() as tmp:
-        work = os.path.join(tmp, "touchdown")
-        shutil.copytree(os.path.join(REPO, "examples", "touchdown"), work, ignore=shutil.ignore_patterns("log_comms"))
-        env = {"ARENA_TOTAL_STEPS": str(steps_per_copy * copies)}
-        result = run_mpi(ranks, ["my_main_script.py"], cwd=work, timeout=600, env=env)
+        args = [MATCH, policy, str(steps_per_copy * copies), tmp]
+        result = run_mpi(ranks, args, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(result.output)
     match = re.search(r"round 0 done: .* \(([\d,]+) steps/s\)", result.output)
@@ -34,17 +33,19 @@ def steps_per_second(ranks: int, steps_per_copy: int, copies: int) -> float:
 def main() -> None:
     """Alternate the two layouts so drift in the machine hits both alike."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--policy", default="random", help="policy 1's type; policy 2 is random")
     parser.add_argument("--steps-per-copy", type=int, default=15_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     rates: dict[int, list[float]] = {7: [], 15: []}
     for _ in range(args.repeats):
         for ranks, copies in ((7, 2), (15, 4)):
-            rate = steps_per_second(ranks, args.steps_per_copy, copies)
+            rate = steps_per_second(args.policy, ranks, args.steps_per_copy, copies)
             rates[ranks].append(rate)
             print(f"-n {ranks:2d} ({copies} copies): {rate:8,.0f} steps/s", flush=True)
     m7, m15 = statistics.median(rates[7]), statistics.median(rates[15])
-    print(f"median -n 7: {m7:,.0f} steps/s   median -n 15: {m15:,.0f} steps/s   ratio: {m15 / m7:.2f}")
+    print(f"policy 1 = {args.policy}: median -n 7: {m7:,.0f} steps/s   median -n 15: {m15:,.0f} steps/s", end="")
+    print(f"   ratio: {m15 / m7:.2f}")
 
 
 if __name__ == "__main__":

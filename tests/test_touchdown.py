@@ -28,7 +28,7 @@ def test_running_up_scores_for_team_zero():
         steps += 1
     assert terminated and not truncated
     assert rewards == [1.0, -1.0] and infos[0]["winner"] == 0
-    assert steps == 18  # 0.9 of field at 0.05 per step
+    assert steps == 9  # 0.9 of the field at 0.1 per step
 
 
 def test_team_one_sees_its_goal_as_up():
@@ -44,7 +44,7 @@ def test_team_one_sees_its_goal_as_up():
 def test_touch_sends_both_back():
     env = Touchdown(touch_distance=0.5)
     env.reset(seed=3)
-    env.step([UP, UP])  # both move toward each other; the start gap 0.8 shrinks to 0.7
+    env.step([UP, UP])  # both move toward each other; the start gap 0.8 shrinks to 0.6
     env.pos[0] = env.pos[1] + 0.01
     env._resolve_touches()
     np.testing.assert_allclose(env.pos, env.starts)

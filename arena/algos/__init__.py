@@ -1,8 +1,28 @@
-"""Built-in policy types, by the name used in ``policy_types``."""
+"""Built-in policy types, by the name used in ``policy_types``.
+
+Classes are imported only where they run, so environment ranks never load torch.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from arena.algos.base import Policy
 from arena.algos.random_policy import RandomPolicy
 
-BUILTIN_POLICIES: dict[str, type] = {"random": RandomPolicy}
+BUILTIN_POLICIES: dict[str, str] = {
+    "random": "arena.algos.random_policy:RandomPolicy",
+    "ppo": "arena.algos.ppo:PPO",
+    "ppo-eval": "arena.algos.ppo_eval:PPOEval",
+}
 
-__all__ = ["BUILTIN_POLICIES", "Policy", "RandomPolicy"]
+
+def resolve_policy(entry: type | str) -> type:
+    """A policy class from a class or a ``"module:Class"`` string."""
+    if isinstance(entry, str):
+        module, _, name = entry.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return entry
+
+
+__all__ = ["BUILTIN_POLICIES", "Policy", "RandomPolicy", "resolve_policy"]

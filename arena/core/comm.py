@@ -43,6 +43,14 @@ def world_size() -> int:
     return MPI.COMM_WORLD.Get_size()
 
 
+def local_rank() -> int:
+    """This process's index among the ranks on its node, from the launcher's environment."""
+    for name in ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 def rank_of(comm: MPI.Comm) -> int:
     """This process's rank in ``comm``."""
     return comm.Get_rank()

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from arena.algos import BUILTIN_POLICIES
+from arena.algos import BUILTIN_POLICIES, resolve_policy
 from arena.core import comm as mpi
 from arena.core.env_process import run_env_rank
 from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
@@ -84,7 +84,7 @@ def run_role(
     """Run one round as an environment rank or a policy worker."""
     if role.role == ENV:
         return run_env_rank(comm, role.match, make_env, cfg.steps_per_match, cfg.seed, cfg.render)
-    policy_class = policies[cfg.policy_types[role.worker.policy_id]]
+    policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
     return run_worker_rank(comm, role, cfg, policy_class)
 
 

@@ -155,7 +155,8 @@ def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_cla
         os.makedirs(data_dir, exist_ok=True)
         record = PolicyRecord(spec.policy_id, cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id)).load()
     budget = cfg.steps_per_match * mpi.size_of(policy_comm)
-    reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval)
+    interval = float("inf") if getattr(policy_class, "prints_progress", False) else cfg.progress_interval
+    reporter = EpisodeReporter(records_comm, record, link, budget, interval)
     kwargs = _policy_kwargs(policy_class, cfg.policy_kwargs.get(spec.policy_id, {}), cfg.seed + role.rank)
     policy = policy_class(env, policy_comm, **kwargs)
     try:

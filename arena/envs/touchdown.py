@@ -42,9 +42,9 @@ class Touchdown:
         players_per_team: int = 1,
         obs_types: str | Sequence[str] = "vector",
         action_types: str | Sequence[str] = "discrete",
-        max_steps: int = 200,
-        speed: float = 0.05,
-        touch_distance: float = 0.08,
+        max_steps: int = 100,
+        speed: float = 0.1,
+        touch_distance: float = 0.1,
         render_mode: str | None = "rgb_array",
     ):
         if players_per_team < 1:
@@ -93,7 +93,8 @@ class Touchdown:
             self.pos[e] = self.pos[e] + self.speed * move
             self.pos[e, 0] = np.clip(self.pos[e, 0], 0.0, 1.0)
         self.t += 1
-        scored = [bool(np.any(self.pos[: self.n, 1] >= 1.0)), bool(np.any(self.pos[self.n :, 1] <= 0.0))]
+        eps = 1e-9  # nine steps of 0.1 from 0.1 land a hair below 1.0 in floating point
+        scored = [bool(np.any(self.pos[: self.n, 1] >= 1.0 - eps)), bool(np.any(self.pos[self.n :, 1] <= eps))]
         rewards = [0.0] * (2 * self.n)
         if scored[0] != scored[1]:
             winner = 0 if scored[0] else 1

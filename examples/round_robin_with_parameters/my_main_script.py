@@ -21,9 +21,9 @@ arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.
 match_list = [[1, 2], [2, 3], [3, 1]]
 policy_types = {1: "random", 2: "random", 3: "random"}
 env_kwargs = [
-    {"max_steps": 100},  # a short game
-    {"max_steps": 300, "speed": 0.08},  # long and fast
-    {"max_steps": 200, "touch_distance": 0.15},  # touches are easy
+    {"max_steps": 50},  # a short game
+    {"max_steps": 200, "speed": 0.05},  # long and slow
+    {"max_steps": 100, "touch_distance": 0.2},  # touches are easy
 ]
 plot_colors = {1: "tab:red", 2: "tab:blue", 3: "tab:green"}
 total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 150_000))

@@ -1,6 +1,7 @@
-"""Touchdown, policy 1 versus policy 2, copied to fill every MPI rank.
+"""Touchdown: PPO (policy 1) against a random player (policy 2), copied to fill every MPI rank.
 
-Run with:  mpiexec -n 7 python my_main_script.py
+Run with:  mpiexec -n 7 python my_main_script.py   (2 copies; -n 4 gives 1)
+Run it again to continue training from policy 1's checkpoint.
 Set ARENA_TOTAL_STEPS to try it on a small budget.
 """
 
@@ -15,7 +16,7 @@ arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.
 # --- only the root process will get beyond this point ---
 
 match_list = [[1, 2]]
-policy_types = {1: "random", 2: "random"}
-total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 200_000))
+policy_types = {1: "ppo", 2: "random"}
+total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 60_000))
 steps_per_match = total_steps_to_match_steps(match_list, total_steps)
 arena.kickoff(match_list, policy_types, steps_per_match, render=False, scale=True)

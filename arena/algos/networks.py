@@ -1,0 +1,132 @@
+"""Actor-critic networks for PPO: the Nature CNN for images, an MLP for vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.distributions import Categorical, Distribution, Normal
+
+# Argument checks cost more than the math for the small batches of acting.
+Distribution.set_default_validate_args(False)
+
+
+def layer_init(layer: nn.Module, std: float = float(np.sqrt(2)), bias: float = 0.0) -> nn.Module:
+    """Orthogonal weights with gain ``std`` and constant bias, as in the PPO reference code."""
+    nn.init.orthogonal_(layer.weight, std)
+    nn.init.constant_(layer.bias, bias)
+    return layer
+
+
+def is_image_space(space: spaces.Space) -> bool:
+    """uint8 Box of rank 2 or 3: an image or a stack of frames."""
+    return isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) in (2, 3)
+
+
+def image_layout(shape: tuple[int, ...]) -> tuple[bool, int, int, int]:
+    """``(channels_last, C, H, W)``; channels are the small axis (HWC frames or CHW stacks)."""
+    if len(shape) == 2:
+        return False, 1, shape[0], shape[1]
+    if shape[-1] <= 4 < shape[0]:
+        return True, shape[2], shape[0], shape[1]
+    return False, shape[0], shape[1], shape[2]
+
+
+class ImageEncoder(nn.Module):
+    """The Nature DQN CNN; uint8 frames are scaled to [0, 1] here, on the device."""
+
+    def __init__(self, shape: tuple[int, ...], features: int = 512):
+        super().__init__()
+        self.shape = shape
+        self.channels_last, c, h, w = image_layout(shape)
+        self.conv = nn.Sequential(
+            layer_init(nn.Conv2d(c, 32, 8, stride=4)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            flat = self.conv(torch.zeros(1, c, h, w)).shape[1]
+        self.fc = nn.Sequential(layer_init(nn.Linear(flat, features)), nn.ReLU())
+        self.out_features = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Features of a batch of frames."""
+        x = obs.float() / 255.0
+        if x.dim() == 3:  # (B, H, W) grayscale without a channel axis
+            x = x.unsqueeze(1)
+        elif self.channels_last:
+            x = x.permute(0, 3, 1, 2)
+        return self.fc(self.conv(x))
+
+
+class ActorCritic(nn.Module):
+    """Policy and value heads over a shared CNN (images) or two separate MLPs (vectors)."""
+
+    def __init__(self, obs_space: spaces.Space, act_space: spaces.Space, hidden: int = 64):
+        super().__init__()
+        if isinstance(act_space, spaces.Discrete):
+            self.continuous, n_out = False, int(act_space.n)
+        elif isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
+            self.continuous, n_out = True, int(act_space.shape[0])
+        else:
+            raise TypeError(f"PPO supports Discrete or 1-D Box actions, not {act_space}")
+        self.image = is_image_space(obs_space)
+        if self.image:
+            self.encoder = ImageEncoder(obs_space.shape)
+            self.actor = layer_init(nn.Linear(self.encoder.out_features, n_out), std=0.01)
+            self.critic = layer_init(nn.Linear(self.encoder.out_features, 1), std=1.0)
+        else:
+            n_in = int(np.prod(obs_space.shape))
+            self.encoder = nn.Flatten()
+            self.actor = nn.Sequential(
+                layer_init(nn.Linear(n_in, hidden)),
+                nn.Tanh(),
+                layer_init(nn.Linear(hidden, hidden)),
+                nn.Tanh(),
+                layer_init(nn.Linear(hidden, n_out), std=0.01),
+            )
+            self.critic = nn.Sequential(
+                layer_init(nn.Linear(n_in, hidden)),
+                nn.Tanh(),
+                layer_init(nn.Linear(hidden, hidden)),
+                nn.Tanh(),
+                layer_init(nn.Linear(hidden, 1), std=1.0),
+            )
+        if self.continuous:
+            self.log_std = nn.Parameter(torch.zeros(n_out))  # state-independent
+
+    def _features(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.encoder(obs) if self.image else self.encoder(obs.float())
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """V(obs), shape (B,)."""
+        return self.critic(self._features(obs)).squeeze(-1)
+
+    def dist(self, features: torch.Tensor) -> torch.distributions.Distribution:
+        """The action distribution from encoded features."""
+        out = self.actor(features)
+        if self.continuous:
+            return Normal(out, self.log_std.exp().expand_as(out))
+        return Categorical(logits=out)
+
+    def act_and_value(
+        self, obs: torch.Tensor, action: torch.Tensor | None = None, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample (or score) an action: ``(action, log_prob, entropy, value)``."""
+        features = self._features(obs)
+        dist = self.dist(features)
+        if action is None:
+            if deterministic:
+                action = dist.mean if self.continuous else dist.probs.argmax(-1)
+            else:
+                action = dist.sample()
+        log_prob, entropy = dist.log_prob(action), dist.entropy()
+        if self.continuous:
+            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        value = self.critic(features).squeeze(-1)
+        return action, log_prob, entropy, value

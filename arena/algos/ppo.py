@@ -1,0 +1,332 @@
+"""PPO (clipped surrogate, GAE), one readable file in the manner of CleanRL's ppo_atari.py.
+
+Every worker of a policy plays its own match copy and collects its own rollout;
+gradients are averaged over ``policy_comm`` with one flat Allreduce per minibatch,
+so all workers apply the same update and stay bit-identical. Parameters start from
+the root worker's broadcast (a fresh network or its checkpoint).
+
+Reading order: hyperparameters, construction, ``run`` (sync -> rollout -> GAE ->
+update -> log -> checkpoint), then the pieces ``run`` calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from arena.algos.base import Policy, episode_over, is_multi_entity
+from arena.algos.networks import ActorCritic, is_image_space
+from arena.algos.torch_sync import GradientAverager, broadcast_state
+from arena.core import comm as mpi
+
+CHECKPOINT = "checkpoint.pt"
+STATS = "ppo_stats.csv"
+
+
+@dataclass
+class PPOConfig:
+    """PPO hyperparameters; every field can be set per policy through ``policy_kwargs``."""
+
+    n_steps: int = 128  # rollout length per entity between updates
+    n_epochs: int = 4  # passes over each rollout
+    n_minibatches: int = 4  # minibatches per epoch
+    learning_rate: float = 2.5e-4  # Adam step size at the start of the run
+    anneal_lr: bool = True  # decay the learning rate linearly to 0 over the run
+    gamma: float = 0.99  # discount
+    gae_lambda: float = 0.95  # GAE(lambda)
+    clip_coef: float = 0.1  # surrogate clipping epsilon
+    clip_vloss: bool = True  # clip the value loss around the old values too
+    ent_coef: float = 0.01  # entropy bonus
+    vf_coef: float = 0.5  # value loss weight
+    max_grad_norm: float = 0.5  # global gradient-norm clip
+    norm_adv: bool = True  # normalise advantages per minibatch
+    target_kl: float | None = None  # stop the epochs early above this approximate KL
+    hidden: int = 64  # MLP width (vector observations)
+
+
+# The standard Atari settings (Huang et al., "The 37 implementation details of PPO").
+IMAGE_DEFAULTS = PPOConfig()
+# Vector tasks learn faster with longer rollouts, more epochs and a wider clip.
+VECTOR_DEFAULTS = PPOConfig(n_steps=256, n_epochs=10, learning_rate=3e-4, clip_coef=0.2, ent_coef=0.0)
+
+
+def pick_device(device: str | None) -> torch.device:
+    """``device`` if given; else this rank's GPU (local rank modulo GPU count); else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", mpi.local_rank() % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+class PPO(Policy):
+    """Proximal Policy Optimization for the policy type ``"ppo"``."""
+
+    prints_progress = True  # the arena leaves progress lines to this policy
+
+    def __init__(
+        self,
+        env: Any,
+        policy_comm: mpi.Comm,
+        seed: int | None = None,
+        device: str | None = None,
+        checkpoint_every: int = 20,
+        log_interval: float = 30.0,
+        torch_threads: int = 1,
+        **hyperparameters: Any,
+    ):
+        super().__init__(env, policy_comm)
+        self.multi = is_multi_entity(env)
+        obs_spaces = list(env.observation_spaces) if self.multi else [env.observation_space]
+        act_spaces = list(env.action_spaces) if self.multi else [env.action_space]
+        if any(s != obs_spaces[0] for s in obs_spaces) or any(s != act_spaces[0] for s in act_spaces):
+            raise ValueError("PPO shares one network over a block of entities: their spaces must be equal")
+        self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
+        defaults = IMAGE_DEFAULTS if is_image_space(self.obs_space) else VECTOR_DEFAULTS
+        unknown = set(hyperparameters) - {f.name for f in dataclasses.fields(PPOConfig)}
+        if unknown:
+            raise TypeError(f"unknown PPO hyperparameters {sorted(unknown)}; see arena.algos.ppo.PPOConfig")
+        self.cfg = dataclasses.replace(defaults, **hyperparameters)
+        self.checkpoint_every, self.log_interval = checkpoint_every, log_interval
+        torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(int(self.rng.integers(2**31)))
+        self.device = pick_device(device)
+        self.agent = ActorCritic(self.obs_space, self.act_space, self.cfg.hidden).to(self.device)
+        self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
+        self.average_gradients = GradientAverager(list(self.agent.parameters()), policy_comm)
+        self.is_root = mpi.rank_of(policy_comm) == 0
+        self.workers = mpi.size_of(policy_comm)
+        self.global_step = 0  # environment steps of this policy, over all workers and runs
+        self.updates = 0
+
+    # ------------------------------------------------------------------ run
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """Collect rollouts and update until this worker has taken ``num_steps`` steps."""
+        self.data_dir, self.record = data_dir, policy_record
+        self.sync_from_root()
+        cfg, E = self.cfg, self.n_entities
+        num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
+        obs = self.reset()
+        self.started, self.last_log, steps_done = time.perf_counter(), 0.0, 0
+        for update in range(num_updates):
+            if cfg.anneal_lr:
+                self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1.0 - update / num_updates)
+            T = min(cfg.n_steps, num_steps - steps_done)
+            batch, obs = self.collect_rollout(obs, T, is_last=update == num_updates - 1)
+            steps_done += T
+            self.global_step += T * self.workers
+            stats = self.update(batch, T * E)
+            self.updates += 1
+            self.log(stats, steps_done, num_steps)
+            if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):
+                self.save_checkpoint()
+
+    # ------------------------------------------------------------- rollout
+    def collect_rollout(self, obs: np.ndarray, T: int, is_last: bool) -> tuple[dict, np.ndarray]:
+        """Play ``T`` steps with the current policy; returns the batch (with GAE) and the next obs."""
+        E, dev = self.n_entities, self.device
+        buf = {
+            "obs": torch.zeros((T, E, *self.obs_space.shape), dtype=torch.as_tensor(obs).dtype, device=dev),
+            "actions": torch.zeros((T, E, *self.act_space.shape), device=dev),
+            "logprobs": torch.zeros((T, E), device=dev),
+            "values": torch.zeros((T, E), device=dev),
+            "rewards": torch.zeros((T, E), device=dev),
+            "ends": torch.zeros((T, E), device=dev),
+        }
+        for t in range(T):
+            obs_t = torch.as_tensor(obs, device=dev)
+            with torch.no_grad():
+                action, logprob, _, value = self.agent.act_and_value(obs_t)
+            next_obs, reward, terminated, truncated = self.step(action.cpu().numpy())
+            over = episode_over(terminated.tolist(), truncated.tolist())
+            if over and truncated.any():  # bootstrap: a time limit is not a real end
+                with torch.no_grad():
+                    final_v = self.agent.value(torch.as_tensor(next_obs, device=dev)).cpu().numpy()
+                reward = reward + self.cfg.gamma * final_v * (truncated & ~terminated)
+            buf["obs"][t], buf["actions"][t] = obs_t, action.reshape(buf["actions"][t].shape)
+            buf["logprobs"][t], buf["values"][t] = logprob, value
+            buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32, device=dev)
+            buf["ends"][t] = float(over)
+            if over and not (is_last and t == T - 1):
+                next_obs = self.reset()
+            obs = next_obs
+        with torch.no_grad():
+            next_value = self.agent.value(torch.as_tensor(obs, device=dev))
+        buf["advantages"] = self.gae(buf, next_value)
+        buf["returns"] = buf["advantages"] + buf["values"]
+        return buf, obs
+
+    def gae(self, buf: dict, next_value: torch.Tensor) -> torch.Tensor:
+        """Generalised advantage estimates; an episode end cuts the recursion."""
+        T, gamma, lam = buf["rewards"].shape[0], self.cfg.gamma, self.cfg.gae_lambda
+        advantages = torch.zeros_like(buf["rewards"])
+        last = torch.zeros_like(next_value)
+        for t in reversed(range(T)):
+            following = next_value if t == T - 1 else buf["values"][t + 1]
+            alive = 1.0 - buf["ends"][t]
+            delta = buf["rewards"][t] + gamma * following * alive - buf["values"][t]
+            last = delta + gamma * lam * alive * last
+            advantages[t] = last
+        return advantages
+
+    # -------------------------------------------------------------- update
+    def update(self, buf: dict, batch_size: int) -> dict:
+        """Several epochs of clipped-surrogate updates over shuffled minibatches."""
+        cfg = self.cfg
+        flat = {k: v.reshape(batch_size, *v.shape[2:]) for k, v in buf.items()}
+        mb_size = max(1, batch_size // cfg.n_minibatches)
+        stats: dict[str, list[float]] = {k: [] for k in ("pg_loss", "v_loss", "entropy", "approx_kl", "clipfrac")}
+        for _ in range(cfg.n_epochs):
+            order = torch.as_tensor(self.rng.permutation(batch_size), device=self.device)
+            for start in range(0, mb_size * cfg.n_minibatches, mb_size):
+                idx = order[start : start + mb_size]
+                approx_kl = self.minibatch_step({k: v[idx] for k, v in flat.items()}, stats)
+            if cfg.target_kl is not None and approx_kl > cfg.target_kl:
+                break  # every worker sees the same averaged KL, so all stop together
+        values, returns = flat["values"].cpu().numpy(), flat["returns"].cpu().numpy()
+        var = np.var(returns)
+        out = {k: float(np.mean(v)) for k, v in stats.items()}
+        out["explained_variance"] = float("nan") if var == 0 else float(1 - np.var(returns - values) / var)
+        out["lr"] = self.optimizer.param_groups[0]["lr"]
+        return out
+
+    def minibatch_step(self, mb: dict, stats: dict) -> float:
+        """One gradient step; gradients are averaged over workers before clipping and Adam."""
+        cfg = self.cfg
+        actions = mb["actions"] if self.agent.continuous else mb["actions"].long()
+        _, logprob, entropy, value = self.agent.act_and_value(mb["obs"], actions)
+        logratio = logprob - mb["logprobs"]
+        ratio = logratio.exp()
+        with torch.no_grad():
+            approx_kl = ((ratio - 1) - logratio).mean()
+            clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
+        adv = mb["advantages"]
+        if cfg.norm_adv and adv.numel() > 1:
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        pg_loss = torch.max(-adv * ratio, -adv * torch.clamp(ratio, 1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+        if cfg.clip_vloss:
+            v_clipped = mb["values"] + torch.clamp(value - mb["values"], -cfg.clip_coef, cfg.clip_coef)
+            v_loss = 0.5 * torch.max((value - mb["returns"]) ** 2, (v_clipped - mb["returns"]) ** 2).mean()
+        else:
+            v_loss = 0.5 * ((value - mb["returns"]) ** 2).mean()
+        loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.average_gradients()
+        nn.utils.clip_grad_norm_(self.agent.parameters(), cfg.max_grad_norm)
+        self.optimizer.step()
+        for key, val in (("pg_loss", pg_loss), ("v_loss", v_loss), ("entropy", entropy.mean())):
+            stats[key].append(val.item())
+        stats["approx_kl"].append(float(approx_kl))
+        stats["clipfrac"].append(float(clipfrac))
+        kl = np.array([float(approx_kl)])
+        return float(mpi.allreduce_mean(kl, self.comm)[0]) if cfg.target_kl is not None else float(kl[0])
+
+    # ------------------------------------------------------ env plumbing
+    def reset(self) -> np.ndarray:
+        """Observations of every controlled entity, stacked: shape (E, *obs_shape)."""
+        obs, _ = self.env.reset()
+        return np.stack(obs) if self.multi else np.asarray(obs)[None]
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Act for every entity; actions outside a Box are clipped to its bounds."""
+        if isinstance(self.act_space, spaces.Box):
+            actions = np.clip(actions, self.act_space.low, self.act_space.high)
+        else:
+            actions = actions.astype(np.int64)
+        if self.multi:
+            obs, rew, term, trunc, _ = self.env.step(list(actions))
+            return np.stack(obs), np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc)
+        obs, rew, term, trunc, _ = self.env.step(actions[0])
+        return np.asarray(obs)[None], np.array([rew], np.float32), np.array([term]), np.array([trunc])
+
+    # ------------------------------------------------ checkpoints & logs
+    def state(self) -> dict:
+        """Everything a resumed run needs (tensors and plain Python only: weights_only loads it)."""
+        return {
+            "model": self.agent.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "global_step": self.global_step,
+            "updates": self.updates,
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": self.rng.bit_generator.state,
+            "config": dataclasses.asdict(self.cfg),
+        }
+
+    def save_checkpoint(self) -> None:
+        """Write the checkpoint atomically: a crash mid-save leaves the previous one whole."""
+        path = os.path.join(self.data_dir, CHECKPOINT)
+        torch.save(self.state(), path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    def sync_from_root(self) -> None:
+        """The root loads its checkpoint (if any) and every worker adopts the root's state."""
+        state = None
+        if self.is_root:
+            path = os.path.join(self.data_dir, CHECKPOINT)
+            if os.path.exists(path):
+                state = torch.load(path, map_location="cpu", weights_only=True)
+                torch.set_rng_state(state["torch_rng"])
+                self.rng.bit_generator.state = state["numpy_rng"]
+                self.trim_stats(state["global_step"])
+                print(f"[ppo] resuming from {path} at step {state['global_step']:,}", flush=True)
+            else:
+                state = {"model": self.agent.state_dict(), "global_step": 0, "updates": 0}
+            state = {k: state[k] for k in ("model", "optimizer", "global_step", "updates") if k in state}
+        state = broadcast_state(state, self.comm)
+        self.agent.load_state_dict(state["model"])
+        if "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.global_step, self.updates = state["global_step"], state["updates"]
+
+    def trim_stats(self, global_step: int) -> None:
+        """Drop stats rows logged after the checkpoint (a crash came before the next save)."""
+        path = os.path.join(self.data_dir, STATS)
+        if not os.path.exists(path):
+            return
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        kept = [r for r in rows if r.get("global_step", "").isdigit() and int(r["global_step"]) <= global_step]
+        if len(kept) == len(rows) or not rows:
+            return
+        with open(path + ".tmp", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(kept)
+        os.replace(path + ".tmp", path)
+
+    def log(self, stats: dict, steps_done: int, num_steps: int) -> None:
+        """The root appends stats to ppo_stats.csv and prints a progress line at intervals."""
+        if not self.is_root:
+            return
+        elapsed = time.perf_counter() - self.started
+        recent = self.record.ep_results[-100:] if self.record is not None else []
+        row = {"update": self.updates, "global_step": self.global_step, "time": round(elapsed, 3), **stats}
+        row["mean_return"] = float(np.mean(recent)) if recent else float("nan")
+        path = os.path.join(self.data_dir, STATS)
+        new = not os.path.exists(path)
+        with open(path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        if elapsed - self.last_log >= self.log_interval or steps_done == num_steps:
+            self.last_log = elapsed
+            policy = self.record.policy_id if self.record is not None else "?"
+            print(
+                f"[ppo {policy}] {steps_done * self.workers:,}/{num_steps * self.workers:,} steps "
+                f"({100 * steps_done / num_steps:.0f}%), {steps_done * self.workers / max(elapsed, 1e-9):,.0f} "
+                f"steps/s, return {row['mean_return']:.2f} | pi {stats['pg_loss']:.3f} v {stats['v_loss']:.3f} "
+                f"ent {stats['entropy']:.3f} kl {stats['approx_kl']:.4f}",
+                flush=True,
+            )

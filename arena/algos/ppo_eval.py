@@ -1,0 +1,52 @@
+"""The "ppo-eval" policy: a frozen PPO policy played from its checkpoint, without learning."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from arena.algos.base import episode_over
+from arena.algos.ppo import CHECKPOINT, PPO
+from arena.core import comm as mpi
+
+
+class PPOEval(PPO):
+    """Plays a saved PPO policy; the arena records its episodes, nothing else is written.
+
+    ``source_policy`` names the policy id whose checkpoint to play (default: this
+    policy's own folder); ``deterministic`` takes the most likely action.
+    """
+
+    prints_progress = False
+
+    def __init__(
+        self,
+        env: Any,
+        policy_comm: mpi.Comm,
+        source_policy: int | None = None,
+        deterministic: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(env, policy_comm, **kwargs)
+        self.source_policy, self.deterministic = source_policy, deterministic
+
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """Play ``num_steps`` steps with the frozen policy."""
+        if self.source_policy is not None:
+            data_dir = os.path.join(os.path.dirname(os.path.abspath(data_dir)), f"policy_{self.source_policy}")
+        if self.is_root and not os.path.exists(os.path.join(data_dir, CHECKPOINT)):
+            raise FileNotFoundError(f"ppo-eval: no {CHECKPOINT} in {data_dir}; train the policy with 'ppo' first")
+        self.data_dir, self.record = data_dir, policy_record
+        self.sync_from_root()
+        self.agent.eval()
+        obs = self.reset()
+        for step in range(1, num_steps + 1):
+            with torch.no_grad():
+                action, _, _, _ = self.agent.act_and_value(
+                    torch.as_tensor(obs, device=self.device), deterministic=self.deterministic
+                )
+            obs, _, terminated, truncated = self.step(action.cpu().numpy())
+            if episode_over(terminated.tolist(), truncated.tolist()) and step < num_steps:
+                obs = self.reset()

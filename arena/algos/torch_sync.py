@@ -1,0 +1,50 @@
+"""Keep a policy's workers in lockstep: broadcast parameters, average gradients (one flat Allreduce)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from arena.core import comm as mpi
+
+
+def broadcast_state(state: Any, policy_comm: mpi.Comm) -> Any:
+    """Give every worker the root worker's state (tensors move as a pickled control message)."""
+    return mpi.broadcast_object(state, policy_comm, root=0)
+
+
+class GradientAverager:
+    """Averages every parameter's gradient over the policy's workers with one Allreduce."""
+
+    def __init__(self, params: list[torch.nn.Parameter], policy_comm: mpi.Comm):
+        self.params = [p for p in params if p.requires_grad]
+        self.comm = policy_comm
+        self.flat = np.zeros(sum(p.numel() for p in self.params), dtype=np.float32)
+
+    def __call__(self) -> None:
+        """Replace each ``.grad`` by its mean over all workers."""
+        if mpi.size_of(self.comm) == 1:
+            return
+        offset = 0
+        for p in self.params:
+            n = p.numel()
+            grad = p.grad if p.grad is not None else torch.zeros_like(p)
+            self.flat[offset : offset + n] = grad.detach().reshape(-1).cpu().numpy()
+            offset += n
+        mpi.allreduce_mean(self.flat, self.comm)
+        offset = 0
+        for p in self.params:
+            n = p.numel()
+            averaged = torch.from_numpy(self.flat[offset : offset + n]).view_as(p).to(p.device)
+            if p.grad is None:
+                p.grad = averaged.clone()
+            else:
+                p.grad.copy_(averaged)
+            offset += n
+
+
+def flat_parameters(module: torch.nn.Module) -> np.ndarray:
+    """Every parameter of ``module`` in one float32 vector (for comparisons and tests)."""
+    return torch.cat([p.detach().reshape(-1).cpu() for p in module.parameters()]).numpy()

@@ -1,0 +1,49 @@
+"""PPO scenarios for tests/test_ppo.py: python ppo_cases.py CASE LOG_DIR [STEPS]."""
+
+import json
+import os
+import sys
+
+import gymnasium as gym
+import numpy as np
+
+from arena import make_stem, single_agent_wrapper
+from arena.algos.ppo import PPO
+from arena.algos.torch_sync import flat_parameters
+from arena.core import comm as mpi
+from arena.envs import Touchdown
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+STEPS = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+
+
+def make_env(game="cartpole", **kwargs):
+    if game == "cartpole":
+        return single_agent_wrapper(gym.make("CartPole-v1"))
+    return Touchdown(**kwargs)
+
+
+class CheckedPPO(PPO):
+    """PPO that, after its run, proves every worker holds bit-identical weights."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        super().run(num_steps, data_dir, policy_record)
+        mine = flat_parameters(self.agent)
+        root = mine.copy()
+        mpi.broadcast_array(root, self.comm)
+        identical = np.array([float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))])
+        mpi.allreduce_sum(identical, self.comm)
+        if self.is_root:
+            with open(os.path.join(data_dir, "identical.json"), "w") as f:
+                json.dump({"workers": self.workers, "identical": int(identical[0]), "updates": self.updates}, f)
+
+
+arena = make_stem(make_env, LOG, additional_policies={"checked-ppo": CheckedPPO})
+
+if CASE == "cartpole":
+    arena.kickoff([[1]], {1: "checked-ppo"}, STEPS or 50_000, scale=True, seed=1)
+elif CASE == "touchdown":
+    arena.kickoff([[1, 2]], {1: "checked-ppo", 2: "random"}, STEPS or 20_000, env_kwargs={"game": "touchdown"}, seed=3)
+elif CASE == "eval":
+    arena.kickoff([[1, 2]], {1: "ppo-eval", 2: "random"}, STEPS or 2_000, env_kwargs={"game": "touchdown"})
+print(f"CASE {CASE} FINISHED", flush=True)

@@ -1,0 +1,117 @@
+"""PPO: pooled learning over MPI, checkpoints, resume and evaluation. Seeded; margins are wide."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from helpers import SCRIPTS, mpiexec_path, run_script
+
+from arena.records import PolicyRecord
+
+pytestmark = pytest.mark.mpi
+
+
+def _ok(result):
+    assert not result.timed_out, result.output
+    assert result.returncode == 0, result.output
+
+
+def _stats(log, pid=1):
+    with open(os.path.join(log, f"policy_{pid}", "ppo_stats.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def test_gradient_average_matches_single_process():
+    result = run_script(3, "grad_average.py", timeout=60)
+    _ok(result)
+    assert result.output.count("averaged gradient matches") == 3
+
+
+def test_cartpole_two_workers_reach_195_within_100k_steps(tmp_path):
+    # [[1]] scaled on 5 ranks: 2 copies, so 2 workers of policy 1 x 50,000 steps = 100,000 steps.
+    result = run_script(5, "ppo_cases.py", "cartpole", str(tmp_path), "50000", timeout=420)
+    _ok(result)
+    record = PolicyRecord(1, str(tmp_path)).load()
+    assert record.steps_done == 100_000
+    final = float(np.mean(record.ep_results[-100:]))
+    assert final >= 195, f"mean return of the last 100 episodes is {final:.1f}"
+    with open(tmp_path / "policy_1" / "identical.json") as f:
+        report = json.load(f)
+    assert report == {"workers": 2, "identical": 2, "updates": report["updates"]} and report["updates"] > 100
+    stats = _stats(tmp_path)
+    assert int(stats[-1]["global_step"]) == 100_000
+    assert (tmp_path / "policy_1" / "checkpoint.pt").exists()
+
+
+def _wins(returns):
+    return sum(1 for r in returns if r > 0) / max(1, len(returns))
+
+
+def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
+    log = str(tmp_path)
+    first = run_script(4, "ppo_cases.py", "touchdown", log, "20000", timeout=300)
+    _ok(first)
+    p1 = PolicyRecord(1, log).load()
+    assert _wins(p1.ep_results[-50:]) >= 0.7, p1.ep_results[-50:]
+    before_episodes, before_steps = len(p1.episodes), p1.steps_done
+    last_stats = _stats(log)[-1]
+
+    # Re-running the script resumes from the checkpoint: counters and records continue.
+    second = run_script(4, "ppo_cases.py", "touchdown", log, "2000", timeout=300)
+    _ok(second)
+    assert "[ppo] resuming from" in second.output
+    p1 = PolicyRecord(1, log).load()
+    new = p1.episodes[before_episodes:]
+    assert [e.episode for e in p1.episodes] == list(range(len(p1.episodes)))
+    assert new and new[0].steps > before_steps and p1.steps_done == before_steps + 2000
+    assert _wins([e.ret for e in new[:20]]) >= 0.7, "the resumed policy plays like a fresh network"
+    stats = _stats(log)
+    resumed = stats[len(stats) - len([s for s in stats if int(s["global_step"]) > int(last_stats["global_step"])])]
+    assert int(resumed["global_step"]) > int(last_stats["global_step"])
+
+    # ppo-eval plays the frozen policy: it wins, and the checkpoint is untouched.
+    checkpoint = tmp_path / "policy_1" / "checkpoint.pt"
+    mtime = checkpoint.stat().st_mtime_ns
+    third = run_script(4, "ppo_cases.py", "eval", log, "2000", timeout=300)
+    _ok(third)
+    assert checkpoint.stat().st_mtime_ns == mtime
+    p1 = PolicyRecord(1, log).load()
+    assert _wins(p1.ep_results[-20:]) >= 0.7
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    log = str(tmp_path)
+    checkpoint = tmp_path / "policy_1" / "checkpoint.pt"
+    cmd = [mpiexec_path(), "-n", "4", sys.executable, "ppo_cases.py", "touchdown", log, "1000000"]
+    proc = subprocess.Popen(
+        cmd, cwd=SCRIPTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.time() + 180
+        while not checkpoint.exists() and time.time() < deadline:
+            time.sleep(0.5)
+        assert checkpoint.exists(), "no checkpoint was written"
+        time.sleep(12)  # let records reach disk (every 10 s) and a few more checkpoints happen
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    import torch
+
+    saved_steps = torch.load(checkpoint, weights_only=True)["global_step"]
+    saved_episodes = len(PolicyRecord(1, log).load().episodes)
+    assert saved_steps > 0 and saved_episodes > 0
+    result = run_script(4, "ppo_cases.py", "touchdown", log, "1000", timeout=300)
+    _ok(result)
+    assert f"[ppo] resuming from {checkpoint} at step {saved_steps:,}" in result.output
+    steps = [int(row["global_step"]) for row in _stats(log)]
+    assert steps == sorted(set(steps)), "update statistics repeat or go backwards after the resume"
+    assert steps[-1] == saved_steps + 1000
+    p1 = PolicyRecord(1, log).load()
+    assert [e.episode for e in p1.episodes] == list(range(len(p1.episodes)))
+    assert len(p1.episodes) > saved_episodes
