@@ -49,6 +49,16 @@ def test_cartpole_two_workers_reach_195_within_100k_steps(tmp_path):
     assert (tmp_path / "policy_1" / "checkpoint.pt").exists()
 
 
+def test_images_continuous_actions_and_blocks(tmp_path):
+    result = run_script(4, "ppo_cases.py", "paths", str(tmp_path), "200", timeout=180)
+    _ok(result)
+    for pid in (1, 2):
+        rows = _stats(tmp_path, pid)
+        # 200 steps in rollouts of 32: 7 updates, each over 2 entities' data.
+        assert len(rows) == 7 and int(rows[-1]["global_step"]) == 200
+        assert (tmp_path / f"policy_{pid}" / "checkpoint.pt").exists()
+
+
 def _wins(returns):
     return sum(1 for r in returns if r > 0) / max(1, len(returns))
 

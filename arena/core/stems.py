@@ -6,6 +6,7 @@ import atexit
 import importlib.util
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,8 @@ from arena.core.env_process import run_env_rank
 from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
 from arena.core.root import TAG_CONTROL, TAG_DONE, KickoffError, Stem
 from arena.core.worker import RoundConfig, run_worker_rank
+
+ABORT_GRACE_S = 1.0
 
 
 def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
@@ -59,6 +62,7 @@ def _fail(comm: mpi.Comm, where: str, exc: BaseException) -> None:
     sys.stdout.flush()
     sys.stderr.write(text)
     sys.stderr.flush()
+    time.sleep(ABORT_GRACE_S)  # let mpiexec forward the message before the abort tears down its pipes
     mpi.abort(comm, code)
 
 

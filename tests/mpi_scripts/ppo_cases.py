@@ -44,6 +44,18 @@ if CASE == "cartpole":
     arena.kickoff([[1]], {1: "checked-ppo"}, STEPS or 50_000, scale=True, seed=1)
 elif CASE == "touchdown":
     arena.kickoff([[1, 2]], {1: "checked-ppo", 2: "random"}, STEPS or 20_000, env_kwargs={"game": "touchdown"}, seed=3)
+elif CASE == "paths":
+    # Blocks share one network: team 0 sees 84x84 images and moves continuously, team 1 vectors and discrete.
+    td = {"game": "touchdown", "players_per_team": 2, "obs_types": ("image", "vector")}
+    td["action_types"] = ("continuous", "discrete")
+    small = {"n_steps": 32, "n_minibatches": 2, "n_epochs": 2}
+    arena.kickoff(
+        [[[1, 1], [2, 2]]],
+        {1: "checked-ppo", 2: "ppo"},
+        STEPS or 200,
+        env_kwargs=td,
+        policy_kwargs={1: small, 2: small},
+    )
 elif CASE == "eval":
     arena.kickoff([[1, 2]], {1: "ppo-eval", 2: "random"}, STEPS or 2_000, env_kwargs={"game": "touchdown"})
 print(f"CASE {CASE} FINISHED", flush=True)
