@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from arena.files import atomic_path
 from arena.records import PolicyRecord
 
 
@@ -52,9 +53,8 @@ def plot_policy_records(
         ax.legend(loc="best")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
-    tmp = filename + ".tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, filename)
+    with atomic_path(filename) as tmp:
+        fig.savefig(tmp)
     return filename
 
 

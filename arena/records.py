@@ -13,6 +13,8 @@ import shutil
 import time
 from dataclasses import dataclass
 
+from arena.files import atomic_path
+
 COLUMNS = ("episode", "return", "length", "steps", "time")
 RECORDS_FILE = "records.csv"
 
@@ -82,12 +84,10 @@ class PolicyRecord:
         new = self.episodes[self._saved :]
         fresh = not os.path.exists(path) or self._saved == 0
         if fresh:  # whole rewrite, atomically: a crash leaves the old file whole
-            tmp = path + ".tmp"
-            with open(tmp, "w", newline="") as f:
+            with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(COLUMNS)
                 writer.writerows(e.row() for e in self.episodes)
-            os.replace(tmp, path)
         elif new:
             with open(path, "a", newline="") as f:
                 csv.writer(f).writerows(e.row() for e in new)
@@ -139,10 +139,8 @@ class PolicyRecord:
 
 
 def _write_json(path: str, obj: dict) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def load_records(log_comms_dir: str) -> dict[int, PolicyRecord]:

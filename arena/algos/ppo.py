@@ -27,6 +27,7 @@ from arena.algos.base import Policy, episode_over, is_multi_entity
 from arena.algos.networks import ActorCritic, is_image_space
 from arena.algos.torch_sync import GradientAverager, broadcast_state
 from arena.core import comm as mpi
+from arena.files import atomic_path
 
 CHECKPOINT = "checkpoint.pt"
 STATS = "ppo_stats.csv"
@@ -266,8 +267,8 @@ class PPO(Policy):
     def save_checkpoint(self) -> None:
         """Write the checkpoint atomically: a crash mid-save leaves the previous one whole."""
         path = os.path.join(self.data_dir, CHECKPOINT)
-        torch.save(self.state(), path + ".tmp")
-        os.replace(path + ".tmp", path)
+        with atomic_path(path) as tmp:
+            torch.save(self.state(), tmp)
 
     def sync_from_root(self) -> None:
         """The root loads its checkpoint (if any) and every worker adopts the root's state."""
@@ -299,11 +300,10 @@ class PPO(Policy):
         kept = [r for r in rows if r.get("global_step", "").isdigit() and int(r["global_step"]) <= global_step]
         if len(kept) == len(rows) or not rows:
             return
-        with open(path + ".tmp", "w", newline="") as f:
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(kept)
-        os.replace(path + ".tmp", path)
 
     def log(self, stats: dict, steps_done: int, num_steps: int) -> None:
         """The root appends stats to ppo_stats.csv and prints a progress line at intervals."""

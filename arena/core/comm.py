@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,6 @@ IDLE_MAX_SLEEP_S = 5e-2
 OBJECT_BROADCAST_TAG = 30_001
 
 Comm = MPI.Comm
-Request = MPI.Request
 ANY_SOURCE = MPI.ANY_SOURCE
 
 
@@ -61,18 +61,27 @@ def size_of(comm: MPI.Comm) -> int:
     return comm.Get_size()
 
 
-def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
-    """Wait until every request completes, giving the core away between polls."""
-    if not requests:
-        return
+def wait_until(condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
+    """Poll ``condition`` until it holds, giving the core away between polls."""
     for _ in range(YIELD_POLLS):
-        if MPI.Request.Testall(requests):
+        if condition():
             return
         os.sched_yield()
     delay = FIRST_SLEEP_S
-    while not MPI.Request.Testall(requests):
+    while not condition():
         time.sleep(delay)
         delay = min(2 * delay, max_sleep)
+
+
+def test_all(requests: list[MPI.Request]) -> bool:
+    """True when every request has completed; never blocks."""
+    return MPI.Request.Testall(requests)
+
+
+def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
+    """Wait until every request completes, giving the core away between polls."""
+    if requests:
+        wait_until(lambda: MPI.Request.Testall(requests), max_sleep)
 
 
 def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
@@ -106,13 +115,16 @@ def poll_object(source: int, tag: int, comm: MPI.Comm) -> tuple[bool, Any, int]:
 
 def recv_object(source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S) -> tuple[Any, int]:
     """Wait politely for a pickled object: ``(obj, source)``."""
-    delay = FIRST_SLEEP_S
-    while True:
+    got: list = []
+
+    def arrived() -> bool:
         found, obj, src = poll_object(source, tag, comm)
         if found:
-            return obj, src
-        time.sleep(delay)
-        delay = min(2 * delay, max_sleep)
+            got.extend((obj, src))
+        return found
+
+    wait_until(arrived, max_sleep)
+    return got[0], got[1]
 
 
 def group_comm(comm: MPI.Comm, ranks: list[int], tag: int) -> MPI.Comm:

@@ -43,6 +43,7 @@ class _WorkerChannel:
 
     def __init__(self, worker, obs_spaces: list, act_spaces: list):
         self.rank, self.entities = worker.rank, list(worker.entities)
+        self.index = np.array(self.entities, dtype=np.intp)
         obs_codecs = [SpaceCodec(obs_spaces[e]) for e in self.entities]
         self.act_codecs = [SpaceCodec(act_spaces[e]) for e in self.entities]
         self.layout = step_layout(obs_codecs)
@@ -56,15 +57,16 @@ class _WorkerChannel:
     def send(self, comm: mpi.Comm, slot: int, kind: int, result: StepResult | None, over: bool) -> None:
         """Pack this worker's part of a step (or reset) into a buffer and start sending it."""
         buf, views = self.buffers[slot]
-        infos = [result.infos[e] for e in self.entities] if result is not None else []
-        has_info = over and any(infos)
+        # Infos travel only where they matter, at episode ends and resets, not on every step.
+        infos = [result.infos[e] for e in self.entities] if over or kind == RESET else []
+        has_info = any(infos)
         views["header"][:] = (kind, (HAS_INFO if has_info else 0) | (EPISODE_OVER if over else 0))
         if result is not None:
             for i, (e, codec) in enumerate(zip(self.entities, self.obs_codecs)):
                 codec.encode(result.obs[e], views[f"obs{i}"])
-            views["reward"][:] = result.rewards[self.entities]
-            views["terminated"][:] = result.terminated[self.entities]
-            views["truncated"][:] = result.truncated[self.entities]
+            views["reward"][:] = result.rewards[self.index]
+            views["terminated"][:] = result.terminated[self.index]
+            views["truncated"][:] = result.truncated[self.index]
         self.pending.append(mpi.isend_buffer(buf, self.rank, TAG_STEP, comm))
         if has_info:
             self.pending.append(mpi.isend_object(infos, self.rank, TAG_INFO, comm))
@@ -97,10 +99,11 @@ def run_env_rank(
     done_steps, episodes, ended = 0, 0, False
     while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
-        mpi.wait_all([r for ch in active for r in ch.pending])
+        # A worker sends its next action only after taking in what we sent, so one wait covers both.
+        receives = [mpi.irecv_buffer(ch.act_buf, ch.rank, TAG_ACTION, comm) for ch in active]
+        mpi.wait_all(receives + [r for ch in active for r in ch.pending])
         for ch in active:
             ch.pending = []
-        mpi.wait_all([mpi.irecv_buffer(ch.act_buf, ch.rank, TAG_ACTION, comm) for ch in active])
         for ch in active:
             if ch.act_views["header"][0] == QUIT:
                 ch.active, ended = False, True

@@ -38,11 +38,15 @@ class MatchLink:
         self.steps = 0
         self.episode_returns = np.zeros(self.n)
         self.episode_length = 0
-        self.on_episode: Callable[[float, int, list[float]], None] | None = None
+        self.on_episode: Callable[[float, int], None] | None = None
         self.on_step: Callable[[], None] | None = None
 
-    def _receive(self) -> tuple[int, list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
-        mpi.wait_all([mpi.irecv_buffer(self.step_buf, self.env_rank, TAG_STEP, self.comm)])
+    def _receive(self, send: bool = False) -> tuple[int, list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        """Receive the next step message; with ``send``, first send the action buffer (one wait for both)."""
+        requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, TAG_STEP, self.comm)]
+        if send:
+            requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm))
+        mpi.wait_all(requests)
         kind, flags = (int(v) for v in self.step_views["header"])
         if kind == OVER:
             return kind, [], None, None, None, []
@@ -79,8 +83,7 @@ class MatchLink:
         self.act_views["header"][0] = ACT
         for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
             codec.encode(action, self.act_views[f"act{i}"])
-        mpi.wait_all([mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)])
-        kind, obs, rewards, terminated, truncated, infos = self._receive()
+        kind, obs, rewards, terminated, truncated, infos = self._receive(send=True)
         if kind == OVER:
             self.state = "over"
             raise MatchEnded("the match's step budget is spent")
@@ -102,7 +105,7 @@ class MatchLink:
             for r, info in zip(self.episode_returns, infos)
         ]
         if self.on_episode is not None:
-            self.on_episode(float(np.mean(scores)), self.episode_length, scores)
+            self.on_episode(float(np.mean(scores)), self.episode_length)
 
     def close(self) -> None:
         """Tell the environment rank this worker is done; drain a reset it already sent."""

@@ -16,8 +16,10 @@ from arena.core.plan import RankRole
 from arena.core.proxies import MatchEnded, MatchLink, make_proxy
 from arena.records import PolicyRecord, policy_dir
 
-TAG_EPISODE, TAG_FINISHED = 21, 22
+TAG_EPISODE = 21
 POLL_EVERY_STEPS = 32
+SAVE_INTERVAL_S = 10.0  # records reach disk at least this often
+PLOT_INTERVAL_S = 60.0  # learning curves are redrawn at most this often during a round
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ class RoundConfig:
 
 
 class EpisodeReporter:
-    """Streams finished episodes from every worker of a policy to its root worker, which records them."""
+    """Streams finished episodes from every worker of a policy to its root worker, which records them.
+
+    Workers send ``("episode", return, length, steps)`` as episodes end and one
+    ``("finished", steps)`` after their run; the root drains them between steps.
+    """
 
     def __init__(
         self, records_comm: mpi.Comm, record: PolicyRecord | None, link: MatchLink, budget: int, interval: float
@@ -47,7 +53,7 @@ class EpisodeReporter:
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
         self.base_steps = record.steps_done if record is not None else 0
         self.budget, self.interval = budget, interval
-        self.started = self.last_print = self.last_save = time.perf_counter()
+        self.started = self.last_print = self.last_save = self.last_plot = time.perf_counter()
         self.round_episodes = 0
         self.finished_peers = 0
         self.pending: list = []
@@ -59,51 +65,52 @@ class EpisodeReporter:
         self.peer_steps[0] = self.link.steps
         return int(self.peer_steps.sum())
 
-    def add_episode(self, ret: float, length: int, scores: list[float]) -> None:
+    def add_episode(self, ret: float, length: int) -> None:
         """Record (root) or forward (other workers) one finished episode."""
         if self.is_root:
             self._record(ret, length)
         else:
-            self.pending.append(mpi.isend_object((ret, length, self.link.steps), 0, TAG_EPISODE, self.comm))
+            message = ("episode", ret, length, self.link.steps)
+            self.pending.append(mpi.isend_object(message, 0, TAG_EPISODE, self.comm))
 
     def _record(self, ret: float, length: int) -> None:
         self.record.add_result(ret, length, steps=self.base_steps + self.policy_steps())
         self.round_episodes += 1
 
     def after_step(self) -> None:
-        """Every few steps: the root drains forwarded episodes, saves and prints progress."""
+        """Every few steps: the root drains forwarded episodes, saves, plots and prints progress."""
         if self.link.steps % POLL_EVERY_STEPS:
             return
         if not self.is_root:
-            if len(self.pending) > 64 and mpi.Request.Testall(self.pending):
+            if len(self.pending) > 64 and mpi.test_all(self.pending):
                 self.pending = []
             return
         self._drain()
         now = time.perf_counter()
-        if now - self.last_save > 10.0:
-            self.record.save(plots=now - self.started > 60.0 and now - self.last_print > self.interval)
+        if now - self.last_save > SAVE_INTERVAL_S:
+            plot = now - self.last_plot > PLOT_INTERVAL_S
+            self.record.save(plots=plot)
             self.last_save = now
+            self.last_plot = now if plot else self.last_plot
         if now - self.last_print > self.interval:
             print(self.progress_line(), flush=True)
             self.last_print = now
 
-    def _drain(self) -> bool:
-        """Record every forwarded episode waiting now; True if anything arrived."""
-        arrived = False
+    def _drain(self) -> None:
+        """Take in every message the other workers have sent so far."""
         while True:
-            found, msg, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_EPISODE, self.comm)
+            found, message, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_EPISODE, self.comm)
             if not found:
-                found, msg, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_FINISHED, self.comm)
-                if not found:
-                    return arrived
-                self.peer_steps[source] = msg
+                return
+            self.peer_steps[source] = message[-1]
+            if message[0] == "episode":
+                self._record(message[1], message[2])
+            else:
                 self.finished_peers += 1
-                arrived = True
-                continue
-            arrived = True
-            ret, length, steps = msg
-            self.peer_steps[source] = steps
-            self._record(ret, length)
+
+    def _all_finished(self) -> bool:
+        self._drain()
+        return self.finished_peers == mpi.size_of(self.comm) - 1
 
     def progress_line(self) -> str:
         """One line: steps of the budget, speed, episodes and recent mean return."""
@@ -120,14 +127,10 @@ class EpisodeReporter:
     def finish(self) -> None:
         """Non-root workers report their final step count; the root waits for all and saves."""
         if not self.is_root:
-            self.pending.append(mpi.isend_object(self.link.steps, 0, TAG_FINISHED, self.comm))
+            self.pending.append(mpi.isend_object(("finished", self.link.steps), 0, TAG_EPISODE, self.comm))
             mpi.wait_all(self.pending)
             return
-        delay = mpi.FIRST_SLEEP_S
-        while self.finished_peers < mpi.size_of(self.comm) - 1:
-            if not self._drain():
-                time.sleep(delay)
-                delay = min(2 * delay, mpi.IDLE_MAX_SLEEP_S)
+        mpi.wait_until(self._all_finished, mpi.IDLE_MAX_SLEEP_S)
         self.record.steps_done = self.base_steps + self.policy_steps()
         self.record.save(plots=True)
         print(self.progress_line().replace("[arena]", "[arena] round done,"), flush=True)

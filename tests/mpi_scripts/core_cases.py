@@ -27,8 +27,10 @@ class CheckingPolicy(Policy):
             assert mpi.size_of(self.comm) == self.expect_workers, mpi.size_of(self.comm)
         total = mpi.allreduce_sum(np.array([1.0]), self.comm)
         assert total[0] == mpi.size_of(self.comm)
-        obs, _ = self.env.reset()
+        obs, info = self.env.reset()
         multi = is_multi_entity(self.env)
+        reset_of = [i["reset_of"] for i in info] if multi else [info["reset_of"]]
+        assert sorted(reset_of) == sorted(self.expect), (reset_of, self.expect)  # reset infos arrive
         for step in range(1, num_steps + 1):
             seen = [int(o[0]) for o in obs] if multi else [int(obs[0])]
             assert seen in [self.expect[i : i + len(seen)] for i in range(len(self.expect))] or sorted(seen) == sorted(

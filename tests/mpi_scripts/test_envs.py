@@ -21,7 +21,7 @@ class EchoEnv:
 
     def reset(self, seed=None):
         self.t = 0
-        return self._obs() if self.legacy else (self._obs(), [{} for _ in range(self.n)])
+        return self._obs() if self.legacy else (self._obs(), [{"reset_of": e} for e in range(self.n)])
 
     def step(self, actions):
         assert len(actions) == self.n
