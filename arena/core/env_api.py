@@ -14,6 +14,10 @@ Legacy environments whose ``reset()`` returns only the observations and whose
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,3 +122,37 @@ def step_env(env: Any, actions: list, n: int) -> StepResult:
         _per_entity_flags(truncated, n, "truncated"),
         _per_entity_infos(infos, n),
     )
+
+
+def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
+    """The env factory: the function itself, or ``make_env`` from a directory's ``make_env.py``."""
+    if callable(make_env):
+        return make_env
+    path = os.path.abspath(str(make_env))
+    if os.path.isdir(path):
+        path = os.path.join(path, "make_env.py")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"make_env: no function given and no file {path}")
+    spec = importlib.util.spec_from_file_location("arena_user_make_env", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(path))  # so make_env.py can import its neighbours
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "make_env", None)):
+        raise AttributeError(f"{path} defines no function make_env")
+    return module.make_env
+
+
+def game_score(infos: list[dict], returns: np.ndarray, length: int) -> tuple[float, int]:
+    """Score (mean over entities) and length of a finished game.
+
+    A wrapper's own statistics in ``info["episode"]`` (the true game score, before
+    reward clipping) beat the summed rewards the worker saw.
+    """
+    scores, lengths = [], []
+    for ret, info in zip(returns, infos):
+        stats = info.get("episode")
+        has_stats = isinstance(stats, dict) and "r" in stats
+        scores.append(float(np.asarray(stats["r"]).item()) if has_stats else float(ret))
+        if has_stats and "l" in stats:
+            lengths.append(int(np.asarray(stats["l"]).item()))
+    return float(np.mean(scores)), (max(lengths) if lengths else int(length))

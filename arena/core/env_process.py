@@ -11,6 +11,7 @@ import numpy as np
 from arena.core import comm as mpi
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.env_api import StepResult, entity_spaces, reset_env, step_env
+from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
 from arena.core.proxies import EPISODE_OVER, HAS_INFO, TAG_ACTION, TAG_INFO, TAG_STEP
 
@@ -92,6 +93,7 @@ def run_env_rank(
     channels = [_WorkerChannel(w, obs_spaces, act_spaces) for w in match.workers]
     n = len(obs_spaces)
     actions: list = [a.sample() for a in act_spaces]  # entities no worker controls act randomly
+    frames = FrameSender(comm, match.global_index) if render else None
     start = time.perf_counter()
     obs, infos = reset_env(env, n, seed=copy_seed(seed, match))
     for ch in channels:
@@ -118,8 +120,8 @@ def run_env_rank(
                 actions[e] = a
         result = step_env(env, actions, n)
         done_steps += 1
-        if render:
-            env.render()
+        if frames is not None:
+            frames.maybe_send(env)
         over = result.episode_over
         for ch in channels:
             ch.send(comm, 0, STEP, result, over=over)
@@ -133,6 +135,8 @@ def run_env_rank(
                 for ch in channels:
                     ch.send(comm, 1, OVER, None, over=False)
     mpi.wait_all([r for ch in channels for r in ch.pending])
+    if frames is not None:
+        frames.close()
     if hasattr(env, "close"):
         env.close()
     elapsed = time.perf_counter() - start

@@ -15,6 +15,7 @@ import numpy as np
 
 from arena.core import comm as mpi
 from arena.core.buffers import ACT, OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
+from arena.core.env_api import game_score
 
 TAG_STEP, TAG_ACTION, TAG_INFO = 11, 12, 13
 HAS_INFO, EPISODE_OVER = 1, 2
@@ -38,6 +39,7 @@ class MatchLink:
         self.steps = 0
         self.episode_returns = np.zeros(self.n)
         self.episode_length = 0
+        self.game_continues = False  # the last episode ended a life, not the game
         self.on_episode: Callable[[float, int], None] | None = None
         self.on_step: Callable[[], None] | None = None
 
@@ -72,8 +74,9 @@ class MatchLink:
         if kind != RESET:
             raise MatchEnded("the environment ended the match")
         self.state = "running"
-        self.episode_returns[:] = 0.0
-        self.episode_length = 0
+        if not self.game_continues:
+            self.episode_returns[:] = 0.0
+            self.episode_length = 0
         return obs, infos
 
     def step(self, actions: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
@@ -99,13 +102,12 @@ class MatchLink:
         return obs, rewards, terminated, truncated, infos
 
     def _report_episode(self, infos: list[dict]) -> None:
-        # A wrapper's own episode statistics (e.g. the true game score) beat summed rewards.
-        scores = [
-            float(info["episode"]["r"]) if isinstance(info.get("episode"), dict) and "r" in info["episode"] else r
-            for r, info in zip(self.episode_returns, infos)
-        ]
-        if self.on_episode is not None:
-            self.on_episode(float(np.mean(scores)), self.episode_length)
+        # An end with info["game_over"] False only cost a life: the game, and its record, go on.
+        self.game_continues = all(not bool(info.get("game_over", True)) for info in infos)
+        if self.game_continues or self.on_episode is None:
+            return
+        score, length = game_score(infos, self.episode_returns, self.episode_length)
+        self.on_episode(score, length)
 
     def close(self) -> None:
         """Tell the environment rank this worker is done; drain a reset it already sent."""

@@ -8,6 +8,7 @@ from numbers import Integral
 from typing import Any
 
 from arena.core import comm as mpi
+from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
 from arena.core.plan import (
     ENV,
     UNUSED,
@@ -141,11 +142,27 @@ class Stem:
         busy = [r for r in plan.roles if r.role not in (UNUSED, "root")]
         requests = [mpi.isend_object(("round", role, cfg), role.rank, TAG_CONTROL, self.comm) for role in busy]
         mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
-        summaries = {}
-        while len(summaries) < len(busy):
-            summary, source = mpi.recv_object(mpi.ANY_SOURCE, TAG_DONE, self.comm, mpi.IDLE_MAX_SLEEP_S)
-            summaries[source] = summary
+        summaries: dict[int, dict] = {}
+        view = self._mosaic(plan, cfg) if cfg.render else None
+
+        def round_over() -> bool:
+            if view is not None:
+                view.poll()
+            found, summary, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_DONE, self.comm)
+            if found:
+                summaries[source] = summary
+            return len(summaries) == len(busy)
+
+        mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
+        if view is not None:
+            view.close()
+            print(f"[arena] render: {view.frames_written} mosaic frames in {view.video_path}", flush=True)
         return summaries
+
+    def _mosaic(self, plan: Plan, cfg: RoundConfig) -> MosaicView:
+        labels = {m.global_index: f"match {m.match_index} copy {m.copy_index}" for m in plan.matches}
+        out_dir = os.path.join(self.log_comms_dir, "render")
+        return MosaicView(self.comm, labels, out_dir, cfg.round_index)
 
     def _plot_all(self, plot_colors: dict) -> None:
         from arena.plots import plot_policy_records

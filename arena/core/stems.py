@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib.util
-import os
 import sys
 import time
 import traceback
@@ -13,30 +11,13 @@ from typing import Any
 
 from arena.algos import BUILTIN_POLICIES, resolve_policy
 from arena.core import comm as mpi
+from arena.core.env_api import load_make_env
 from arena.core.env_process import run_env_rank
 from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
 from arena.core.root import TAG_CONTROL, TAG_DONE, KickoffError, Stem
 from arena.core.worker import RoundConfig, run_worker_rank
 
 ABORT_GRACE_S = 1.0
-
-
-def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
-    """The env factory: the function itself, or ``make_env`` from a directory's ``make_env.py``."""
-    if callable(make_env):
-        return make_env
-    path = os.path.abspath(str(make_env))
-    if os.path.isdir(path):
-        path = os.path.join(path, "make_env.py")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"make_env: no function given and no file {path}")
-    spec = importlib.util.spec_from_file_location("arena_user_make_env", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(path))  # so make_env.py can import its neighbours
-    spec.loader.exec_module(module)
-    if not callable(getattr(module, "make_env", None)):
-        raise AttributeError(f"{path} defines no function make_env")
-    return module.make_env
 
 
 def describe_role(role: RankRole | None, rank: int) -> str:
