@@ -19,6 +19,8 @@ setup(
         "mpi4py>=4.0",
         "mpich>=4.1",  # MPI from pip: mpiexec lands in the virtual environment
         "torch>=2.1",  # constraints.txt pins 2.13.0; a CUDA build of torch works the same
+        "ale-py>=0.9",  # Atari: the ROMs ship inside the wheel, nothing downloads
+        "opencv-python-headless>=4.8",  # frame resizing (DeepMind preprocessing) and MP4 videos
     ],
     extras_require={"dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"]},
     entry_points={"console_scripts": []},

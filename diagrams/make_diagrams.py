@@ -1,8 +1,20 @@
-"""Draw the pictures the docs use, from the code itself: python diagrams/make_diagrams.py."""
+"""Make the pictures the docs use, from the code itself.
+
+    python diagrams/make_diagrams.py                  # rank_layout.png (instant)
+    python diagrams/make_diagrams.py touchdown        # runs examples/touchdown at -n 4 (about 3 minutes)
+    python diagrams/make_diagrams.py pongs [STEPS]    # runs examples/atari at -n 15 with render=True
+    python diagrams/make_diagrams.py round_robin      # runs examples/round_robin_with_parameters at -n 10
+
+The runs happen in a scratch copy of the example, with the venv's mpiexec.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -39,6 +51,31 @@ def draw_rank_layout(match_list: list, world_size: int, filename: str) -> None:
     fig.savefig(filename)
 
 
+def run_example(name: str, ranks: int, env: dict, pictures: dict[str, str]) -> None:
+    """Run ``examples/<name>`` in a scratch copy, then copy ``pictures`` (log path -> diagram name) here."""
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = os.path.join(tmp, name)
+        shutil.copytree(os.path.join(HERE, "..", "examples", name), work, ignore=shutil.ignore_patterns("log_comms"))
+        cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(ranks), sys.executable, "my_main_script.py"]
+        subprocess.run(cmd, cwd=work, env={**os.environ, **env}, check=True)
+        for source, target in pictures.items():
+            shutil.copy(os.path.join(work, "log_comms", source), os.path.join(HERE, target))
+            print("wrote", os.path.join(HERE, target))
+
+
 if __name__ == "__main__":
-    draw_rank_layout([[1, 2]], 15, os.path.join(HERE, "rank_layout.png"))
-    print("wrote", os.path.join(HERE, "rank_layout.png"))
+    which = sys.argv[1] if len(sys.argv) > 1 else "rank_layout"
+    if which == "rank_layout":
+        draw_rank_layout([[1, 2]], 15, os.path.join(HERE, "rank_layout.png"))
+        print("wrote", os.path.join(HERE, "rank_layout.png"))
+    elif which == "touchdown":
+        run_example("touchdown", 4, {}, {"all_policies.png": "touchdown_ppo_vs_random.png"})
+    elif which == "pongs":
+        steps = sys.argv[2] if len(sys.argv) > 2 else "40000"
+        pictures = {"render/mosaic.png": "pongs.png", "policy_1/curve_steps.png": "pong_learning_curve.png"}
+        run_example("atari", 15, {"ARENA_TOTAL_STEPS": steps, "ARENA_RENDER": "1"}, pictures)
+    elif which == "round_robin":
+        run_example("round_robin_with_parameters", 10, {}, {"round_robin.png": "round_robin.png"})
+    else:
+        sys.exit(f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs or round_robin")

@@ -1,18 +1,24 @@
 """Every example runs end to end under mpiexec on a tiny budget, in a scratch copy."""
 
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 
+import cv2
 import pytest
 from helpers import REPO, run_mpi
 
+from arena.core.mosaic import LABEL_HEIGHT, TILE_GAP
 from arena.records import PolicyRecord
 
 pytestmark = pytest.mark.example
 
 
 def _run_example(tmp_path, name, ranks, total_steps, timeout=180):
+    """Run an example's script in a scratch copy; returns its log folder and output."""
     work = tmp_path / name
     shutil.copytree(os.path.join(REPO, "examples", name), work, ignore=shutil.ignore_patterns("log_comms"))
     result = run_mpi(
@@ -50,9 +56,25 @@ def test_touchdown_multi_agent_blocks_and_remaps(tmp_path):
 
 
 def test_custom_policy_random_agent(tmp_path):
-    log, output = _run_example(tmp_path, "custom_policy_random_agent", 4, 2000)
-    assert "MyRandomAgent root worker: collected" in output
+    log, output = _run_example(tmp_path, "custom_policy_random_agent", 7, 4000)
+    assert re.search(r"MyRandomAgent root worker: collected [-+]\d+ reward in 2000 steps; mean over 2 worker", output)
     _assert_policy_outputs(log, 1)
+
+
+def test_evolution_rounds_fork_the_best_into_the_worst(tmp_path):
+    work = tmp_path / "evolution_rounds"
+    shutil.copytree(os.path.join(REPO, "examples", "evolution_rounds"), work)
+    env = {"ARENA_TOTAL_STEPS": "3000", "ARENA_GENERATIONS": "2"}
+    result = run_mpi(10, ["my_main_script.py"], cwd=str(work), timeout=300, env=env)
+    assert not result.timed_out and result.returncode == 0, result.output
+    forked = re.search(r"policy (\d) \(best\) forks into policy 4 .*; policy (\d) \(worst\) leaves", result.output)
+    assert forked and forked.group(1) != forked.group(2)
+    log = work / "log_comms"
+    assert json.loads((log / "policy_4" / "fork.json").read_text())["forked_from"] == int(forked.group(1))
+    assert "resuming from" in result.output and "policy_4/checkpoint.pt at step 1,000" in result.output
+    assert len(re.findall(r"\[evolution\] generation \d", result.output)) == 2
+    for pid in {1, 2, 3, 4} - {int(forked.group(2))}:
+        assert PolicyRecord(pid, str(log)).load().steps_done == 2000
 
 
 def test_round_robin_with_parameters(tmp_path):
@@ -62,3 +84,49 @@ def test_round_robin_with_parameters(tmp_path):
     assert (log / "round_robin.png").stat().st_size > 0
     # Match 0 uses max_steps=100: policy 1's episodes there never run longer.
     assert max(PolicyRecord(2, str(log)).load().ep_lengths) <= 300
+
+
+def _assert_pong_records(log, steps):
+    record = _assert_policy_outputs(log, 1)
+    assert record.steps_done == steps
+    for score, length in zip(record.ep_results, record.ep_lengths):
+        assert -21 <= score <= 21 and score == int(score)  # true Pong scores of whole games
+        assert length > 500  # a whole game, even a 21-0 loss, lasts hundreds of steps
+    assert (log / "policy_1" / "checkpoint.pt").stat().st_size > 0
+    assert (log / "all_policies.png").stat().st_size > 0
+    return record
+
+
+@pytest.mark.timeout(600)
+def test_atari_pong_one_copy_then_evaluate(tmp_path):
+    log, output = _run_example(tmp_path, "atari", 3, 1000, timeout=300)
+    assert len(re.findall(r"\n\d+\s+environment\s", output)) == 1
+    _assert_pong_records(log, 1000)
+    result = subprocess.run(
+        [sys.executable, "-m", "arena.evaluate", str(log.parent), "--policy", "1", "--games", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"1 games: mean -?\d+\.\d+ std 0\.00 min -?\d+ max -?\d+", result.stdout)
+    assert (log / "policy_1" / "eval_game.mp4").stat().st_size > 10_000
+    assert json.loads((log / "policy_1" / "eval.json").read_text())["games"] == 1
+
+
+@pytest.mark.timeout(480)
+def test_atari_pong_seven_copies_rendered(tmp_path):
+    work = tmp_path / "atari"
+    shutil.copytree(os.path.join(REPO, "examples", "atari"), work, ignore=shutil.ignore_patterns("log_comms"))
+    env = {"ARENA_TOTAL_STEPS": "8400", "ARENA_RENDER": "1"}  # 1,200 steps per copy: a game or more each
+    result = run_mpi(15, ["my_main_script.py"], cwd=str(work), timeout=420, env=env)
+    assert not result.timed_out and result.returncode == 0, result.output
+    assert "scaling: 7 copies" in result.output
+    record = _assert_pong_records(work / "log_comms", 8400)
+    assert len(record.episodes) >= 5
+    mosaic = cv2.imread(str(work / "log_comms" / "render" / "mosaic.png"))
+    assert mosaic.shape[:2] == (3 * (210 + LABEL_HEIGHT + TILE_GAP) - TILE_GAP, 3 * (160 + TILE_GAP) - TILE_GAP)
+    tiles = [
+        mosaic[r * 230 + LABEL_HEIGHT : r * 230 + 228, c * 162 : c * 162 + 160] for r in range(3) for c in range(3)
+    ]
+    assert [tile.max() > 0 for tile in tiles] == [True] * 7 + [False] * 2  # one Pong per copy

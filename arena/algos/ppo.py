@@ -288,6 +288,8 @@ class PPO(Policy):
         self.agent.load_state_dict(state["model"])
         if "optimizer" in state:
             self.optimizer.load_state_dict(state["optimizer"])
+            for group in self.optimizer.param_groups:  # this run's config wins (a fork may change it)
+                group["lr"] = self.cfg.learning_rate
         self.global_step, self.updates = state["global_step"], state["updates"]
 
     def trim_stats(self, global_step: int) -> None:
@@ -323,10 +325,11 @@ class PPO(Policy):
         if elapsed - self.last_log >= self.log_interval or steps_done == num_steps:
             self.last_log = elapsed
             policy = self.record.policy_id if self.record is not None else "?"
+            ret = "n/a (no game finished yet)" if np.isnan(row["mean_return"]) else f"{row['mean_return']:.2f}"
             print(
                 f"[ppo {policy}] {steps_done * self.workers:,}/{num_steps * self.workers:,} steps "
                 f"({100 * steps_done / num_steps:.0f}%), {steps_done * self.workers / max(elapsed, 1e-9):,.0f} "
-                f"steps/s, return {row['mean_return']:.2f} | pi {stats['pg_loss']:.3f} v {stats['v_loss']:.3f} "
+                f"steps/s, return {ret} | pi {stats['pg_loss']:.3f} v {stats['v_loss']:.3f} "
                 f"ent {stats['entropy']:.3f} kl {stats['approx_kl']:.4f}",
                 flush=True,
             )

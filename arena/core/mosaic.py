@@ -25,6 +25,7 @@ FRAME_INTERVAL_S = 0.1  # 10 frames per second per copy
 MAX_TILE_SIDE = 256  # frames larger than this are shrunk before they travel
 PNG_INTERVAL_S = 2.0
 LABEL_HEIGHT = 18
+TILE_GAP = 2  # pixels of black between tiles
 
 
 def shrink(frame: np.ndarray, max_side: int = MAX_TILE_SIDE) -> np.ndarray:
@@ -74,10 +75,10 @@ def compose(frames: dict[int, np.ndarray | None], labels: dict[int, str]) -> np.
     shapes = [f.shape for f in frames.values() if f is not None] or [(84, 84, 3)]
     h, w = max(s[0] for s in shapes), max(s[1] for s in shapes)
     rows, cols = grid_shape(len(keys))
-    tile_h = h + LABEL_HEIGHT
-    image = np.zeros((rows * tile_h, cols * w, 3), dtype=np.uint8)
+    tile_h, tile_w = h + LABEL_HEIGHT + TILE_GAP, w + TILE_GAP
+    image = np.zeros((rows * tile_h - TILE_GAP, cols * tile_w - TILE_GAP, 3), dtype=np.uint8)
     for i, key in enumerate(keys):
-        top, left = (i // cols) * tile_h, (i % cols) * w
+        top, left = (i // cols) * tile_h, (i % cols) * tile_w
         frame = frames.get(key)
         if frame is not None:
             image[top + LABEL_HEIGHT : top + LABEL_HEIGHT + frame.shape[0], left : left + frame.shape[1]] = frame

@@ -1,6 +1,6 @@
 """A custom policy type, registered through additional_policies, against the built-in random.
 
-Run with:  mpiexec -n 4 python my_main_script.py
+Run with:  mpiexec -n 4 python my_main_script.py   (one copy; -n 7 gives two, with two workers per policy)
 """
 
 import os
@@ -22,5 +22,5 @@ arena = make_stem(
 
 match_list = [[1, 2]]
 policy_types = {1: "my_random", 2: "random"}
-steps_per_match = int(os.environ.get("ARENA_TOTAL_STEPS", 20_000))
-arena.kickoff(match_list, policy_types, steps_per_match)
+steps_per_match = total_steps_to_match_steps(match_list, int(os.environ.get("ARENA_TOTAL_STEPS", 20_000)))
+arena.kickoff(match_list, policy_types, steps_per_match, scale=True)

@@ -1,6 +1,9 @@
 """A user-written policy: random actions, plus a count of the rewards it collected."""
 
+import numpy as np
+
 from arena import Policy
+from arena.core.comm import allreduce_mean, size_of
 
 
 class MyRandomAgent(Policy):
@@ -19,5 +22,10 @@ class MyRandomAgent(Policy):
             total_reward += reward
             if (terminated or truncated) and step < num_steps:
                 self.env.reset()
+        # Every worker of this policy (one per match copy) must take part in a collective.
+        mean = allreduce_mean(np.array([total_reward]), self.comm)[0]
         if policy_record is not None:  # only the policy's root worker gets the record
-            print(f"MyRandomAgent root worker: collected {total_reward:+.0f} reward in {num_steps} steps")
+            print(
+                f"MyRandomAgent root worker: collected {total_reward:+.0f} reward in {num_steps} steps; "
+                f"mean over {size_of(self.comm)} worker(s): {mean:+.1f}"
+            )

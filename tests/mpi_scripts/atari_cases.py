@@ -1,0 +1,46 @@
+"""Atari and rendering runs for tests/test_atari.py: python atari_cases.py CASE LOG_DIR."""
+
+import os
+import sys
+
+from arena.core.stems import make_stem
+from arena.envs import Touchdown
+from arena.envs.atari import make_atari_game
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+
+
+class GameLog:
+    """Wraps an arena env and writes each whole game's true score, as the env itself saw it."""
+
+    def __init__(self, env, path):
+        self.env, self.path = env, path
+        self.observation_spaces, self.action_spaces = env.observation_spaces, env.action_spaces
+
+    def reset(self, seed=None, options=None):
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, actions):
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        if (terminated[0] or truncated[0]) and infos[0].get("game_over", True):
+            with open(self.path, "a") as f:
+                f.write(f"{infos[0]['episode']['r']} {infos[0]['episode']['l']}\n")
+        return obs, rewards, terminated, truncated, infos
+
+    def render(self):
+        return self.env.render()
+
+
+def make_env(game="Pong"):
+    if game == "touchdown":
+        return Touchdown()
+    return GameLog(make_atari_game(game), os.path.join(LOG, f"games_{os.getpid()}.txt"))
+
+
+arena = make_stem(make_env, LOG)
+
+if CASE == "true_scores":
+    arena.kickoff([[1]], {1: "random"}, 3000, env_kwargs={"game": "SpaceInvaders"})
+elif CASE == "render":
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 4000, scale=True, render=True, env_kwargs={"game": "touchdown"})
+print(f"CASE {CASE} FINISHED", flush=True)
