@@ -1,15 +1,52 @@
-"""The render benchmark's match: Pong with DeepMind preprocessing, scaled to fill the ranks.
+"""The benchmarks' match: Pong with DeepMind preprocessing, scaled to fill the ranks.
 
-Args: POLICY TOTAL_STEPS LOG_DIR RENDER(0|1).
+Args: POLICY TOTAL_STEPS LOG_DIR [--copies K] [--render] [--pickle] [--no-scale] [--summary FILE]
+With --copies K > 1, every environment rank runs K copies in ale-py's AtariVectorEnv.
+With --summary, every rank's round summary (steps, steady speed, memory) is written as JSON.
 """
 
-import sys
+import argparse
+import json
 
 from arena import make_stem, total_steps_to_match_steps
 from arena.envs.atari import make_atari_game
 
-policy, total_steps, log_dir, render = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
-arena = make_stem(lambda: make_atari_game("Pong"), log_dir)
+parser = argparse.ArgumentParser()
+parser.add_argument("policy")
+parser.add_argument("total_steps", type=int)
+parser.add_argument("log_dir")
+parser.add_argument("--copies", type=int, default=1, help="copies of Pong per environment rank")
+parser.add_argument("--threads", type=int, default=1, help="emulator threads per AtariVectorEnv")
+parser.add_argument("--render", action="store_true")
+parser.add_argument("--pickle", action="store_true", help="pickled per-step messages (the reference protocol)")
+parser.add_argument("--no-scale", action="store_true")
+parser.add_argument("--summary", default=None)
+args = parser.parse_args()
+
+
+def make_env(num_copies=1):
+    return make_atari_game("Pong", num_copies=num_copies, num_threads=args.threads)
+
+
+arena = make_stem(make_env, args.log_dir)
 match_list = [[1]]
-steps = total_steps_to_match_steps(match_list, total_steps)
-arena.kickoff(match_list, {1: policy}, steps, scale=True, render=render)
+scale = not args.no_scale
+if scale:
+    steps = total_steps_to_match_steps(match_list, args.total_steps, copies_per_env=args.copies)
+else:
+    steps = args.total_steps // args.copies
+result = arena.kickoff(
+    match_list,
+    {1: args.policy},
+    steps,
+    scale=scale,
+    render=args.render,
+    copies_per_env=args.copies,
+    step_messages="pickle" if args.pickle else "buffers",
+    progress_interval=1e9,
+)
+if args.summary:
+    roles = {r.rank: r.role for r in result["plan"].roles}
+    ranks = [{"rank": rank, "role": roles[rank], **summary} for rank, summary in sorted(result["ranks"].items())]
+    with open(args.summary, "w") as f:
+        json.dump({"seconds": result["seconds"], "ranks": ranks}, f)

@@ -22,7 +22,7 @@ MATCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pong_match.py"
 def run_once(policy: str, ranks: int, total_steps: int, render: bool) -> tuple[float, int]:
     """One run in a scratch folder: the root's round rate, and the mosaic frames written."""
     with tempfile.TemporaryDirectory() as tmp:
-        result = run_mpi(ranks, [MATCH, policy, str(total_steps), tmp, "1" if render else "0"], timeout=600)
+        result = run_mpi(ranks, [MATCH, policy, str(total_steps), tmp] + (["--render"] if render else []), timeout=600)
     if result.returncode != 0:
         raise RuntimeError(result.output)
     rate = float(re.search(r"round 0 done: .* \(([\d,]+) steps/s\)", result.output).group(1).replace(",", ""))

@@ -1,6 +1,7 @@
 """Atari runs through the arena: true game scores in the records, and the render mosaic."""
 
 import glob
+import re
 
 import cv2
 import numpy as np
@@ -46,3 +47,22 @@ def test_render_writes_a_mosaic_with_a_tile_per_copy(tmp_path):
         assert (tile.max() > 0) == (i < 3), f"tile {i}"
     video = cv2.VideoCapture(str(tmp_path / "render" / "round_0.mp4"))
     assert video.get(cv2.CAP_PROP_FRAME_COUNT) >= 2
+
+
+def test_k_copies_in_atari_vector_env_record_every_game_and_tile(tmp_path):
+    """4 copies of SpaceInvaders in one AtariVectorEnv: every copy's whole games, true scores and tiles."""
+    output = _run("vector", tmp_path, 3)
+    assert re.search(r"\n1\s+environment\s+0\s+0-3\s", output)
+    (path,) = glob.glob(str(tmp_path / "games_*.txt"))
+    games = np.loadtxt(path, ndmin=2)
+    record = PolicyRecord(1, str(tmp_path)).load()
+    assert record.steps_done == 1500 * 4
+    assert len(games) >= 6
+    assert record.ep_results == pytest.approx(games[:, 0].tolist())
+    assert record.ep_lengths == games[:, 1].astype(int).tolist()
+    image = cv2.imread(str(tmp_path / "render" / "mosaic.png"))
+    tile_h, tile_w = 84 + LABEL_HEIGHT + TILE_GAP, 84 + TILE_GAP  # the vector env shows its 84x84 frames
+    assert image.shape[:2] == (2 * tile_h - TILE_GAP, 2 * tile_w - TILE_GAP)
+    for i in range(4):
+        top, left = (i // 2) * tile_h + LABEL_HEIGHT, (i % 2) * tile_w
+        assert image[top : top + 84, left : left + 84].max() > 0, f"tile {i}"

@@ -1,6 +1,7 @@
 """PPO (clipped surrogate, GAE), one readable file in the manner of CleanRL's ppo_atari.py.
 
-Every worker of a policy plays its own match copy and collects its own rollout;
+Every worker of a policy plays its own match copy (or K copies, as a vector env)
+and collects its own rollout;
 gradients are averaged over ``policy_comm`` with one flat Allreduce per minibatch,
 so all workers apply the same update and stay bit-identical. Parameters start from
 the root worker's broadcast (a fresh network or its checkpoint).
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
+from gymnasium.vector import VectorEnv
 from torch import nn
 
 from arena.algos.base import Policy, episode_over, is_multi_entity
@@ -73,6 +75,7 @@ class PPO(Policy):
     """Proximal Policy Optimization for the policy type ``"ppo"``."""
 
     prints_progress = True  # the arena leaves progress lines to this policy
+    supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
 
     def __init__(
         self,
@@ -86,9 +89,15 @@ class PPO(Policy):
         **hyperparameters: Any,
     ):
         super().__init__(env, policy_comm)
+        self.vector = isinstance(env, VectorEnv)  # copies reset themselves; rows end one by one
         self.multi = is_multi_entity(env)
-        obs_spaces = list(env.observation_spaces) if self.multi else [env.observation_space]
-        act_spaces = list(env.action_spaces) if self.multi else [env.action_space]
+        self.copies = env.num_envs if self.vector else 1  # environment steps per step() call
+        if self.vector:
+            obs_spaces = [env.single_observation_space] * env.num_envs
+            act_spaces = [env.single_action_space] * env.num_envs
+        else:
+            obs_spaces = list(env.observation_spaces) if self.multi else [env.observation_space]
+            act_spaces = list(env.action_spaces) if self.multi else [env.action_space]
         if any(s != obs_spaces[0] for s in obs_spaces) or any(s != act_spaces[0] for s in act_spaces):
             raise ValueError("PPO shares one network over a block of entities: their spaces must be equal")
         self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
@@ -125,7 +134,7 @@ class PPO(Policy):
             T = min(cfg.n_steps, num_steps - steps_done)
             batch, obs = self.collect_rollout(obs, T, is_last=update == num_updates - 1)
             steps_done += T
-            self.global_step += T * self.workers
+            self.global_step += T * self.workers * self.copies
             stats = self.update(batch, T * E)
             self.updates += 1
             self.log(stats, steps_done, num_steps)
@@ -148,17 +157,18 @@ class PPO(Policy):
             obs_t = torch.as_tensor(obs, device=dev)
             with torch.no_grad():
                 action, logprob, _, value = self.agent.act_and_value(obs_t)
-            next_obs, reward, terminated, truncated = self.step(action.cpu().numpy())
-            over = episode_over(terminated.tolist(), truncated.tolist())
-            if over and truncated.any():  # bootstrap: a time limit is not a real end
+            next_obs, reward, terminated, truncated, final_obs = self.step(action.cpu().numpy())
+            ends = self.episode_ends(terminated, truncated)
+            cut = ends & truncated & ~terminated
+            if cut.any():  # bootstrap: a time limit is not a real end
                 with torch.no_grad():
-                    final_v = self.agent.value(torch.as_tensor(next_obs, device=dev)).cpu().numpy()
-                reward = reward + self.cfg.gamma * final_v * (truncated & ~terminated)
+                    final_v = self.agent.value(torch.as_tensor(final_obs, device=dev)).cpu().numpy()
+                reward = reward + self.cfg.gamma * final_v * cut
             buf["obs"][t], buf["actions"][t] = obs_t, action.reshape(buf["actions"][t].shape)
             buf["logprobs"][t], buf["values"][t] = logprob, value
             buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32, device=dev)
-            buf["ends"][t] = float(over)
-            if over and not (is_last and t == T - 1):
+            buf["ends"][t] = torch.as_tensor(ends, dtype=torch.float32, device=dev)
+            if not self.vector and ends.any() and not (is_last and t == T - 1):
                 next_obs = self.reset()
             obs = next_obs
         with torch.no_grad():
@@ -235,21 +245,44 @@ class PPO(Policy):
 
     # ------------------------------------------------------ env plumbing
     def reset(self) -> np.ndarray:
-        """Observations of every controlled entity, stacked: shape (E, *obs_shape)."""
+        """Observations of every controlled entity (or copy), stacked: shape (E, *obs_shape)."""
         obs, _ = self.env.reset()
+        if self.vector:
+            return np.asarray(obs)
         return np.stack(obs) if self.multi else np.asarray(obs)[None]
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Act for every entity; actions outside a Box are clipped to its bounds."""
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Act for every row: ``(obs, rewards, terminated, truncated, final_obs)``.
+
+        ``final_obs`` is what each row saw last, for bootstrapping: the same as ``obs``
+        except where a vector env's copy has just reset itself. Actions outside a Box
+        are clipped to its bounds.
+        """
         if isinstance(self.act_space, spaces.Box):
             actions = np.clip(actions, self.act_space.low, self.act_space.high)
         else:
             actions = actions.astype(np.int64)
+        if self.vector:
+            obs, rew, term, trunc, infos = self.env.step(actions)
+            obs, final = np.asarray(obs), np.asarray(obs)
+            if "_final_obs" in infos:
+                final = obs.copy()
+                for k in np.flatnonzero(infos["_final_obs"]):
+                    final[k] = infos["final_obs"][k]
+            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), final
         if self.multi:
             obs, rew, term, trunc, _ = self.env.step(list(actions))
-            return np.stack(obs), np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc)
+            obs = np.stack(obs)
+            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), obs
         obs, rew, term, trunc, _ = self.env.step(actions[0])
-        return np.asarray(obs)[None], np.array([rew], np.float32), np.array([term]), np.array([trunc])
+        obs = np.asarray(obs)[None]
+        return obs, np.array([rew], np.float32), np.array([term]), np.array([trunc]), obs
+
+    def episode_ends(self, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
+        """Which rows' episodes ended: each copy on its own, or a block's entities all together."""
+        if self.vector:
+            return terminated | truncated
+        return np.full(self.n_entities, episode_over(terminated.tolist(), truncated.tolist()))
 
     # ------------------------------------------------ checkpoints & logs
     def state(self) -> dict:
@@ -325,10 +358,11 @@ class PPO(Policy):
         if elapsed - self.last_log >= self.log_interval or steps_done == num_steps:
             self.last_log = elapsed
             policy = self.record.policy_id if self.record is not None else "?"
+            scale = self.workers * self.copies  # environment steps per step of this worker
             ret = "n/a (no game finished yet)" if np.isnan(row["mean_return"]) else f"{row['mean_return']:.2f}"
             print(
-                f"[ppo {policy}] {steps_done * self.workers:,}/{num_steps * self.workers:,} steps "
-                f"({100 * steps_done / num_steps:.0f}%), {steps_done * self.workers / max(elapsed, 1e-9):,.0f} "
+                f"[ppo {policy}] {steps_done * scale:,}/{num_steps * scale:,} steps "
+                f"({100 * steps_done / num_steps:.0f}%), {steps_done * scale / max(elapsed, 1e-9):,.0f} "
                 f"steps/s, return {ret} | pi {stats['pg_loss']:.3f} v {stats['v_loss']:.3f} "
                 f"ent {stats['entropy']:.3f} kl {stats['approx_kl']:.4f}",
                 flush=True,

@@ -7,7 +7,6 @@ from typing import Any
 
 import torch
 
-from arena.algos.base import episode_over
 from arena.algos.ppo import CHECKPOINT, PPO
 from arena.core import comm as mpi
 
@@ -47,6 +46,6 @@ class PPOEval(PPO):
                 action, _, _, _ = self.agent.act_and_value(
                     torch.as_tensor(obs, device=self.device), deterministic=self.deterministic
                 )
-            obs, _, terminated, truncated = self.step(action.cpu().numpy())
-            if episode_over(terminated.tolist(), truncated.tolist()) and step < num_steps:
+            obs, _, terminated, truncated, _ = self.step(action.cpu().numpy())
+            if not self.vector and self.episode_ends(terminated, truncated).any() and step < num_steps:
                 obs = self.reset()

@@ -52,6 +52,20 @@ class SpaceCodec:
             return int(view)
         return view.copy()
 
+    def encode_batch(self, values, out: np.ndarray) -> None:
+        """Write one value per copy into ``out`` (shape ``(K, *shape)``); a ready array is copied at once."""
+        if self.native and isinstance(values, np.ndarray) and values.shape == out.shape:
+            out[...] = values
+        else:
+            for k, value in enumerate(values):
+                self.encode(value, out[k, ...])
+
+    def decode_batch(self, view: np.ndarray):
+        """A fresh batch from ``view``: an array ``(K, *shape)`` for native spaces, else a list of values."""
+        if self.native:
+            return view.copy()
+        return [self.decode(v) for v in view]
+
 
 @dataclass(frozen=True)
 class Field:
@@ -94,17 +108,18 @@ STEP, RESET, OVER = 0, 1, 2
 ACT, QUIT = 0, 1
 
 
-def step_layout(obs_codecs: list[SpaceCodec]) -> MessageLayout:
-    """Layout of what the environment sends a worker: header, its entities' obs, rewards, flags."""
-    n = len(obs_codecs)
-    fields = [Field("header", np.dtype(np.int64), (2,)), Field("reward", np.dtype(np.float64), (n,))]
-    fields += [Field("terminated", np.dtype(np.uint8), (n,)), Field("truncated", np.dtype(np.uint8), (n,))]
-    fields += [Field(f"obs{i}", c.dtype, c.shape) for i, c in enumerate(obs_codecs)]
+def step_layout(obs_codecs: list[SpaceCodec], copies: int = 1) -> MessageLayout:
+    """What the environment sends a worker for K copies: header, episode ends, rewards, flags, its entities' obs."""
+    n, K = len(obs_codecs), copies
+    fields = [Field("header", np.dtype(np.int64), (2,)), Field("ended", np.dtype(np.uint8), (K,))]
+    fields += [Field("reward", np.dtype(np.float64), (K, n))]
+    fields += [Field("terminated", np.dtype(np.uint8), (K, n)), Field("truncated", np.dtype(np.uint8), (K, n))]
+    fields += [Field(f"obs{i}", c.dtype, (K, *c.shape)) for i, c in enumerate(obs_codecs)]
     return MessageLayout(fields)
 
 
-def action_layout(act_codecs: list[SpaceCodec]) -> MessageLayout:
-    """Layout of what a worker sends its environment: header and its entities' actions."""
+def action_layout(act_codecs: list[SpaceCodec], copies: int = 1) -> MessageLayout:
+    """What a worker sends its environment: header and its entities' actions in each of K copies."""
     fields = [Field("header", np.dtype(np.int64), (1,))]
-    fields += [Field(f"act{i}", c.dtype, c.shape) for i, c in enumerate(act_codecs)]
+    fields += [Field(f"act{i}", c.dtype, (copies, *c.shape)) for i, c in enumerate(act_codecs)]
     return MessageLayout(fields)

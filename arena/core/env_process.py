@@ -1,4 +1,11 @@
-"""The environment rank: runs one copy of a match and serves its workers."""
+"""The environment rank: steps K copies of one match and serves their workers.
+
+Each step, every worker gets one message for all K copies: its entities'
+observations, rewards and flags. A copy whose episode ends is reset at once, so
+the message already holds the next episode's first observations; the ended
+episode's last observations and infos follow as one pickled object, the only
+per-episode (not per-step) pickle.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +17,25 @@ import numpy as np
 
 from arena.core import comm as mpi
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
-from arena.core.env_api import StepResult, entity_spaces, reset_env, step_env
+from arena.core.env_batch import BatchStep, EnvBatch, build_batch
+from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
-from arena.core.proxies import EPISODE_OVER, HAS_INFO, TAG_ACTION, TAG_INFO, TAG_STEP
+from arena.core.proxies import HAS_INFO, TAG_ACTION, TAG_INFO, TAG_STEP
 
 TAG_SPACES = 10
 SEED_STRIDE = 10_007  # copies get seeds far apart, so their episodes do not coincide
 
 
-def copy_seed(base_seed: int, match: MatchCopy) -> int:
-    """The reproducible seed of one match copy."""
-    return int(base_seed) + SEED_STRIDE * match.global_index
+def copy_seeds(base_seed: int, match: MatchCopy) -> list[int]:
+    """The reproducible seed of each copy this rank runs."""
+    return [int(base_seed) + SEED_STRIDE * c for c in match.global_copy_ids()]
 
 
-def build_env(make_env: Callable[..., Any], match: MatchCopy) -> tuple[Any, list, list]:
-    """Build the match's env and check it has every entity the match list names."""
-    env = make_env(**match.env_kwargs)
-    obs_spaces, act_spaces = entity_spaces(env)
+def build_env(make_env: Callable[..., Any], match: MatchCopy) -> tuple[EnvBatch, list, list]:
+    """Build the rank's copies of the match and check they have every entity the match list names."""
+    batch = build_batch(make_env, match.num_copies, match.env_kwargs)
+    obs_spaces, act_spaces = list(batch.observation_spaces), list(batch.action_spaces)
     if len(obs_spaces) != len(act_spaces):
         raise ValueError(f"env has {len(obs_spaces)} observation spaces but {len(act_spaces)} action spaces")
     needed = max(e for w in match.workers for e in w.entities) + 1
@@ -36,108 +44,151 @@ def build_env(make_env: Callable[..., Any], match: MatchCopy) -> tuple[Any, list
             f"match {match.match_index} needs entities up to index {needed - 1} but the env has "
             f"only {len(obs_spaces)} entities; check match_list and entity_remaps"
         )
-    return env, obs_spaces, act_spaces
+    return batch, obs_spaces, act_spaces
 
 
 class _WorkerChannel:
-    """Buffers and pending sends for one worker of this match."""
+    """The buffers and pending sends for one worker of this match."""
 
-    def __init__(self, worker, obs_spaces: list, act_spaces: list):
+    def __init__(self, worker, obs_spaces: list, act_spaces: list, copies: int, pickled: bool = False):
         self.rank, self.entities = worker.rank, list(worker.entities)
-        self.index = np.array(self.entities, dtype=np.intp)
-        obs_codecs = [SpaceCodec(obs_spaces[e]) for e in self.entities]
+        self.pickled = pickled  # the slow reference protocol, for benchmarks
+        self.obs_codecs = [SpaceCodec(obs_spaces[e]) for e in self.entities]
         self.act_codecs = [SpaceCodec(act_spaces[e]) for e in self.entities]
-        self.layout = step_layout(obs_codecs)
-        self.obs_codecs = obs_codecs
-        # Two step buffers: the terminal step and the next episode's reset are in flight together.
-        self.buffers = [self.layout.allocate() for _ in range(2)]
-        self.act_buf, self.act_views = action_layout(self.act_codecs).allocate()
+        self.buf, self.views = step_layout(self.obs_codecs, copies).allocate()
+        self.act_buf, self.act_views = action_layout(self.act_codecs, copies).allocate()
         self.pending: list = []
         self.active = True
 
-    def send(self, comm: mpi.Comm, slot: int, kind: int, result: StepResult | None, over: bool) -> None:
-        """Pack this worker's part of a step (or reset) into a buffer and start sending it."""
-        buf, views = self.buffers[slot]
-        # Infos travel only where they matter, at episode ends and resets, not on every step.
-        infos = [result.infos[e] for e in self.entities] if over or kind == RESET else []
-        has_info = any(infos)
-        views["header"][:] = (kind, (HAS_INFO if has_info else 0) | (EPISODE_OVER if over else 0))
-        if result is not None:
+    def send(self, comm: mpi.Comm, kind: int, obs: list, step: BatchStep | None, infos: dict) -> None:
+        """Pack this worker's part of all copies into its buffer and start sending it (infos pickled, if any)."""
+        if self.pickled:
+            self._send_pickled(comm, kind, obs, step, infos)
+            return
+        v = self.views
+        v["header"][:] = (kind, HAS_INFO if infos else 0)
+        if step is not None:
+            v["ended"][:] = 0
+            v["ended"][list(step.ended)] = 1
+            v["reward"][:] = step.rewards[:, self.entities]
+            v["terminated"][:] = step.terminated[:, self.entities]
+            v["truncated"][:] = step.truncated[:, self.entities]
+        if obs:
             for i, (e, codec) in enumerate(zip(self.entities, self.obs_codecs)):
-                codec.encode(result.obs[e], views[f"obs{i}"])
-            views["reward"][:] = result.rewards[self.index]
-            views["terminated"][:] = result.terminated[self.index]
-            views["truncated"][:] = result.truncated[self.index]
-        self.pending.append(mpi.isend_buffer(buf, self.rank, TAG_STEP, comm))
-        if has_info:
+                codec.encode_batch(obs[e], v[f"obs{i}"])
+        self.pending.append(mpi.isend_buffer(self.buf, self.rank, TAG_STEP, comm))
+        if infos:
             self.pending.append(mpi.isend_object(infos, self.rank, TAG_INFO, comm))
 
-    def actions(self) -> list:
-        """Decoded actions from the last action message."""
-        return [c.decode(self.act_views[f"act{i}"]) for i, c in enumerate(self.act_codecs)]
+    def _send_pickled(self, comm: mpi.Comm, kind: int, obs: list, step: BatchStep | None, infos: dict) -> None:
+        """Everything as one pickled object per step, as a naive design sends it."""
+        message: tuple = (kind, infos)
+        if step is not None:
+            ended = np.zeros(len(step.rewards), np.uint8)
+            ended[list(step.ended)] = 1
+            flags = [
+                step.rewards[:, self.entities],
+                step.terminated[:, self.entities],
+                step.truncated[:, self.entities],
+            ]
+            message += (ended, *flags)
+        if obs:
+            message += ([list(obs[e]) for e in self.entities],)
+        self.pending.append(mpi.isend_object(message, self.rank, TAG_STEP, comm))
 
+    def infos_for(self, step: BatchStep | None, reset_infos: list[list[dict]] | None) -> dict:
+        """This worker's entities' infos: at the start, each copy's reset infos; later, each ended copy's episode."""
+        pick = self.entities
+        if reset_infos is not None:
+            out = {k: [infos[e] for e in pick] for k, infos in enumerate(reset_infos)}
+            return out if any(any(i) for i in out.values()) else {}
+        return {
+            k: ([e_.final_obs[e] for e in pick], [e_.final_infos[e] for e in pick], [e_.reset_infos[e] for e in pick])
+            for k, e_ in step.ended.items()
+        }
 
-def _reset_result(obs: list, infos: list[dict], n: int) -> StepResult:
-    zeros = np.zeros(n, dtype=bool)
-    return StepResult(obs, np.zeros(n), zeros, zeros, infos)
+    def post_receive(self, comm: mpi.Comm) -> list:
+        """Start receiving the next action message (buffers); the pickled protocol receives in ``finish``."""
+        return [] if self.pickled else [mpi.irecv_buffer(self.act_buf, self.rank, TAG_ACTION, comm)]
+
+    def finish_receive(self, comm: mpi.Comm) -> None:
+        """Complete the action message: with pickles, receive it now and unpack it into the action views."""
+        if self.pickled:
+            header, actions = mpi.recv_object(self.rank, TAG_ACTION, comm)[0]
+            self.act_views["header"][0] = header
+            for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
+                codec.encode_batch(action, self.act_views[f"act{i}"])
+
+    def quit(self) -> bool:
+        """True when the worker's last message said it is leaving."""
+        return int(self.act_views["header"][0]) == QUIT
+
+    def fill_actions(self, actions: list) -> None:
+        """Put this worker's actions (every copy) into the per-entity action list."""
+        for i, (e, codec) in enumerate(zip(self.entities, self.act_codecs)):
+            actions[e] = codec.decode_batch(self.act_views[f"act{i}"])
 
 
 def run_env_rank(
-    comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any], steps: int, seed: int, render: bool
+    comm: mpi.Comm,
+    match: MatchCopy,
+    make_env: Callable[..., Any],
+    steps: int,
+    seed: int,
+    render: bool,
+    pickled: bool = False,
 ) -> dict:
-    """Step one match copy for ``steps`` steps, exchanging buffers with its workers."""
-    env, obs_spaces, act_spaces = build_env(make_env, match)
+    """Step this rank's copies of a match ``steps`` times, exchanging buffers with the workers."""
+    batch, obs_spaces, act_spaces = build_env(make_env, match)
+    K = batch.num_copies
     for w in match.workers:
-        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities])
+        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K)
         mpi.send_object(spaces, w.rank, TAG_SPACES, comm)
-    channels = [_WorkerChannel(w, obs_spaces, act_spaces) for w in match.workers]
-    n = len(obs_spaces)
-    actions: list = [a.sample() for a in act_spaces]  # entities no worker controls act randomly
-    frames = FrameSender(comm, match.global_index) if render else None
+    channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]
+    # Entities no worker controls act randomly.
+    actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]
+    frames = FrameSender(comm, list(match.global_copy_ids())) if render else None
+    memory = MemoryProbe()
     start = time.perf_counter()
-    obs, infos = reset_env(env, n, seed=copy_seed(seed, match))
+    obs, reset_infos = batch.reset(copy_seeds(seed, match))
     for ch in channels:
-        ch.send(comm, 0, RESET, _reset_result(obs, infos, n), over=False)
+        ch.send(comm, RESET, obs, None, ch.infos_for(None, reset_infos))
     done_steps, episodes, ended = 0, 0, False
+    # Steady speed leaves out the first tenth of the steps, while workers still build their policies.
+    warm_steps, warm_time = max(1, steps // 10), None
     while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
         # A worker sends its next action only after taking in what we sent, so one wait covers both.
-        receives = [mpi.irecv_buffer(ch.act_buf, ch.rank, TAG_ACTION, comm) for ch in active]
+        receives = [r for ch in active for r in ch.post_receive(comm)]
         mpi.wait_all(receives + [r for ch in active for r in ch.pending])
         for ch in active:
             ch.pending = []
-        for ch in active:
-            if ch.act_views["header"][0] == QUIT:
+            ch.finish_receive(comm)
+            if ch.quit():
                 ch.active, ended = False, True
         if ended or done_steps >= steps:
             for ch in active:
                 if ch.active:  # it asked to act after the match ended
-                    ch.send(comm, 0, OVER, None, over=False)
+                    ch.send(comm, OVER, [], None, {})
             ended = True
             continue
         for ch in active:
-            for e, a in zip(ch.entities, ch.actions()):
-                actions[e] = a
-        result = step_env(env, actions, n)
+            ch.fill_actions(actions)
+        step = batch.step(actions)
         done_steps += 1
+        episodes += len(step.ended)
+        memory.sample(done_steps / steps)
+        if done_steps == warm_steps:
+            warm_time = time.perf_counter()
         if frames is not None:
-            frames.maybe_send(env)
-        over = result.episode_over
+            frames.maybe_send(batch)
         for ch in channels:
-            ch.send(comm, 0, STEP, result, over=over)
-        if over:
-            episodes += 1
-            if done_steps < steps:
-                obs, infos = reset_env(env, n)
-                for ch in channels:
-                    ch.send(comm, 1, RESET, _reset_result(obs, infos, n), over=False)
-            else:
-                for ch in channels:
-                    ch.send(comm, 1, OVER, None, over=False)
+            ch.send(comm, STEP, step.obs, step, ch.infos_for(step, None))
     mpi.wait_all([r for ch in channels for r in ch.pending])
     if frames is not None:
         frames.close()
-    if hasattr(env, "close"):
-        env.close()
-    elapsed = time.perf_counter() - start
-    return {"steps": done_steps, "episodes": episodes, "seconds": elapsed}
+    batch.close()
+    end = time.perf_counter()
+    steady = (done_steps - warm_steps) * K / (end - warm_time) if warm_time and end > warm_time else None
+    summary = {"steps": done_steps * K, "episodes": episodes, "seconds": end - start, "steady_steps_per_s": steady}
+    return summary | memory.summary()

@@ -38,26 +38,26 @@ def shrink(frame: np.ndarray, max_side: int = MAX_TILE_SIDE) -> np.ndarray:
 
 
 class FrameSender:
-    """The environment rank's side: at most one frame in flight, one every ``interval`` seconds."""
+    """The environment rank's side: at most one message of frames in flight, one every ``interval`` seconds."""
 
-    def __init__(self, comm: mpi.Comm, copy_index: int, interval: float = FRAME_INTERVAL_S):
-        self.comm, self.copy_index, self.interval = comm, copy_index, interval
+    def __init__(self, comm: mpi.Comm, copy_ids: list[int], interval: float = FRAME_INTERVAL_S):
+        self.comm, self.copy_ids, self.interval = comm, copy_ids, interval
         self.next_time = 0.0
         self.pending: list = []
 
-    def maybe_send(self, env: Any) -> None:
-        """Render and send a frame if one is due and the previous one has left."""
+    def maybe_send(self, batch: Any) -> None:
+        """Render every copy and send the frames, if due and the previous ones have left."""
         now = time.perf_counter()
         if now < self.next_time or (self.pending and not mpi.test_all(self.pending)):
             return
         self.next_time = now + self.interval
-        frame = env.render()
-        if frame is None:  # a human-mode env draws its own window
-            return
-        self.pending = [mpi.isend_object((self.copy_index, shrink(frame)), 0, TAG_FRAME, self.comm)]
+        frames = [(c, batch.render(k)) for k, c in enumerate(self.copy_ids)]
+        frames = [(c, shrink(f)) for c, f in frames if f is not None]  # a human-mode env draws its own window
+        if frames:
+            self.pending = [mpi.isend_object(frames, 0, TAG_FRAME, self.comm)]
 
     def close(self) -> None:
-        """Wait for the last frame to leave."""
+        """Wait for the last frames to leave."""
         mpi.wait_all(self.pending, mpi.IDLE_MAX_SLEEP_S)
 
 
@@ -110,9 +110,9 @@ class MosaicView:
             found, message, _ = mpi.poll_object(mpi.ANY_SOURCE, TAG_FRAME, self.comm)
             if not found:
                 break
-            copy_index, frame = message
-            if copy_index in self.frames:
-                self.frames[copy_index] = frame
+            for copy_id, frame in message:
+                if copy_id in self.frames:
+                    self.frames[copy_id] = frame
         now = time.perf_counter()
         if now >= self.next_frame and any(f is not None for f in self.frames.values()):
             self.next_frame = now + FRAME_INTERVAL_S

@@ -42,6 +42,15 @@ class MatchCopy:
     env_rank: int
     workers: tuple[WorkerSpec, ...]
     env_kwargs: dict = field(default_factory=dict)
+    num_copies: int = 1  # copies of the match this environment rank steps side by side
+
+    def copy_ids(self) -> range:
+        """Numbers of this rank's copies among all copies of the match (for labels)."""
+        return range(self.copy_index * self.num_copies, (self.copy_index + 1) * self.num_copies)
+
+    def global_copy_ids(self) -> range:
+        """Numbers of this rank's copies among all copies of all matches (for seeds)."""
+        return range(self.global_index * self.num_copies, (self.global_index + 1) * self.num_copies)
 
     @property
     def num_entities(self) -> int:
@@ -64,9 +73,15 @@ class Plan:
     """The whole round: every match copy and the role of every rank."""
 
     world_size: int
-    copies_per_match: int
+    copies_per_match: int  # environment ranks per match
     matches: tuple[MatchCopy, ...]
     roles: tuple[RankRole, ...]
+    copies_per_env: int = 1
+
+    @property
+    def total_copies_per_match(self) -> int:
+        """Copies of each match in the round, over all its environment ranks."""
+        return self.copies_per_match * self.copies_per_env
 
     @property
     def unused_ranks(self) -> list[int]:
@@ -127,13 +142,18 @@ def num_copies(match_list: list, world_size: int, scale: bool) -> int:
     return max(1, (world_size - 1) // per_copy) if scale else 1
 
 
-def total_steps_to_match_steps(match_list: list, total_steps: int, world_size: int | None = None) -> int:
-    """Split ``total_steps`` evenly over every match copy that ``scale=True`` will make."""
+def total_steps_to_match_steps(
+    match_list: list, total_steps: int, world_size: int | None = None, copies_per_env: int = 1
+) -> int:
+    """Split ``total_steps`` evenly over every match copy that ``scale=True`` will make.
+
+    Pass the same ``copies_per_env`` as to ``kickoff``: each environment rank then runs that many copies.
+    """
     if world_size is None:
         from arena.core import comm
 
         world_size = comm.world_size()
-    copies = num_copies(match_list, world_size, scale=True)
+    copies = num_copies(match_list, world_size, scale=True) * max(1, int(copies_per_env))
     return max(1, int(total_steps) // (copies * len(match_list)))
 
 
@@ -187,9 +207,12 @@ def make_plan(
     entity_remaps: list | None = None,
     scale: bool = False,
     env_kwargs: dict | list | None = None,
+    copies_per_env: int = 1,
 ) -> Plan:
     """Assign a role to every rank: root, environment, worker or unused."""
     validate_match_list(match_list)
+    if not isinstance(copies_per_env, int) or isinstance(copies_per_env, bool) or copies_per_env < 1:
+        raise PlanError(f"copies_per_env must be a positive integer, got {copies_per_env!r}")
     remaps = normalize_remaps(match_list, entity_remaps)
     kwargs = normalize_env_kwargs(match_list, env_kwargs)
     needed = count_needed_procs(match_list)
@@ -215,24 +238,32 @@ def make_plan(
                 position += len(ids)
                 workers.append(WorkerSpec(rank, int(ids[0]), entities, isinstance(entry, (list, tuple))))
                 rank += 1
-            mc = MatchCopy(m, copy, len(matches), env_rank, tuple(workers), kwargs[m])
+            if copies_per_env > 1 and any(w.block for w in workers):
+                raise PlanError(
+                    f"match {m} has a block entry; copies_per_env > 1 needs every entry to be a single "
+                    "policy id (a worker then sees its entity in every copy as a vector env)"
+                )
+            mc = MatchCopy(m, copy, len(matches), env_rank, tuple(workers), kwargs[m], copies_per_env)
             matches.append(mc)
             roles.append(RankRole(env_rank, ENV, mc))
             roles.extend(RankRole(w.rank, WORKER, mc, w) for w in workers)
     roles.extend(RankRole(r, UNUSED) for r in range(rank, world_size))
-    return Plan(world_size, copies, tuple(matches), tuple(roles))
+    return Plan(world_size, copies, tuple(matches), tuple(roles), copies_per_env)
 
 
 def format_plan(plan: Plan) -> str:
     """A table with one row per rank: role, match, copy, entities and policy."""
     rows = [("rank", "role", "match", "copy", "entities", "policy")]
     for r in plan.roles:
+        if r.role in (ENV, WORKER):
+            ids = r.match.copy_ids()
+            copy = str(ids[0]) if len(ids) == 1 else f"{ids[0]}-{ids[-1]}"
         if r.role == ENV:
             ents = ",".join(str(e) for w in r.match.workers for e in w.entities)
-            rows.append((r.rank, "environment", r.match.match_index, r.match.copy_index, ents, "-"))
+            rows.append((r.rank, "environment", r.match.match_index, copy, ents, "-"))
         elif r.role == WORKER:
             ents = ",".join(str(e) for e in r.worker.entities)
-            rows.append((r.rank, "worker", r.match.match_index, r.match.copy_index, ents, r.worker.policy_id))
+            rows.append((r.rank, "worker", r.match.match_index, copy, ents, r.worker.policy_id))
         else:
             rows.append((r.rank, r.role, "-", "-", "-", "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
@@ -244,8 +275,10 @@ def format_scaling_report(match_list: list, plan: Plan) -> str:
     per_copy = count_needed_procs(match_list) - 1
     used = 1 + plan.copies_per_match * per_copy
     more = used + per_copy - plan.world_size
+    copies = plan.total_copies_per_match
+    per_env = f" ({plan.copies_per_match} environment ranks x {plan.copies_per_env})" if plan.copies_per_env > 1 else ""
     return (
-        f"scaling: {plan.copies_per_match} cop{'y' if plan.copies_per_match == 1 else 'ies'} of "
+        f"scaling: {copies} cop{'y' if copies == 1 else 'ies'}{per_env} of "
         f"{len(match_list)} match(es) on {plan.world_size} ranks; "
         f"{len(plan.unused_ranks)} unused; {more} more rank(s) would add another copy"
     )

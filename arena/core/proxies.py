@@ -1,123 +1,191 @@
 """What a policy worker sees: its entities of a match running on an environment rank.
 
-A worker controlling one entity gets a standard ``gymnasium.Env``; a worker
-controlling a block of entities gets the arena's list interface. Both talk to the
+With one copy per environment rank, a worker controlling one entity gets a
+standard ``gymnasium.Env`` and a worker controlling a block gets the arena's list
+interface. With K copies (``kickoff(copies_per_env=K)``) it gets a Gymnasium
+``VectorEnv`` of K envs with same-step autoreset. All of them talk to the
 environment rank through a ``MatchLink``, which moves preallocated buffers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
 
 from arena.core import comm as mpi
 from arena.core.buffers import ACT, OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.env_api import game_score
 
 TAG_STEP, TAG_ACTION, TAG_INFO = 11, 12, 13
-HAS_INFO, EPISODE_OVER = 1, 2
+HAS_INFO = 1
 
 
 class MatchEnded(Exception):
     """The match stopped before this policy finished: its budget ran out or a peer quit."""
 
 
+@dataclass
+class Message:
+    """One step message for K copies. ``obs[e]`` is a value (K = 1) or a batch (K > 1)."""
+
+    kind: int
+    obs: list
+    rewards: np.ndarray  # (K, n)
+    terminated: np.ndarray  # (K, n) bool, set only where the copy's episode ended
+    truncated: np.ndarray
+    ended: np.ndarray  # (K,) bool
+    infos: dict  # copy -> reset infos (RESET) or (final_obs, final_infos, reset_infos) (STEP)
+
+
 class MatchLink:
     """The worker's end of the per-step exchange with its environment rank."""
 
-    def __init__(self, comm: mpi.Comm, env_rank: int, obs_spaces: list, act_spaces: list):
-        self.comm, self.env_rank = comm, env_rank
+    def __init__(
+        self, comm: mpi.Comm, env_rank: int, obs_spaces: list, act_spaces: list, copies: int = 1, pickled: bool = False
+    ):
+        self.comm, self.env_rank, self.copies = comm, env_rank, copies
+        self.pickled = pickled  # the slow reference protocol, for benchmarks
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
         self.act_codecs = [SpaceCodec(s) for s in act_spaces]
-        self.step_buf, self.step_views = step_layout(self.obs_codecs).allocate()
-        self.act_buf, self.act_views = action_layout(self.act_codecs).allocate()
+        self.step_buf, self.step_views = step_layout(self.obs_codecs, copies).allocate()
+        self.act_buf, self.act_views = action_layout(self.act_codecs, copies).allocate()
         self.n = len(obs_spaces)
-        self.state = "start"  # start -> running <-> awaiting_reset -> closed
-        self.steps = 0
-        self.episode_returns = np.zeros(self.n)
-        self.episode_length = 0
-        self.game_continues = False  # the last episode ended a life, not the game
+        self.state = "start"  # start -> running -> over | closed
+        self.steps = 0  # environment steps, summed over copies
+        self.returns = np.zeros((copies, self.n))
+        self.lengths = np.zeros(copies, dtype=np.int64)
         self.on_episode: Callable[[float, int], None] | None = None
         self.on_step: Callable[[], None] | None = None
 
-    def _receive(self, send: bool = False) -> tuple[int, list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+    def _exchange(self, send: bool) -> Message:
         """Receive the next step message; with ``send``, first send the action buffer (one wait for both)."""
+        if self.pickled:
+            return self._exchange_pickled(send)
         requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, TAG_STEP, self.comm)]
         if send:
             requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm))
         mpi.wait_all(requests)
-        kind, flags = (int(v) for v in self.step_views["header"])
+        v = self.step_views
+        kind, flags = (int(x) for x in v["header"])
+        infos = mpi.recv_object(self.env_rank, TAG_INFO, self.comm)[0] if flags & HAS_INFO else {}
         if kind == OVER:
-            return kind, [], None, None, None, []
-        infos = [{} for _ in range(self.n)]
-        if flags & HAS_INFO:
-            infos = mpi.recv_object(self.env_rank, TAG_INFO, self.comm)[0]
-        obs = [c.decode(self.step_views[f"obs{i}"]) for i, c in enumerate(self.obs_codecs)]
-        over = bool(flags & EPISODE_OVER)
-        terminated = self.step_views["terminated"].astype(bool) & over
-        truncated = self.step_views["truncated"].astype(bool) & over
-        return kind, obs, self.step_views["reward"].copy(), terminated, truncated, infos
+            return Message(kind, [], None, None, None, None, {})
+        obs = [self._decode(c, v[f"obs{i}"]) for i, c in enumerate(self.obs_codecs)]
+        ended = v["ended"].astype(bool)
+        # Flags count only where a copy's episode ended (an entity may be done before the others).
+        terminated = v["terminated"].astype(bool) & ended[:, None]
+        truncated = v["truncated"].astype(bool) & ended[:, None]
+        return Message(kind, obs, v["reward"].copy(), terminated, truncated, ended, infos)
 
-    def reset(self) -> tuple[list, list[dict]]:
-        """Receive the first observations of an episode."""
-        if self.state == "running":
+    def _decode(self, codec: SpaceCodec, view: np.ndarray) -> Any:
+        return codec.decode(view[0]) if self.copies == 1 else codec.decode_batch(view)
+
+    def _exchange_pickled(self, send: bool) -> Message:
+        if send:
+            actions = [c.decode_batch(self.act_views[f"act{i}"]) for i, c in enumerate(self.act_codecs)]
+            message = (int(self.act_views["header"][0]), actions)
+            mpi.wait_all([mpi.isend_object(message, self.env_rank, TAG_ACTION, self.comm)])
+        kind, infos, *rest = mpi.recv_object(self.env_rank, TAG_STEP, self.comm)[0]
+        if kind == OVER:
+            return Message(kind, [], None, None, None, None, {})
+        obs = rest[-1]
+        if kind == RESET:
+            return Message(kind, [o[0] if self.copies == 1 else o for o in obs], None, None, None, None, infos)
+        ended, rewards, terminated, truncated = rest[:4]
+        ended = ended.astype(bool)
+        obs = [o[0] if self.copies == 1 else np.asarray(o) for o in obs]
+        flags = (terminated & ended[:, None], truncated & ended[:, None])
+        return Message(kind, obs, rewards.astype(np.float64), *flags, ended, infos)
+
+    def start(self) -> tuple[list, list[list[dict]]]:
+        """Receive the first observations: ``obs[e]`` and ``infos[k][e]``."""
+        if self.state != "start":
+            raise RuntimeError("the match has started already; its copies reset themselves when episodes end")
+        message = self._exchange(send=False)
+        if message.kind != RESET:
+            raise MatchEnded("the environment ended the match")
+        self.state = "running"
+        infos = [message.infos.get(k, [{} for _ in range(self.n)]) for k in range(self.copies)]
+        return message.obs, infos
+
+    def step(self, actions: list) -> Message:
+        """Send ``actions[e]`` (one value per copy) and receive the result; record episodes that ended."""
+        if self.state != "running":
+            raise RuntimeError("step() called before reset()")
+        self.act_views["header"][0] = ACT
+        for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
+            codec.encode_batch(action, self.act_views[f"act{i}"])
+        message = self._exchange(send=True)
+        if message.kind == OVER:
+            self.state = "over"
+            raise MatchEnded("the match's step budget is spent")
+        assert message.kind == STEP, message.kind
+        self.steps += self.copies
+        self.returns += message.rewards
+        self.lengths += 1
+        for k in np.flatnonzero(message.ended):
+            self._end_episode(int(k), message.infos[int(k)][1])
+        if self.on_step is not None:
+            self.on_step()
+        return message
+
+    def _end_episode(self, k: int, final_infos: list[dict]) -> None:
+        # An end with info["game_over"] False only cost a life: the game, and its record, go on.
+        if all(not bool(info.get("game_over", True)) for info in final_infos):
+            return
+        score, length = game_score(final_infos, self.returns[k], int(self.lengths[k]))
+        self.returns[k], self.lengths[k] = 0.0, 0
+        if self.on_episode is not None:
+            self.on_episode(score, length)
+
+    def close(self) -> None:
+        """Tell the environment rank this worker is done; take in the start it sent if nobody asked for it."""
+        if self.state == "closed":
+            return
+        if self.state == "start":
+            self._exchange(send=False)
+        self.act_views["header"][0] = QUIT
+        if self.pickled:
+            mpi.wait_all([mpi.isend_object((QUIT, []), self.env_rank, TAG_ACTION, self.comm)])
+        else:
+            mpi.wait_all([mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)])
+        self.state = "closed"
+
+
+class _OneCopy:
+    """Turns the link's autoreset stream for one copy back into explicit ``reset()`` calls."""
+
+    def __init__(self, link: MatchLink):
+        self.link = link
+        self.next_start: tuple[list, list[dict]] | None = None  # the new episode, kept until reset()
+
+    def reset_lists(self) -> tuple[list, list[dict]]:
+        if self.link.state == "start":
+            obs, infos = self.link.start()
+            return obs, infos[0]
+        if self.next_start is None:
             raise RuntimeError(
                 "reset() called in the middle of an episode: the match is shared with other "
                 "workers, so an episode ends only when the environment ends it"
             )
-        if self.state == "closed":
-            raise RuntimeError("reset() called after the match was closed")
-        kind, obs, _, _, _, infos = self._receive()
-        if kind != RESET:
-            raise MatchEnded("the environment ended the match")
-        self.state = "running"
-        if not self.game_continues:
-            self.episode_returns[:] = 0.0
-            self.episode_length = 0
-        return obs, infos
+        start, self.next_start = self.next_start, None
+        return start
 
-    def step(self, actions: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
-        """Send one action per entity and receive the result."""
-        if self.state != "running":
-            raise RuntimeError("step() called before reset(); call reset() when an episode ends")
-        self.act_views["header"][0] = ACT
-        for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
-            codec.encode(action, self.act_views[f"act{i}"])
-        kind, obs, rewards, terminated, truncated, infos = self._receive(send=True)
-        if kind == OVER:
-            self.state = "over"
-            raise MatchEnded("the match's step budget is spent")
-        assert kind == STEP, kind
-        self.steps += 1
-        self.episode_returns += rewards
-        self.episode_length += 1
-        if np.all(terminated | truncated):
-            self.state = "awaiting_reset"
-            self._report_episode(infos)
-        if self.on_step is not None:
-            self.on_step()
-        return obs, rewards, terminated, truncated, infos
-
-    def _report_episode(self, infos: list[dict]) -> None:
-        # An end with info["game_over"] False only cost a life: the game, and its record, go on.
-        self.game_continues = all(not bool(info.get("game_over", True)) for info in infos)
-        if self.game_continues or self.on_episode is None:
-            return
-        score, length = game_score(infos, self.episode_returns, self.episode_length)
-        self.on_episode(score, length)
-
-    def close(self) -> None:
-        """Tell the environment rank this worker is done; drain a reset it already sent."""
-        if self.state == "closed":
-            return
-        if self.state in ("start", "awaiting_reset"):
-            self._receive()  # the env sent a reset (or OVER) that nobody asked for yet
-        self.act_views["header"][0] = QUIT
-        mpi.wait_all([mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)])
-        self.state = "closed"
+    def step_lists(self, actions: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        if self.next_start is not None:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        m = self.link.step([[a] for a in actions])
+        if m.ended[0]:
+            final_obs, final_infos, reset_infos = m.infos[0]
+            self.next_start = (m.obs, reset_infos)
+            return final_obs, m.rewards[0], m.terminated[0], m.truncated[0], final_infos
+        return m.obs, m.rewards[0], m.terminated[0], m.truncated[0], [{} for _ in range(self.link.n)]
 
 
 class EntityProxyEnv(gym.Env):
@@ -126,19 +194,19 @@ class EntityProxyEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, link: MatchLink):
-        self.link = link
+        self.link, self.copy = link, _OneCopy(link)
         self.observation_space = link.obs_codecs[0].space
         self.action_space = link.act_codecs[0].space
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         """Start an episode; the environment rank owns seeding, so ``seed`` seeds only this proxy."""
         super().reset(seed=seed)
-        obs, infos = self.link.reset()
+        obs, infos = self.copy.reset_lists()
         return obs[0], infos[0]
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         """Act for the entity; the episode may also end because of other entities."""
-        obs, rewards, terminated, truncated, infos = self.link.step([action])
+        obs, rewards, terminated, truncated, infos = self.copy.step_lists([action])
         return obs[0], float(rewards[0]), bool(terminated[0]), bool(truncated[0]), infos[0]
 
     def close(self) -> None:
@@ -150,17 +218,17 @@ class ListProxyEnv:
     """A block of entities of a remote match, in the arena's list interface."""
 
     def __init__(self, link: MatchLink):
-        self.link = link
+        self.link, self.copy = link, _OneCopy(link)
         self.observation_spaces = [c.space for c in link.obs_codecs]
         self.action_spaces = [c.space for c in link.act_codecs]
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[list, list[dict]]:
         """Start an episode: one observation and info per entity."""
-        return self.link.reset()
+        return self.copy.reset_lists()
 
     def step(self, actions: list) -> tuple[list, list, list, list, list]:
         """Act for every entity of the block."""
-        obs, rewards, terminated, truncated, infos = self.link.step(actions)
+        obs, rewards, terminated, truncated, infos = self.copy.step_lists(actions)
         return obs, rewards.tolist(), terminated.tolist(), truncated.tolist(), infos
 
     def close(self) -> None:
@@ -168,6 +236,48 @@ class ListProxyEnv:
         self.link.close()
 
 
-def make_proxy(link: MatchLink, block: bool) -> EntityProxyEnv | ListProxyEnv:
-    """A Gymnasium env for a one-entity worker, the list interface for a block."""
+class VectorProxyEnv(VectorEnv):
+    """One entity in each of K copies of a remote match, as a Gymnasium vector env with same-step autoreset.
+
+    A copy whose episode ends starts its next one within the same step; the ended
+    episode's last observation and info are in ``infos["final_obs"]`` and
+    ``infos["final_info"]`` (with masks ``"_final_obs"`` and ``"_final_info"``).
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, link: MatchLink):
+        self.link = link
+        self.num_envs = link.copies
+        self.single_observation_space = link.obs_codecs[0].space
+        self.single_action_space = link.act_codecs[0].space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        """The first observations of every copy (once: afterwards copies reset themselves)."""
+        obs, infos = self.link.start()
+        return obs[0], {"copy_infos": [i[0] for i in infos]}
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Act in every copy."""
+        m = self.link.step([actions])
+        infos: dict = {}
+        if m.ended.any():
+            final_obs = np.empty(self.num_envs, dtype=object)
+            final_info = np.empty(self.num_envs, dtype=object)
+            for k, (obs, info, _) in m.infos.items():
+                final_obs[k], final_info[k] = obs[0], info[0]
+            infos = {"final_obs": final_obs, "_final_obs": m.ended, "final_info": final_info, "_final_info": m.ended}
+        return m.obs[0], m.rewards[:, 0], m.terminated[:, 0], m.truncated[:, 0], infos
+
+    def close(self, **kwargs: Any) -> None:
+        """Leave the match."""
+        self.link.close()
+
+
+def make_proxy(link: MatchLink, block: bool) -> EntityProxyEnv | ListProxyEnv | VectorProxyEnv:
+    """A vector env for K > 1 copies; else a Gymnasium env for one entity, the list interface for a block."""
+    if link.copies > 1:
+        return VectorProxyEnv(link)
     return ListProxyEnv(link) if block else EntityProxyEnv(link)

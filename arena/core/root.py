@@ -95,16 +95,29 @@ class Stem:
         plot_colors: dict = {},  # noqa: B006
         seed: int = 0,
         progress_interval: float = 30.0,
+        copies_per_env: int = 1,
+        step_messages: str = "buffers",
     ) -> dict:
-        """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps."""
+        """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
+
+        ``copies_per_env=K`` makes every environment rank run K copies of its match side
+        by side; each worker then sees its entity in all K as one vector env and acts
+        for them in one batch. ``step_messages="pickle"`` swaps the per-step buffers for
+        pickled objects; it is slower and exists so benchmarks can measure what the
+        buffers save.
+        """
+        if step_messages not in ("buffers", "pickle"):
+            raise KickoffError(f"step_messages must be 'buffers' or 'pickle', got {step_messages!r}")
         num_entities = len(self.obs_spaces) if self.obs_spaces is not None else None
         validate_kickoff(
             match_list, policy_types, steps_per_match, policy_kwargs, plot_colors, self.policies, num_entities
         )
         try:
-            plan = make_plan(match_list, mpi.size_of(self.comm), entity_remaps, scale, env_kwargs)
+            plan = make_plan(match_list, mpi.size_of(self.comm), entity_remaps, scale, env_kwargs, copies_per_env)
         except PlanError as err:
             raise KickoffError(str(err)) from None
+        if copies_per_env > 1:
+            self._check_vector_support(policy_types)
         os.makedirs(self.log_comms_dir, exist_ok=True)
         cfg = RoundConfig(
             self.rounds,
@@ -117,6 +130,7 @@ class Stem:
             int(seed),
             bool(render),
             float(progress_interval),
+            step_messages,
         )
         self._announce(plan, match_list, scale)
         start = time.perf_counter()
@@ -131,6 +145,16 @@ class Stem:
         self._plot_all(plot_colors)
         self.rounds += 1
         return {"steps": steps, "seconds": elapsed, "plan": plan, "ranks": summaries}
+
+    def _check_vector_support(self, policy_types: dict) -> None:
+        from arena.algos import resolve_policy
+
+        for pid, name in policy_types.items():
+            if not getattr(resolve_policy(self.policies[name]), "supports_vector_env", False):
+                raise KickoffError(
+                    f"policy {pid} ({name!r}) cannot play several copies at once: copies_per_env > 1 gives "
+                    "each worker a gymnasium VectorEnv; set supports_vector_env = True on a class that handles one"
+                )
 
     def _announce(self, plan: Plan, match_list: list, scale: bool) -> None:
         print(f"[arena] round {self.rounds}: {len(plan.matches)} match copies on {plan.world_size} ranks", flush=True)
@@ -160,7 +184,11 @@ class Stem:
         return summaries
 
     def _mosaic(self, plan: Plan, cfg: RoundConfig) -> MosaicView:
-        labels = {m.global_index: f"match {m.match_index} copy {m.copy_index}" for m in plan.matches}
+        labels = {
+            g: f"match {m.match_index} copy {c}"
+            for m in plan.matches
+            for g, c in zip(m.global_copy_ids(), m.copy_ids())
+        }
         out_dir = os.path.join(self.log_comms_dir, "render")
         return MosaicView(self.comm, labels, out_dir, cfg.round_index)
 

@@ -68,7 +68,8 @@ def run_role(
 ) -> dict:
     """Run one round as an environment rank or a policy worker."""
     if role.role == ENV:
-        return run_env_rank(comm, role.match, make_env, cfg.steps_per_match, cfg.seed, cfg.render)
+        pickled = cfg.step_messages == "pickle"
+        return run_env_rank(comm, role.match, make_env, cfg.steps_per_match, cfg.seed, cfg.render, pickled)
     policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
     return run_worker_rank(comm, role, cfg, policy_class)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from arena.core import comm as mpi
 from arena.core.env_process import TAG_SPACES
+from arena.core.memory import MemoryProbe
 from arena.core.plan import RankRole
 from arena.core.proxies import MatchEnded, MatchLink, make_proxy
 from arena.records import PolicyRecord, policy_dir
@@ -36,6 +37,7 @@ class RoundConfig:
     seed: int
     render: bool
     progress_interval: float
+    step_messages: str = "buffers"  # or "pickle": the slow reference protocol, for benchmarks
 
 
 class EpisodeReporter:
@@ -57,6 +59,9 @@ class EpisodeReporter:
         self.round_episodes = 0
         self.finished_peers = 0
         self.pending: list = []
+        self.calls = 0
+        self.own_budget = budget // mpi.size_of(records_comm)  # this worker's environment steps
+        self.memory = MemoryProbe()
         link.on_episode = self.add_episode
         link.on_step = self.after_step
 
@@ -79,8 +84,10 @@ class EpisodeReporter:
 
     def after_step(self) -> None:
         """Every few steps: the root drains forwarded episodes, saves, plots and prints progress."""
-        if self.link.steps % POLL_EVERY_STEPS:
+        self.calls += 1
+        if self.calls % POLL_EVERY_STEPS:
             return
+        self.memory.sample(self.link.steps / max(1, self.own_budget))
         if not self.is_root:
             if len(self.pending) > 64 and mpi.test_all(self.pending):
                 self.pending = []
@@ -149,15 +156,15 @@ def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_cla
     spec, match = role.worker, role.match
     policy_comm = mpi.group_comm(comm, cfg.policy_ranks[spec.policy_id], tag=spec.policy_id % 32768)
     records_comm = mpi.duplicate(policy_comm)
-    obs_spaces, act_spaces = mpi.recv_object(match.env_rank, TAG_SPACES, comm)[0]
-    link = MatchLink(comm, match.env_rank, obs_spaces, act_spaces)
+    obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, TAG_SPACES, comm)[0]
+    link = MatchLink(comm, match.env_rank, obs_spaces, act_spaces, copies, pickled=cfg.step_messages == "pickle")
     env = make_proxy(link, spec.block)
     data_dir = policy_dir(cfg.log_comms_dir, spec.policy_id)
     record = None
     if mpi.rank_of(policy_comm) == 0:
         os.makedirs(data_dir, exist_ok=True)
         record = PolicyRecord(spec.policy_id, cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id)).load()
-    budget = cfg.steps_per_match * mpi.size_of(policy_comm)
+    budget = cfg.steps_per_match * copies * mpi.size_of(policy_comm)
     interval = float("inf") if getattr(policy_class, "prints_progress", False) else cfg.progress_interval
     reporter = EpisodeReporter(records_comm, record, link, budget, interval)
     kwargs = _policy_kwargs(policy_class, cfg.policy_kwargs.get(spec.policy_id, {}), cfg.seed + role.rank)
@@ -167,7 +174,8 @@ def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_cla
     except MatchEnded as ended:
         print(f"[arena] rank {role.rank} (policy {spec.policy_id}): {ended}; stopping its run", file=sys.stderr)
     link.close()
+    memory = reporter.memory.summary()  # before the final plots import matplotlib
     reporter.finish()
     mpi.free(records_comm)
     mpi.free(policy_comm)
-    return {"steps": link.steps}
+    return {"steps": link.steps} | memory

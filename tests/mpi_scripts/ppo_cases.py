@@ -41,7 +41,7 @@ class CheckedPPO(PPO):
 arena = make_stem(make_env, LOG, additional_policies={"checked-ppo": CheckedPPO})
 
 if CASE == "cartpole":
-    arena.kickoff([[1]], {1: "checked-ppo"}, STEPS or 50_000, scale=True, seed=1)
+    arena.kickoff([[1]], {1: "checked-ppo"}, STEPS or 12_500, scale=True, seed=1, copies_per_env=4)
 elif CASE == "touchdown":
     arena.kickoff([[1, 2]], {1: "checked-ppo", 2: "random"}, STEPS or 20_000, env_kwargs={"game": "touchdown"}, seed=3)
 elif CASE == "paths":
@@ -56,6 +56,10 @@ elif CASE == "paths":
         env_kwargs=td,
         policy_kwargs={1: small, 2: small},
     )
+elif CASE == "vector":
+    # 8 copies per environment rank, 2 ranks: each PPO worker acts for 8 copies in one batch.
+    td = {"game": "touchdown"}
+    arena.kickoff([[1, 2]], {1: "checked-ppo", 2: "random"}, STEPS or 5000, env_kwargs=td, scale=True, copies_per_env=8)
 elif CASE == "eval":
     arena.kickoff([[1, 2]], {1: "ppo-eval", 2: "random"}, STEPS or 2_000, env_kwargs={"game": "touchdown"})
 print(f"CASE {CASE} FINISHED", flush=True)
