@@ -87,11 +87,11 @@ def main() -> None:
     # (label, policy, pickled, total steps of a run, copies per environment rank at -n 3 and at -n 15):
     # budgets aim at 20-40 s a run on 2 cores.
     layouts = [
-        ("(b) random", "random", False, 20_000, (1, 1)),
+        ("(b) random", "random", False, 15_000, (1, 1)),
         ("(b) random", "random", False, 50_000, (32, 8)),
         ("(c) ppo", "ppo", False, 2_000, (1, 1)),
-        ("(c) ppo", "ppo", False, 12_000, (16, 8)),
-        ("(d) random, pickled", "random", True, 15_000, (1, 1)),
+        ("(c) ppo", "ppo", False, 10_000, (16, 8)),
+        ("(d) random, pickled", "random", True, 12_000, (1, 1)),
         ("(d) ppo, pickled", "ppo", True, 2_000, (1, 1)),
     ]
     rows = []
