@@ -1,6 +1,6 @@
 """Agent steps per second of Pong through the arena, against the raw emulator, in one run.
 
-    python benchmarks/throughput.py            # the full table (about 9 minutes on 2 cores)
+    python benchmarks/throughput.py            # the full table (about 9.5 minutes on 2 cores)
     python benchmarks/throughput.py --quick    # every kind of row once, -n 3 only, tiny budgets (CI)
 
 Rows:
