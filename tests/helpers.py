@@ -31,8 +31,12 @@ class Result:
 
 
 def run_mpi(n: int, args: list[str], cwd: str | None = None, timeout: float = 120, env: dict | None = None) -> Result:
-    """``mpiexec -n n python args...``; on timeout every rank is killed and timed_out is set."""
-    cmd = [mpiexec_path(), "-n", str(n), sys.executable, *args]
+    """``mpiexec -n n python args...``; on timeout every rank is killed and timed_out is set.
+
+    ``ARENA_MPIEXEC_ARGS`` adds launcher options, e.g. ``--oversubscribe`` for Open MPI.
+    """
+    extra = os.environ.get("ARENA_MPIEXEC_ARGS", "").split()
+    cmd = [mpiexec_path(), *extra, "-n", str(n), sys.executable, *args]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     start = time.perf_counter()
     proc = subprocess.Popen(
