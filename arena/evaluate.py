@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from arena.core.env_api import entity_spaces, game_score, load_make_env, reset_env, step_env
+from arena.core.env_api import entity_spaces, game_continues, game_score, load_make_env, reset_env, step_env
 from arena.records import policy_dir
 
 VIDEO_FPS = 15  # Atari runs at 60 frames/s and the agent acts every 4th frame
@@ -65,7 +65,7 @@ def play_game(env: Any, n: int, entity: int, choose: Callable, act_spaces: list,
         if frames is not None:
             frames.append(env.render())
         if result.episode_over:
-            if not all(not bool(info.get("game_over", True)) for info in result.infos):
+            if not game_continues(result.infos):
                 score, length = game_score([result.infos[entity]], returns[[entity]], length)
                 return score, length
             obs, _ = reset_env(env, n)

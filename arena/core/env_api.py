@@ -156,3 +156,8 @@ def game_score(infos: list[dict], returns: np.ndarray, length: int) -> tuple[flo
         if has_stats and "l" in stats:
             lengths.append(int(np.asarray(stats["l"]).item()))
     return float(np.mean(scores)), (max(lengths) if lengths else int(length))
+
+
+def game_continues(final_infos: list[dict]) -> bool:
+    """True when an episode ended only a life: every entity's final info says ``game_over`` False."""
+    return all(not bool(info.get("game_over", True)) for info in final_infos)

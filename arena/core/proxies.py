@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 
 from arena.core import comm as mpi
 from arena.core.buffers import ACT, OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
-from arena.core.env_api import game_score
+from arena.core.env_api import game_continues, game_score
 
 TAG_STEP, TAG_ACTION, TAG_INFO = 11, 12, 13
 HAS_INFO = 1
@@ -137,7 +137,7 @@ class MatchLink:
 
     def _end_episode(self, k: int, final_infos: list[dict]) -> None:
         # An end with info["game_over"] False only cost a life: the game, and its record, go on.
-        if all(not bool(info.get("game_over", True)) for info in final_infos):
+        if game_continues(final_infos):
             return
         score, length = game_score(final_infos, self.returns[k], int(self.lengths[k]))
         self.returns[k], self.lengths[k] = 0.0, 0
