@@ -30,7 +30,8 @@ class MemoryProbe:
 
     The first sample is taken once a tenth of the round is done: buffers, networks,
     optimizer state and the env exist by then, so ``growth_mb`` (last minus first)
-    shows a leak, not set-up.
+    shows a leak, not set-up. ``trace_mb`` keeps one sample per further tenth, so a
+    long run shows whether memory creeps or steps.
     """
 
     def __init__(self, interval: float = 2.0, start_fraction: float = 0.1):
@@ -38,6 +39,7 @@ class MemoryProbe:
         self.next_time = 0.0
         self.first: float | None = None
         self.last: float | None = None
+        self.trace_mb: list[float] = []
 
     def sample(self, progress: float) -> None:
         """Take a sample if one is due; ``progress`` is the fraction of the round done (cheap to call every step)."""
@@ -49,9 +51,17 @@ class MemoryProbe:
             self.last = rss_mb()
             if self.first is None:
                 self.first = self.last
+            if progress >= (len(self.trace_mb) + 1) / 10:
+                self.trace_mb.append(round(self.last, 1))
 
     def summary(self) -> dict:
-        """``rss_first_mb``, ``rss_last_mb``, ``growth_mb`` (None if no sample was due) and ``peak_mb``."""
+        """``rss_first_mb``, ``rss_last_mb``, ``growth_mb`` (None if no sample was due), ``peak_mb``, ``trace_mb``."""
         self.last = rss_mb()
         growth = None if self.first is None else self.last - self.first
-        return {"rss_first_mb": self.first, "rss_last_mb": self.last, "growth_mb": growth, "peak_mb": peak_rss_mb()}
+        return {
+            "rss_first_mb": self.first,
+            "rss_last_mb": self.last,
+            "growth_mb": growth,
+            "peak_mb": peak_rss_mb(),
+            "trace_mb": self.trace_mb,
+        }
