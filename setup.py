@@ -23,5 +23,5 @@ setup(
         "opencv-python-headless>=4.8",  # frame resizing (DeepMind preprocessing) and MP4 videos
     ],
     extras_require={"dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"]},
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["arena-check-env = arena.env_check:main"]},
 )

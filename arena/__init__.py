@@ -22,6 +22,9 @@ _EXPORTS = {
     "PolicyRecord": "arena.records",
     "plot_policy_records": "arena.plots",
     "single_agent_wrapper": "arena.wrappers",
+    "check_env": "arena.env_check",
+    "EnvReport": "arena.env_check",
+    "DataError": "arena.core.checks",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,6 +7,7 @@ folder would run whatever code it holds.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -49,6 +50,8 @@ class PolicyRecord:
         self.plot_color = plot_color
         self.episodes: list[Episode] = []
         self.steps_done = 0  # every step the policy took, finished episodes or not
+        # True from a round's start until it finishes: still True at load, the last run was cut short.
+        self.round_open = False
         self._saved = 0  # episodes already on disk
 
     @property
@@ -92,7 +95,12 @@ class PolicyRecord:
             with open(path, "a", newline="") as f:
                 csv.writer(f).writerows(e.row() for e in new)
         self._saved = len(self.episodes)
-        meta = {"policy_id": self.policy_id, "episodes": len(self.episodes), "steps": self.steps_done}
+        meta = {
+            "policy_id": self.policy_id,
+            "episodes": len(self.episodes),
+            "steps": self.steps_done,
+            "round_open": self.round_open,
+        }
         _write_json(os.path.join(self.data_dir, "record.json"), meta)
         if plots and self.episodes:
             from arena.plots import plot_record
@@ -100,31 +108,45 @@ class PolicyRecord:
             plot_record(self)
 
     def load(self) -> PolicyRecord:
-        """Read the episodes saved so far (a torn last line from a crash is skipped)."""
+        """Read the episodes saved so far (a torn last line from a crash is skipped, and rewritten away)."""
         path = os.path.join(self.data_dir, RECORDS_FILE)
         self.episodes = []
+        torn = False
         if os.path.exists(path):
             with open(path, newline="") as f:
-                for row in csv.DictReader(f):
-                    try:
-                        self.episodes.append(
-                            Episode(
-                                int(row["episode"]),
-                                float(row["return"]),
-                                int(row["length"]),
-                                int(row["steps"]),
-                                float(row["time"]),
-                            )
+                text = f.read()
+            torn = bool(text) and not text.endswith("\n")
+            if torn:  # a crash mid-append; drop the partial row
+                text = text[: text.rfind("\n") + 1]
+            for row in csv.DictReader(io.StringIO(text)):
+                try:
+                    self.episodes.append(
+                        Episode(
+                            int(row["episode"]),
+                            float(row["return"]),
+                            int(row["length"]),
+                            int(row["steps"]),
+                            float(row["time"]),
                         )
-                    except (TypeError, ValueError):
-                        continue
-        self._saved = len(self.episodes)
+                    )
+                except (TypeError, ValueError):
+                    continue
+        self._saved = 0 if torn else len(self.episodes)  # a torn file is rewritten whole at the next save
         self.steps_done = self.total_steps
         meta_path = os.path.join(self.data_dir, "record.json")
         if os.path.exists(meta_path):
             with open(meta_path) as f:
-                self.steps_done = max(self.steps_done, int(json.load(f).get("steps", 0)))
+                meta = json.load(f)
+            self.steps_done = max(self.steps_done, int(meta.get("steps", 0)))
+            self.round_open = bool(meta.get("round_open", False))
         return self
+
+    def rewind(self, steps: int) -> int:
+        """Go back to the policy's checkpoint at ``steps``, dropping (and returning how many) later episodes."""
+        keep = [e for e in self.episodes if e.steps <= steps]
+        dropped = len(self.episodes) - len(keep)
+        self.episodes, self.steps_done, self._saved = keep, int(steps), 0
+        return dropped
 
     def fork(self, new_id: int) -> PolicyRecord:
         """A new policy that starts from this one: its files (records, checkpoints) are copied."""

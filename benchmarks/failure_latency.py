@@ -15,11 +15,8 @@ from helpers import run_script  # noqa: E402
 
 CASES = [
     ("bad_too_few", 5),
-    ("bad_unknown_type", 4),
-    ("bad_missing_policy", 4),
-    ("bad_match_list", 4),
-    ("bad_env_kwargs", 4),
-    ("bad_steps", 4),
+    ("fail_make_env", 4),
+    ("fail_reset", 4),
     ("fail_step", 4),
     ("fail_policy", 4),
     ("fail_root", 4),

@@ -39,12 +39,12 @@ def _assert_policy_outputs(log, pid):
 
 @pytest.mark.parametrize("ranks, copies", [(7, 2), (15, 4)])
 def test_touchdown_scales_to_fill_the_ranks(tmp_path, ranks, copies):
-    log, output = _run_example(tmp_path, "touchdown", ranks, 4000 * copies)
+    log, output = _run_example(tmp_path, "touchdown", ranks, 1500 * copies)
     assert re.search(rf"scaling: {copies} copies", output)
     assert len(re.findall(r"\n\d+\s+environment\s", output)) == copies
     for pid in (1, 2):
         record = _assert_policy_outputs(log, pid)
-        assert record.steps_done == 4000 * copies  # each policy plays one entity in every copy
+        assert record.steps_done == 1500 * copies  # each policy plays one entity in every copy
 
 
 def test_touchdown_multi_agent_blocks_and_remaps(tmp_path):

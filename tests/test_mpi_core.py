@@ -60,6 +60,8 @@ def test_legacy_step_interface(tmp_path):
 @pytest.mark.parametrize(
     "case, where, error",
     [
+        ("fail_make_env", "rank 1, environment of match 0 copy 0", "make_env failing on purpose"),
+        ("fail_reset", "rank 1, environment of match 0 copy 0", "EchoEnv failing on purpose in reset"),
         ("fail_step", "rank 1, environment of match 0 copy 0", "failing on purpose at step 50"),
         ("fail_policy", "rank 3, worker of policy 2", "policy failing on purpose"),
         ("fail_root", "rank 0, the root script", "root script failing on purpose"),
@@ -76,11 +78,6 @@ def test_a_failure_on_any_rank_ends_the_job(tmp_path, case, where, error):
     "case, ranks, message",
     [
         ("bad_too_few", 5, "needs at least 7 MPI ranks"),
-        ("bad_unknown_type", 4, "unknown policy type 'nonsense'"),
-        ("bad_missing_policy", 4, "policy 2 appears in match_list but not in policy_types"),
-        ("bad_match_list", 4, "an entry is a policy id"),
-        ("bad_env_kwargs", 4, "env_kwargs has 2"),
-        ("bad_steps", 4, "steps_per_match must be a positive integer"),
     ],
 )
 def test_bad_kickoff_exits_fast_with_a_message(tmp_path, case, ranks, message):

@@ -115,17 +115,22 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     import torch
 
     saved_steps = torch.load(checkpoint, weights_only=True)["global_step"]
-    saved_episodes = len(PolicyRecord(1, log).load().episodes)
-    assert saved_steps > 0 and saved_episodes > 0
+    before = PolicyRecord(1, log).load()
+    assert saved_steps > 0 and before.episodes and before.round_open  # the killed round never closed
+    kept = [e for e in before.episodes if e.steps <= saved_steps]
     result = run_script(4, "ppo_cases.py", "touchdown", log, "1000", timeout=300)
     _ok(result)
+    assert f"its records continue from its checkpoint at step {saved_steps:,}" in result.output
     assert f"[ppo] resuming from {checkpoint} at step {saved_steps:,}" in result.output
     steps = [int(row["global_step"]) for row in _stats(log)]
     assert steps == sorted(set(steps)), "update statistics repeat or go backwards after the resume"
     assert steps[-1] == saved_steps + 1000
     p1 = PolicyRecord(1, log).load()
+    assert p1.episodes[: len(kept)] == kept, "episodes saved before the checkpoint were lost"
     assert [e.episode for e in p1.episodes] == list(range(len(p1.episodes)))
-    assert len(p1.episodes) > saved_episodes
+    ends = [e.steps for e in p1.episodes]
+    assert ends == sorted(ends) and ends[len(kept)] > saved_steps, "steps after the checkpoint were recorded twice"
+    assert p1.steps_done == saved_steps + 1000 and not p1.round_open
 
 
 def test_ppo_learns_from_k_copies_per_env_as_one_batch(tmp_path):

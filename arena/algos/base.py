@@ -23,6 +23,18 @@ class Policy:
         """Take exactly ``num_steps`` environment steps (resetting as episodes end)."""
         raise NotImplementedError
 
+    def save(self) -> None:
+        """Save what a resumed run needs; the arena calls it on the root worker when the job is stopped early."""
+
+    @classmethod
+    def saved_steps(cls, data_dir: str) -> int | None:
+        """The policy's step count in its checkpoint in ``data_dir``, or None when it keeps none.
+
+        After a run that was cut short, the arena rewinds the policy's records to this
+        step, so the resumed run neither repeats nor skips episodes.
+        """
+        return None
+
 
 def is_multi_entity(env: Any) -> bool:
     """True when ``env`` uses the list interface (the worker controls a block of entities)."""

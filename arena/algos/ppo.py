@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import inspect
 import os
 import time
 from dataclasses import dataclass
@@ -102,9 +103,7 @@ class PPO(Policy):
             raise ValueError("PPO shares one network over a block of entities: their spaces must be equal")
         self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
         defaults = IMAGE_DEFAULTS if is_image_space(self.obs_space) else VECTOR_DEFAULTS
-        unknown = set(hyperparameters) - {f.name for f in dataclasses.fields(PPOConfig)}
-        if unknown:
-            raise TypeError(f"unknown PPO hyperparameters {sorted(unknown)}; see arena.algos.ppo.PPOConfig")
+        self.check_kwargs(hyperparameters)
         self.cfg = dataclasses.replace(defaults, **hyperparameters)
         self.checkpoint_every, self.log_interval = checkpoint_every, log_interval
         torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
@@ -296,6 +295,27 @@ class PPO(Policy):
             "numpy_rng": self.rng.bit_generator.state,
             "config": dataclasses.asdict(self.cfg),
         }
+
+    @classmethod
+    def check_kwargs(cls, kwargs: dict) -> None:
+        """TypeError for keyword arguments that are neither options nor PPOConfig fields (checked at kickoff)."""
+        options = {name for k in cls.__mro__ if "__init__" in vars(k) for name in inspect.signature(k).parameters}
+        unknown = set(kwargs) - options - {f.name for f in dataclasses.fields(PPOConfig)}
+        if unknown:
+            raise TypeError(f"unknown PPO hyperparameters {sorted(unknown)}; see arena.algos.ppo.PPOConfig")
+
+    @classmethod
+    def saved_steps(cls, data_dir: str) -> int | None:
+        """The global step in the checkpoint, if there is one."""
+        path = os.path.join(data_dir, CHECKPOINT)
+        if not os.path.exists(path):
+            return None
+        return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+
+    def save(self) -> None:
+        """On the root worker, once the run has started: checkpoint the weights of the last update."""
+        if self.is_root and getattr(self, "data_dir", None):
+            self.save_checkpoint()
 
     def save_checkpoint(self) -> None:
         """Write the checkpoint atomically: a crash mid-save leaves the previous one whole."""

@@ -31,6 +31,14 @@ class PPOEval(PPO):
         super().__init__(env, policy_comm, **kwargs)
         self.source_policy, self.deterministic = source_policy, deterministic
 
+    @classmethod
+    def saved_steps(cls, data_dir: str) -> int | None:
+        """None: a frozen policy's records are a plain log of play, never rewound."""
+        return None
+
+    def save(self) -> None:
+        """Nothing: a frozen policy never writes a checkpoint."""
+
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Play ``num_steps`` steps with the frozen policy."""
         if self.source_policy is not None:

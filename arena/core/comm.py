@@ -61,14 +61,26 @@ def size_of(comm: MPI.Comm) -> int:
     return comm.Get_size()
 
 
-def wait_until(condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
-    """Poll ``condition`` until it holds, giving the core away between polls."""
+class WaitTimeout(TimeoutError):
+    """A wait ran past its deadline: the rank it waited on may be dead or stuck."""
+
+
+def wait_until(
+    condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> None:
+    """Poll ``condition`` until it holds, giving the core away between polls.
+
+    With ``timeout`` (seconds), raise ``WaitTimeout`` once it has passed.
+    """
     for _ in range(YIELD_POLLS):
         if condition():
             return
         os.sched_yield()
     delay = FIRST_SLEEP_S
+    deadline = None if timeout is None else time.monotonic() + timeout
     while not condition():
+        if deadline is not None and time.monotonic() > deadline:
+            raise WaitTimeout(f"no answer within {timeout:g} s")
         time.sleep(delay)
         delay = min(2 * delay, max_sleep)
 
@@ -78,10 +90,10 @@ def test_all(requests: list[MPI.Request]) -> bool:
     return MPI.Request.Testall(requests)
 
 
-def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S) -> None:
-    """Wait until every request completes, giving the core away between polls."""
+def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None) -> None:
+    """Wait until every request completes, giving the core away between polls (``WaitTimeout`` after ``timeout``)."""
     if requests:
-        wait_until(lambda: MPI.Request.Testall(requests), max_sleep)
+        wait_until(lambda: MPI.Request.Testall(requests), max_sleep, timeout)
 
 
 def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
@@ -99,9 +111,11 @@ def isend_object(obj: Any, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
     return comm.isend(obj, dest=dest, tag=tag)
 
 
-def send_object(obj: Any, dest: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S) -> None:
+def send_object(
+    obj: Any, dest: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> None:
     """Send a pickled control object and wait politely until it is delivered."""
-    wait_all([comm.isend(obj, dest=dest, tag=tag)], max_sleep)
+    wait_all([comm.isend(obj, dest=dest, tag=tag)], max_sleep, timeout)
 
 
 def poll_object(source: int, tag: int, comm: MPI.Comm) -> tuple[bool, Any, int]:
@@ -113,8 +127,10 @@ def poll_object(source: int, tag: int, comm: MPI.Comm) -> tuple[bool, Any, int]:
     return True, message.recv(), status.Get_source()
 
 
-def recv_object(source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S) -> tuple[Any, int]:
-    """Wait politely for a pickled object: ``(obj, source)``."""
+def recv_object(
+    source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> tuple[Any, int]:
+    """Wait politely for a pickled object: ``(obj, source)`` (``WaitTimeout`` after ``timeout``)."""
     got: list = []
 
     def arrived() -> bool:
@@ -123,7 +139,7 @@ def recv_object(source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_M
             got.extend((obj, src))
         return found
 
-    wait_until(arrived, max_sleep)
+    wait_until(arrived, max_sleep, timeout)
     return got[0], got[1]
 
 

@@ -161,3 +161,45 @@ def game_score(infos: list[dict], returns: np.ndarray, length: int) -> tuple[flo
 def game_continues(final_infos: list[dict]) -> bool:
     """True when an episode ended only a life: every entity's final info says ``game_over`` False."""
     return all(not bool(info.get("game_over", True)) for info in final_infos)
+
+
+def describe_error(exc: BaseException, frames: int = 3) -> str:
+    """``Type: message`` and the last few frames of its traceback, for a one-screen report."""
+    import traceback
+
+    tb = traceback.extract_tb(exc.__traceback__)[-frames:]
+    where = "".join(traceback.format_list(tb)).rstrip()
+    return f"{type(exc).__name__}: {exc}" + (f"\n{where}" if where else "")
+
+
+def probe_spaces(make_env: Callable[..., Any], env_kwargs: dict) -> tuple[list, list]:
+    """Build the env twice with ``env_kwargs`` and return its spaces; ValueError if it fails or the two differ.
+
+    Copies of a match run on different ranks; spaces that change from one build to
+    the next would give them different message layouts.
+    """
+    spaces = []
+    for _ in range(2):
+        try:
+            env = make_env(**env_kwargs)
+        except Exception as exc:
+            raise ValueError(f"make_env(**{env_kwargs!r}) failed: {describe_error(exc)}") from exc
+        try:
+            obs_spaces, act_spaces = entity_spaces(env)
+        except TypeError as exc:
+            raise ValueError(f"make_env(**{env_kwargs!r}) built an env the arena cannot use: {exc}") from None
+        finally:
+            if hasattr(env, "close"):
+                env.close()
+        if len(obs_spaces) != len(act_spaces):
+            raise ValueError(
+                f"make_env(**{env_kwargs!r}) built an env with {len(obs_spaces)} observation spaces but "
+                f"{len(act_spaces)} action spaces; there must be one of each per entity"
+            )
+        spaces.append((obs_spaces, act_spaces))
+    if spaces[0] != spaces[1]:
+        raise ValueError(
+            f"make_env(**{env_kwargs!r}) built two envs with different spaces ({spaces[0]} then {spaces[1]}); "
+            "every copy of a match must have the same spaces"
+        )
+    return spaces[0]

@@ -17,11 +17,13 @@ import numpy as np
 
 from arena.core import comm as mpi
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
+from arena.core.checks import DataChecks
 from arena.core.env_batch import BatchStep, EnvBatch, build_batch
 from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
 from arena.core.proxies import HAS_INFO, TAG_ACTION, TAG_INFO, TAG_STEP
+from arena.core.round import RoundConfig
 
 TAG_SPACES = 10
 SEED_STRIDE = 10_007  # copies get seeds far apart, so their episodes do not coincide
@@ -32,10 +34,21 @@ def copy_seeds(base_seed: int, match: MatchCopy) -> list[int]:
     return [int(base_seed) + SEED_STRIDE * c for c in match.global_copy_ids()]
 
 
-def build_env(make_env: Callable[..., Any], match: MatchCopy) -> tuple[EnvBatch, list, list]:
-    """Build the rank's copies of the match and check they have every entity the match list names."""
+def build_env(
+    make_env: Callable[..., Any], match: MatchCopy, expected: tuple | None = None
+) -> tuple[EnvBatch, list, list]:
+    """Build the rank's copies of the match and check they have every entity the match list names.
+
+    ``expected`` holds the spaces the root found when it built the env; copies must match them.
+    """
     batch = build_batch(make_env, match.num_copies, match.env_kwargs)
     obs_spaces, act_spaces = list(batch.observation_spaces), list(batch.action_spaces)
+    if expected is not None and (obs_spaces, act_spaces) != (list(expected[0]), list(expected[1])):
+        raise ValueError(
+            f"match {match.match_index} copy {match.copy_index}: the env's spaces differ from the copy the root "
+            f"built: observation spaces {obs_spaces} vs {list(expected[0])}, action spaces {act_spaces} vs "
+            f"{list(expected[1])}; every copy of a match must have the same spaces"
+        )
     if len(obs_spaces) != len(act_spaces):
         raise ValueError(f"env has {len(obs_spaces)} observation spaces but {len(act_spaces)} action spaces")
     needed = max(e for w in match.workers for e in w.entities) + 1
@@ -111,10 +124,10 @@ class _WorkerChannel:
         """Start receiving the next action message (buffers); the pickled protocol receives in ``finish``."""
         return [] if self.pickled else [mpi.irecv_buffer(self.act_buf, self.rank, TAG_ACTION, comm)]
 
-    def finish_receive(self, comm: mpi.Comm) -> None:
+    def finish_receive(self, comm: mpi.Comm, timeout: float | None = None) -> None:
         """Complete the action message: with pickles, receive it now and unpack it into the action views."""
         if self.pickled:
-            header, actions = mpi.recv_object(self.rank, TAG_ACTION, comm)[0]
+            header, actions = mpi.recv_object(self.rank, TAG_ACTION, comm, timeout=timeout)[0]
             self.act_views["header"][0] = header
             for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
                 codec.encode_batch(action, self.act_views[f"act{i}"])
@@ -129,28 +142,62 @@ class _WorkerChannel:
             actions[e] = codec.decode_batch(self.act_views[f"act{i}"])
 
 
-def run_env_rank(
-    comm: mpi.Comm,
-    match: MatchCopy,
-    make_env: Callable[..., Any],
-    steps: int,
-    seed: int,
-    render: bool,
-    pickled: bool = False,
-) -> dict:
-    """Step this rank's copies of a match ``steps`` times, exchanging buffers with the workers."""
-    batch, obs_spaces, act_spaces = build_env(make_env, match)
+def _silent_workers(channels: list[_WorkerChannel], receives: dict, timeout: float) -> mpi.WaitTimeout:
+    """The error for a step wait that timed out, naming the workers that sent no action."""
+    silent = [ch for ch in channels if ch.rank in receives and not mpi.test_all(receives[ch.rank])]
+    names = ", ".join(f"rank {ch.rank} (worker for entities {ch.entities})" for ch in silent) or "a worker"
+    return mpi.WaitTimeout(
+        f"{names} sent no action for {timeout:g} s; it may have died or be stuck (in its policy, or in a long "
+        "update). kickoff(silence_timeout=...) sets this limit."
+    )
+
+
+def _await_actions(comm: mpi.Comm, active: list[_WorkerChannel], timeout: float) -> None:
+    """Wait for every active worker's next action; on timeout, name the workers that went silent.
+
+    A worker sends its next action only after taking in what we sent, so one wait covers both.
+    """
+    receives = {ch.rank: ch.post_receive(comm) for ch in active}
+    try:
+        sends = [r for ch in active for r in ch.pending]
+        mpi.wait_all([r for rs in receives.values() for r in rs] + sends, timeout=timeout)
+        for ch in active:
+            ch.finish_receive(comm, timeout)
+    except mpi.WaitTimeout:
+        raise _silent_workers(active, receives, timeout) from None
+    for ch in active:
+        ch.pending = []
+
+
+def _check_step(checks: DataChecks, t: int, step: BatchStep, obs_spaces: list) -> None:
+    """Rewards and observations of step ``t``, including the last observations of episodes that ended."""
+    checks.rewards(t, step.rewards)
+    checks.observations(t, step.obs, obs_spaces)
+    for ended in step.ended.values():
+        checks.observations(t, [[o] for o in ended.final_obs], obs_spaces)
+
+
+def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any], cfg: RoundConfig) -> dict:
+    """Step this rank's copies of a match ``cfg.steps_per_match`` times, exchanging buffers with the workers."""
+    steps, timeout = cfg.steps_per_match, cfg.silence_timeout
+    batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index))
     K = batch.num_copies
     for w in match.workers:
         spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K)
-        mpi.send_object(spaces, w.rank, TAG_SPACES, comm)
+        mpi.send_object(spaces, w.rank, TAG_SPACES, comm, timeout=timeout)
+    pickled = cfg.step_messages == "pickle"
     channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]
+    checks = DataChecks(
+        cfg.data_checks, f"env of match {match.match_index} copy {match.copy_index} (rank {comm.Get_rank()})"
+    )
     # Entities no worker controls act randomly.
     actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]
-    frames = FrameSender(comm, list(match.global_copy_ids())) if render else None
+    frames = FrameSender(comm, list(match.global_copy_ids())) if cfg.render else None
     memory = MemoryProbe()
     start = time.perf_counter()
-    obs, reset_infos = batch.reset(copy_seeds(seed, match))
+    obs, reset_infos = batch.reset(copy_seeds(cfg.seed, match))
+    if checks.on:
+        checks.observations(0, obs, obs_spaces)
     for ch in channels:
         ch.send(comm, RESET, obs, None, ch.infos_for(None, reset_infos))
     done_steps, episodes, ended = 0, 0, False
@@ -158,12 +205,8 @@ def run_env_rank(
     warm_steps, warm_time = max(1, steps // 10), None
     while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
-        # A worker sends its next action only after taking in what we sent, so one wait covers both.
-        receives = [r for ch in active for r in ch.post_receive(comm)]
-        mpi.wait_all(receives + [r for ch in active for r in ch.pending])
+        _await_actions(comm, active, timeout)
         for ch in active:
-            ch.pending = []
-            ch.finish_receive(comm)
             if ch.quit():
                 ch.active, ended = False, True
         if ended or done_steps >= steps:
@@ -176,6 +219,8 @@ def run_env_rank(
             ch.fill_actions(actions)
         step = batch.step(actions)
         done_steps += 1
+        if checks.on:
+            _check_step(checks, done_steps, step, obs_spaces)
         episodes += len(step.ended)
         memory.sample(done_steps / steps)
         if done_steps == warm_steps:
@@ -184,9 +229,9 @@ def run_env_rank(
             frames.maybe_send(batch)
         for ch in channels:
             ch.send(comm, STEP, step.obs, step, ch.infos_for(step, None))
-    mpi.wait_all([r for ch in channels for r in ch.pending])
+    mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
     if frames is not None:
-        frames.close()
+        frames.close(timeout)
     batch.close()
     end = time.perf_counter()
     steady = (done_steps - warm_steps) * K / (end - warm_time) if warm_time and end > warm_time else None

@@ -56,9 +56,9 @@ class FrameSender:
         if frames:
             self.pending = [mpi.isend_object(frames, 0, TAG_FRAME, self.comm)]
 
-    def close(self) -> None:
-        """Wait for the last frames to leave."""
-        mpi.wait_all(self.pending, mpi.IDLE_MAX_SLEEP_S)
+    def close(self, timeout: float | None = None) -> None:
+        """Wait for the last frames to leave (the root takes them in while it waits for the round)."""
+        mpi.wait_all(self.pending, mpi.IDLE_MAX_SLEEP_S, timeout)
 
 
 def grid_shape(n: int) -> tuple[int, int]:

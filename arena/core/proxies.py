@@ -20,6 +20,7 @@ from gymnasium.vector.utils import batch_space
 
 from arena.core import comm as mpi
 from arena.core.buffers import ACT, OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
+from arena.core.checks import DataChecks
 from arena.core.env_api import game_continues, game_score
 
 TAG_STEP, TAG_ACTION, TAG_INFO = 11, 12, 13
@@ -44,13 +45,28 @@ class Message:
 
 
 class MatchLink:
-    """The worker's end of the per-step exchange with its environment rank."""
+    """The worker's end of the per-step exchange with its environment rank.
+
+    ``timeout`` bounds every wait on the environment rank; ``checks`` (with the
+    match's ``entities`` this worker acts for) checks each action before it leaves.
+    """
 
     def __init__(
-        self, comm: mpi.Comm, env_rank: int, obs_spaces: list, act_spaces: list, copies: int = 1, pickled: bool = False
+        self,
+        comm: mpi.Comm,
+        env_rank: int,
+        obs_spaces: list,
+        act_spaces: list,
+        copies: int = 1,
+        pickled: bool = False,
+        timeout: float | None = None,
+        checks: DataChecks | None = None,
+        entities: list[int] | None = None,
     ):
         self.comm, self.env_rank, self.copies = comm, env_rank, copies
         self.pickled = pickled  # the slow reference protocol, for benchmarks
+        self.timeout, self.checks = timeout, checks
+        self.entities = list(entities) if entities is not None else list(range(len(act_spaces)))
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
         self.act_codecs = [SpaceCodec(s) for s in act_spaces]
         self.step_buf, self.step_views = step_layout(self.obs_codecs, copies).allocate()
@@ -65,15 +81,22 @@ class MatchLink:
 
     def _exchange(self, send: bool) -> Message:
         """Receive the next step message; with ``send``, first send the action buffer (one wait for both)."""
-        if self.pickled:
-            return self._exchange_pickled(send)
+        try:
+            return self._exchange_pickled(send) if self.pickled else self._exchange_buffers(send)
+        except mpi.WaitTimeout:
+            raise mpi.WaitTimeout(
+                f"environment rank {self.env_rank} sent nothing for {self.timeout:g} s; it may have died or be "
+                "stuck in reset() or step(). kickoff(silence_timeout=...) sets this limit."
+            ) from None
+
+    def _exchange_buffers(self, send: bool) -> Message:
         requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, TAG_STEP, self.comm)]
         if send:
             requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm))
-        mpi.wait_all(requests)
+        mpi.wait_all(requests, timeout=self.timeout)
         v = self.step_views
         kind, flags = (int(x) for x in v["header"])
-        infos = mpi.recv_object(self.env_rank, TAG_INFO, self.comm)[0] if flags & HAS_INFO else {}
+        infos = mpi.recv_object(self.env_rank, TAG_INFO, self.comm, timeout=self.timeout)[0] if flags & HAS_INFO else {}
         if kind == OVER:
             return Message(kind, [], None, None, None, None, {})
         obs = [self._decode(c, v[f"obs{i}"]) for i, c in enumerate(self.obs_codecs)]
@@ -90,8 +113,8 @@ class MatchLink:
         if send:
             actions = [c.decode_batch(self.act_views[f"act{i}"]) for i, c in enumerate(self.act_codecs)]
             message = (int(self.act_views["header"][0]), actions)
-            mpi.wait_all([mpi.isend_object(message, self.env_rank, TAG_ACTION, self.comm)])
-        kind, infos, *rest = mpi.recv_object(self.env_rank, TAG_STEP, self.comm)[0]
+            mpi.wait_all([mpi.isend_object(message, self.env_rank, TAG_ACTION, self.comm)], timeout=self.timeout)
+        kind, infos, *rest = mpi.recv_object(self.env_rank, TAG_STEP, self.comm, timeout=self.timeout)[0]
         if kind == OVER:
             return Message(kind, [], None, None, None, None, {})
         obs = rest[-1]
@@ -118,6 +141,9 @@ class MatchLink:
         """Send ``actions[e]`` (one value per copy) and receive the result; record episodes that ended."""
         if self.state != "running":
             raise RuntimeError("step() called before reset()")
+        if self.checks is not None and self.checks.on:
+            spaces = [c.space for c in self.act_codecs]
+            self.checks.actions(self.steps // self.copies + 1, actions, spaces, self.entities)
         self.act_views["header"][0] = ACT
         for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
             codec.encode_batch(action, self.act_views[f"act{i}"])
@@ -152,9 +178,10 @@ class MatchLink:
             self._exchange(send=False)
         self.act_views["header"][0] = QUIT
         if self.pickled:
-            mpi.wait_all([mpi.isend_object((QUIT, []), self.env_rank, TAG_ACTION, self.comm)])
+            request = mpi.isend_object((QUIT, []), self.env_rank, TAG_ACTION, self.comm)
         else:
-            mpi.wait_all([mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)])
+            request = mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)
+        mpi.wait_all([request], timeout=self.timeout)
         self.state = "closed"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from numbers import Integral
 from typing import Any
 
 from arena.core import comm as mpi
+from arena.core.env_api import probe_spaces
 from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
 from arena.core.plan import (
     ENV,
@@ -18,67 +18,36 @@ from arena.core.plan import (
     format_scaling_report,
     make_plan,
     policy_ids,
-    validate_match_list,
 )
-from arena.core.worker import RoundConfig
+from arena.core.round import DEFAULT_SILENCE_TIMEOUT_S, RoundConfig
+from arena.core.signals import TAG_STOP, StopFlag
+from arena.core.validation import KickoffError, check_policy_kwargs, validate_kickoff, validate_options
+from arena.files import FolderLock, FolderLockedError
 
 TAG_CONTROL, TAG_DONE = 1, 2
-
-
-class KickoffError(ValueError):
-    """A kickoff that cannot run; raised on rank 0 before any environment is built."""
-
-
-def validate_kickoff(
-    match_list: Any,
-    policy_types: Any,
-    steps_per_match: Any,
-    policy_kwargs: Any,
-    plot_colors: Any,
-    known_policies: dict[str, type],
-    num_entities: int | None,
-) -> None:
-    """Raise KickoffError naming the first problem with these kickoff arguments."""
-    try:
-        validate_match_list(match_list)
-    except PlanError as err:
-        raise KickoffError(str(err)) from None
-    if not isinstance(policy_types, dict):
-        raise KickoffError(f"policy_types must be a dict of policy id -> type name, got {policy_types!r}")
-    for pid in policy_ids(match_list):
-        if pid not in policy_types:
-            raise KickoffError(
-                f"policy {pid} appears in match_list but not in policy_types; add e.g. policy_types[{pid}] = 'random'"
-            )
-    for pid, name in policy_types.items():
-        if name not in known_policies:
-            raise KickoffError(
-                f"unknown policy type {name!r} for policy {pid}; known types: "
-                f"{', '.join(sorted(known_policies))} (register more with make_stem(additional_policies=...))"
-            )
-    if not isinstance(steps_per_match, Integral) or isinstance(steps_per_match, bool) or steps_per_match < 1:
-        raise KickoffError(f"steps_per_match must be a positive integer, got {steps_per_match!r}")
-    if not isinstance(policy_kwargs, dict) or not all(isinstance(v, dict) for v in policy_kwargs.values()):
-        raise KickoffError("policy_kwargs must be a dict of policy id -> dict of keyword arguments")
-    if not isinstance(plot_colors, dict):
-        raise KickoffError("plot_colors must be a dict of policy id -> matplotlib color")
-    if num_entities is not None:
-        for m, match in enumerate(match_list):
-            n = sum(len(e) if isinstance(e, (list, tuple)) else 1 for e in match)
-            if n > num_entities:
-                raise KickoffError(
-                    f"match {m} names {n} entities but the env's spaces given to make_stem list only {num_entities}"
-                )
 
 
 class Stem:
     """The controller on rank 0: ``kickoff`` runs one round of matches on every rank."""
 
-    def __init__(self, comm: mpi.Comm, log_comms_dir: str, obs_spaces: Any, act_spaces: Any, policies: dict[str, type]):
+    def __init__(
+        self,
+        comm: mpi.Comm,
+        log_comms_dir: str,
+        obs_spaces: Any,
+        act_spaces: Any,
+        policies: dict[str, type],
+        make_env: Any = None,
+        stop: StopFlag | None = None,
+    ):
         self.comm = comm
         self.log_comms_dir = os.path.abspath(log_comms_dir)
         self.obs_spaces, self.act_spaces = obs_spaces, act_spaces
         self.policies = policies
+        self.make_env = make_env
+        self.stop = stop or StopFlag()
+        self.lock: FolderLock | None = None
+        self.probed: dict[str, tuple[list, list]] = {}  # env_kwargs -> spaces, built once per Stem
         self.rounds = 0
         self.closed = False
 
@@ -97,17 +66,31 @@ class Stem:
         progress_interval: float = 30.0,
         copies_per_env: int = 1,
         step_messages: str = "buffers",
+        silence_timeout: float = DEFAULT_SILENCE_TIMEOUT_S,
+        data_checks: str = "raise",
     ) -> dict:
         """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
 
         ``copies_per_env=K`` makes every environment rank run K copies of its match side
         by side; each worker then sees its entity in all K as one vector env and acts
-        for them in one batch. ``step_messages="pickle"`` swaps the per-step buffers for
-        pickled objects; it is slower and exists so benchmarks can measure what the
-        buffers save.
+        for them in one batch. ``silence_timeout`` (seconds) ends the job when a rank
+        waits that long on its match partner, naming the partner. ``data_checks``
+        ("raise", "warn" or "off") sets what a bad observation, action or reward does.
+        ``step_messages="pickle"`` swaps the per-step buffers for pickled objects; it
+        is slower and exists so benchmarks can measure what the buffers save.
+
+        Everything is checked on rank 0 before any rank starts or any file is written.
         """
-        if step_messages not in ("buffers", "pickle"):
-            raise KickoffError(f"step_messages must be 'buffers' or 'pickle', got {step_messages!r}")
+        validate_options(
+            render=render,
+            scale=scale,
+            seed=seed,
+            progress_interval=progress_interval,
+            copies_per_env=copies_per_env,
+            step_messages=step_messages,
+            silence_timeout=silence_timeout,
+            data_checks=data_checks,
+        )
         num_entities = len(self.obs_spaces) if self.obs_spaces is not None else None
         validate_kickoff(
             match_list, policy_types, steps_per_match, policy_kwargs, plot_colors, self.policies, num_entities
@@ -116,9 +99,12 @@ class Stem:
             plan = make_plan(match_list, mpi.size_of(self.comm), entity_remaps, scale, env_kwargs, copies_per_env)
         except PlanError as err:
             raise KickoffError(str(err)) from None
+        playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
+        check_policy_kwargs(playing, policy_kwargs, self.policies)
         if copies_per_env > 1:
-            self._check_vector_support(policy_types)
-        os.makedirs(self.log_comms_dir, exist_ok=True)
+            self._check_vector_support(playing)
+        env_spaces = self._probe_envs(plan)
+        self._lock_log_folder()
         cfg = RoundConfig(
             self.rounds,
             int(steps_per_match),
@@ -131,6 +117,9 @@ class Stem:
             bool(render),
             float(progress_interval),
             step_messages,
+            float(silence_timeout),
+            data_checks,
+            env_spaces,
         )
         self._announce(plan, match_list, scale)
         start = time.perf_counter()
@@ -145,6 +134,39 @@ class Stem:
         self._plot_all(plot_colors)
         self.rounds += 1
         return {"steps": steps, "seconds": elapsed, "plan": plan, "ranks": summaries}
+
+    def _probe_envs(self, plan: Plan) -> dict[int, tuple[list, list]]:
+        """Build each match's env here (twice, once per distinct env_kwargs) and check it fits the match list."""
+        if self.make_env is None:
+            return {}
+        found = {}
+        for match in plan.matches:
+            if match.match_index in found:
+                continue
+            key = repr(sorted(match.env_kwargs.items()))
+            if key not in self.probed:
+                try:
+                    self.probed[key] = probe_spaces(self.make_env, match.env_kwargs)
+                except ValueError as err:
+                    raise KickoffError(f"match {match.match_index}: {err}") from None
+            obs_spaces, act_spaces = self.probed[key]
+            needed = max(e for w in match.workers for e in w.entities) + 1
+            if len(obs_spaces) < needed:
+                raise KickoffError(
+                    f"match {match.match_index} needs entities up to index {needed - 1} but its env has only "
+                    f"{len(obs_spaces)} entities; check match_list, entity_remaps and env_kwargs"
+                )
+            found[match.match_index] = (obs_spaces, act_spaces)
+        return found
+
+    def _lock_log_folder(self) -> None:
+        """Hold the log folder for this run, so a second run on it refuses instead of mixing files."""
+        if self.lock is not None:
+            return
+        try:
+            self.lock = FolderLock(self.log_comms_dir).acquire()
+        except FolderLockedError as err:
+            raise KickoffError(str(err)) from None
 
     def _check_vector_support(self, policy_types: dict) -> None:
         from arena.algos import resolve_policy
@@ -168,6 +190,8 @@ class Stem:
         mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
         summaries: dict[int, dict] = {}
         view = self._mosaic(plan, cfg) if cfg.render else None
+        policy_roots = {pid: min(ranks) for pid, ranks in cfg.policy_ranks.items()}
+        stop_deadline: list[float] = []
 
         def round_over() -> bool:
             if view is not None:
@@ -175,13 +199,45 @@ class Stem:
             found, summary, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_DONE, self.comm)
             if found:
                 summaries[source] = summary
+            if self.stop.requested:  # wait only for every policy root to save
+                if not stop_deadline:
+                    stop_deadline.append(self._begin_stop(policy_roots, cfg))
+                saved = set(policy_roots.values()) <= set(summaries)
+                return saved or time.monotonic() > stop_deadline[0]
             return len(summaries) == len(busy)
 
-        mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
+        self.stop.defer = True  # a Ctrl+C now saves before the job ends
+        try:
+            mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
+        finally:
+            self.stop.defer = False
         if view is not None:
             view.close()
             print(f"[arena] render: {view.frames_written} mosaic frames in {view.video_path}", flush=True)
+        if self.stop.requested:
+            self._end_stopped(policy_roots, summaries)
         return summaries
+
+    def _begin_stop(self, policy_roots: dict[int, int], cfg: RoundConfig) -> float:
+        """Tell every policy root to save (the signal may have reached rank 0 alone); returns the deadline."""
+        print(
+            "[arena] stop requested: each policy saves its checkpoint and records, then the job ends "
+            "(press Ctrl+C again to end it at once)",
+            flush=True,
+        )
+        self.stop_requests = [mpi.isend_object(("stop",), r, TAG_STOP, self.comm) for r in policy_roots.values()]
+        return time.monotonic() + cfg.worker_timeout()
+
+    def _end_stopped(self, policy_roots: dict[int, int], summaries: dict[int, dict]) -> None:
+        """Report what was saved and end every rank; never returns."""
+        saved = sorted(pid for pid, rank in policy_roots.items() if rank in summaries)
+        missing = sorted(set(policy_roots) - set(saved))
+        print(f"[arena] stopped: policies {saved} saved their records and checkpoints in {self.log_comms_dir}")
+        if missing:
+            print(f"[arena] policies {missing} did not answer in time; their last periodic saves stand")
+        print("[arena] run the same script again to resume", flush=True)
+        time.sleep(1.0)  # let mpiexec forward the output before the abort tears down its pipes
+        mpi.abort(self.comm, self.stop.exit_code())
 
     def _mosaic(self, plan: Plan, cfg: RoundConfig) -> MosaicView:
         labels = {

@@ -15,7 +15,9 @@ from arena.core.env_api import load_make_env
 from arena.core.env_process import run_env_rank
 from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
 from arena.core.root import TAG_CONTROL, TAG_DONE, KickoffError, Stem
-from arena.core.worker import RoundConfig, run_worker_rank
+from arena.core.round import RoundConfig
+from arena.core.signals import StopFlag
+from arena.core.worker import run_worker_rank
 
 ABORT_GRACE_S = 1.0
 
@@ -37,6 +39,10 @@ def describe_role(role: RankRole | None, rank: int) -> str:
 def _fail(comm: mpi.Comm, where: str, exc: BaseException) -> None:
     if isinstance(exc, KickoffError):  # the message says it all; a traceback would bury it
         text, code = f"[arena] kickoff error: {exc}\n", 2
+    elif isinstance(exc, KeyboardInterrupt):
+        text, code = f"[arena] {where}: interrupted; ending the job now\n", 130
+    elif isinstance(exc, mpi.WaitTimeout):  # the rank that waited is fine; the message names the silent one
+        text, code = f"\n[arena] {where} gave up waiting, ending the job: {exc}\n", 1
     else:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         text, code = f"\n[arena] {where} failed; ending the job:\n{trace}", 1
@@ -47,7 +53,7 @@ def _fail(comm: mpi.Comm, where: str, exc: BaseException) -> None:
     mpi.abort(comm, code)
 
 
-def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type]) -> None:
+def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type], stop: StopFlag) -> None:
     """Play whatever role each round gives this rank until the root says exit."""
     rank, role = mpi.rank_of(comm), None
     try:
@@ -56,7 +62,7 @@ def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type
             if message[0] == "exit":
                 return
             _, role, cfg = message
-            summary = run_role(comm, role, cfg, make_env, policies)
+            summary = run_role(comm, role, cfg, make_env, policies, stop)
             mpi.send_object(summary, 0, TAG_DONE, comm, mpi.IDLE_MAX_SLEEP_S)
             role = None
     except BaseException as exc:  # any failure, even Ctrl+C, must end the whole job
@@ -64,14 +70,18 @@ def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type
 
 
 def run_role(
-    comm: mpi.Comm, role: RankRole, cfg: RoundConfig, make_env: Callable[..., Any], policies: dict[str, type]
+    comm: mpi.Comm,
+    role: RankRole,
+    cfg: RoundConfig,
+    make_env: Callable[..., Any],
+    policies: dict[str, type],
+    stop: StopFlag,
 ) -> dict:
     """Run one round as an environment rank or a policy worker."""
     if role.role == ENV:
-        pickled = cfg.step_messages == "pickle"
-        return run_env_rank(comm, role.match, make_env, cfg.steps_per_match, cfg.seed, cfg.render, pickled)
+        return run_env_rank(comm, role.match, make_env, cfg)
     policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
-    return run_worker_rank(comm, role, cfg, policy_class)
+    return run_worker_rank(comm, role, cfg, policy_class, stop)
 
 
 def make_stem(
@@ -85,16 +95,18 @@ def make_stem(
     comm = mpi.world()
     rank = mpi.rank_of(comm)
     policies = {**BUILTIN_POLICIES, **additional_policies}
+    stop = StopFlag().install()
     if rank == 0:
+        stop.defer = False  # outside a round rank 0 has nothing to save: Ctrl+C ends the job at once
         _install_root_failure_hook(comm)
     try:
         make_env = load_make_env(make_env)
     except BaseException as exc:
         _fail(comm, f"rank {rank}, loading make_env", exc)
     if rank != 0:
-        serve(comm, make_env, policies)
+        serve(comm, make_env, policies, stop)
         sys.exit(0)
-    stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies)
+    stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies, make_env, stop)
     atexit.register(stem.close)
     return stem
 

@@ -6,15 +6,17 @@ import inspect
 import os
 import sys
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from arena.core import comm as mpi
+from arena.core.checks import DataChecks
 from arena.core.env_process import TAG_SPACES
 from arena.core.memory import MemoryProbe
 from arena.core.plan import RankRole
 from arena.core.proxies import MatchEnded, MatchLink, make_proxy
+from arena.core.round import RoundConfig
+from arena.core.signals import TAG_STOP, StopFlag, StopRequested
 from arena.records import PolicyRecord, policy_dir
 
 TAG_EPISODE = 21
@@ -23,21 +25,18 @@ SAVE_INTERVAL_S = 10.0  # records reach disk at least this often
 PLOT_INTERVAL_S = 60.0  # learning curves are redrawn at most this often during a round
 
 
-@dataclass(frozen=True)
-class RoundConfig:
-    """What every rank needs to know about a round, sent by the root at kickoff."""
+class StopWatch:
+    """Whether a policy's root worker should stop: a signal reached this rank, or rank 0 said so."""
 
-    round_index: int
-    steps_per_match: int
-    policy_types: dict
-    policy_kwargs: dict
-    policy_ranks: dict  # policy id -> world ranks of its workers
-    plot_colors: dict
-    log_comms_dir: str
-    seed: int
-    render: bool
-    progress_interval: float
-    step_messages: str = "buffers"  # or "pickle": the slow reference protocol, for benchmarks
+    def __init__(self, comm: mpi.Comm, flag: StopFlag):
+        self.comm, self.flag = comm, flag
+        self.told = False
+
+    def requested(self) -> bool:
+        """True once either has happened; polls rank 0's message without blocking."""
+        if not self.told:
+            self.told = mpi.poll_object(0, TAG_STOP, self.comm)[0]
+        return self.told or self.flag.requested
 
 
 class EpisodeReporter:
@@ -48,9 +47,15 @@ class EpisodeReporter:
     """
 
     def __init__(
-        self, records_comm: mpi.Comm, record: PolicyRecord | None, link: MatchLink, budget: int, interval: float
+        self,
+        records_comm: mpi.Comm,
+        record: PolicyRecord | None,
+        link: MatchLink,
+        budget: int,
+        interval: float,
+        stop: StopWatch | None = None,
     ):
-        self.comm, self.record, self.link = records_comm, record, link
+        self.comm, self.record, self.link, self.stop = records_comm, record, link, stop
         self.is_root = mpi.rank_of(records_comm) == 0
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
         self.base_steps = record.steps_done if record is not None else 0
@@ -87,6 +92,8 @@ class EpisodeReporter:
         self.calls += 1
         if self.calls % POLL_EVERY_STEPS:
             return
+        if self.is_root and self.stop is not None and self.stop.requested():
+            raise StopRequested("the job was asked to stop")
         self.memory.sample(self.link.steps / max(1, self.own_budget))
         if not self.is_root:
             if len(self.pending) > 64 and mpi.test_all(self.pending):
@@ -131,16 +138,31 @@ class EpisodeReporter:
             f"{self.round_episodes} episodes this round, mean return (last 100) {mean}"
         )
 
-    def finish(self) -> None:
-        """Non-root workers report their final step count; the root waits for all and saves."""
+    def finish(self) -> bool:
+        """Non-root workers report their final step count; the root waits for all and saves.
+
+        Returns False when the root stopped waiting because the job was asked to stop.
+        """
         if not self.is_root:
             self.pending.append(mpi.isend_object(("finished", self.link.steps), 0, TAG_EPISODE, self.comm))
             mpi.wait_all(self.pending)
-            return
-        mpi.wait_until(self._all_finished, mpi.IDLE_MAX_SLEEP_S)
+            return True
+        stopping = self.stop.requested if self.stop is not None else lambda: False
+        mpi.wait_until(lambda: self._all_finished() or stopping(), mpi.IDLE_MAX_SLEEP_S)
+        if not self._all_finished():
+            self.flush()
+            return False
         self.record.steps_done = self.base_steps + self.policy_steps()
+        self.record.round_open = False
         self.record.save(plots=True)
         print(self.progress_line().replace("[arena]", "[arena] round done,"), flush=True)
+        return True
+
+    def flush(self) -> None:
+        """The root takes in what has arrived and saves the records; the round stays open, so a rerun resumes."""
+        self._drain()
+        self.record.steps_done = self.base_steps + self.policy_steps()
+        self.record.save(plots=True)
 
 
 def _policy_kwargs(policy_class: type, kwargs: dict, seed: int) -> dict:
@@ -151,31 +173,75 @@ def _policy_kwargs(policy_class: type, kwargs: dict, seed: int) -> dict:
     return kwargs
 
 
-def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_class: type) -> dict:
+def open_record(policy_class: type, cfg: RoundConfig, policy_id: int, data_dir: str) -> PolicyRecord:
+    """Load the policy's record on its root worker, rewound to its checkpoint if the last run did not finish."""
+    os.makedirs(data_dir, exist_ok=True)
+    record = PolicyRecord(policy_id, cfg.log_comms_dir, cfg.plot_colors.get(policy_id)).load()
+    saved_steps = getattr(policy_class, "saved_steps", None)
+    steps = saved_steps(data_dir) if record.round_open and callable(saved_steps) else None
+    if steps is not None:
+        dropped = record.rewind(steps)
+        print(
+            f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from its "
+            f"checkpoint at step {steps:,} ({dropped} episodes recorded after it were dropped)",
+            flush=True,
+        )
+    record.round_open = True
+    record.save(plots=False)
+    return record
+
+
+def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_class: type, stop: StopFlag) -> dict:
     """Join the policy's communicator, build the proxy env, and run the policy for the round."""
     spec, match = role.worker, role.match
     policy_comm = mpi.group_comm(comm, cfg.policy_ranks[spec.policy_id], tag=spec.policy_id % 32768)
     records_comm = mpi.duplicate(policy_comm)
-    obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, TAG_SPACES, comm)[0]
-    link = MatchLink(comm, match.env_rank, obs_spaces, act_spaces, copies, pickled=cfg.step_messages == "pickle")
+    timeout = cfg.worker_timeout()
+    try:
+        obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, TAG_SPACES, comm, timeout=timeout)[0]
+    except mpi.WaitTimeout:
+        raise mpi.WaitTimeout(f"environment rank {match.env_rank} did not start within {timeout:g} s") from None
+    checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
+    link = MatchLink(
+        comm,
+        match.env_rank,
+        obs_spaces,
+        act_spaces,
+        copies,
+        cfg.step_messages == "pickle",
+        timeout,
+        checks,
+        spec.entities,
+    )
     env = make_proxy(link, spec.block)
     data_dir = policy_dir(cfg.log_comms_dir, spec.policy_id)
-    record = None
-    if mpi.rank_of(policy_comm) == 0:
-        os.makedirs(data_dir, exist_ok=True)
-        record = PolicyRecord(spec.policy_id, cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id)).load()
+    is_root = mpi.rank_of(policy_comm) == 0
+    record = open_record(policy_class, cfg, spec.policy_id, data_dir) if is_root else None
     budget = cfg.steps_per_match * copies * mpi.size_of(policy_comm)
     interval = float("inf") if getattr(policy_class, "prints_progress", False) else cfg.progress_interval
-    reporter = EpisodeReporter(records_comm, record, link, budget, interval)
+    reporter = EpisodeReporter(records_comm, record, link, budget, interval, StopWatch(comm, stop) if is_root else None)
     kwargs = _policy_kwargs(policy_class, cfg.policy_kwargs.get(spec.policy_id, {}), cfg.seed + role.rank)
     policy = policy_class(env, policy_comm, **kwargs)
     try:
         policy.run(cfg.steps_per_match, data_dir, record)
+    except StopRequested:
+        return _save_on_stop(policy, reporter, spec.policy_id)
     except MatchEnded as ended:
         print(f"[arena] rank {role.rank} (policy {spec.policy_id}): {ended}; stopping its run", file=sys.stderr)
     link.close()
     memory = reporter.memory.summary()  # before the final plots import matplotlib
-    reporter.finish()
+    if not reporter.finish():
+        return {"steps": link.steps, "stopped": True}
     mpi.free(records_comm)
     mpi.free(policy_comm)
     return {"steps": link.steps} | memory
+
+
+def _save_on_stop(policy, reporter: EpisodeReporter, policy_id: int) -> dict:  # noqa: ANN001 - any policy class
+    """The policy root's part of a graceful stop: checkpoint (if the policy keeps one), then records."""
+    print(f"[arena] policy {policy_id}: stopping; saving its records and any checkpoint it keeps", flush=True)
+    save = getattr(policy, "save", None)
+    if callable(save):
+        save()
+    reporter.flush()
+    return {"steps": reporter.link.steps, "stopped": True}

@@ -1,25 +1,49 @@
-"""Small environments for the MPI tests."""
+"""Small environments for the MPI tests, with faults to inject on request."""
+
+import os
+import time
 
 import numpy as np
 from gymnasium import spaces
 
 
+def world_rank():
+    """This process's MPI rank, from the launcher's environment (MPICH or Open MPI)."""
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):
+        if name in os.environ:
+            return int(os.environ[name])
+    return 0
+
+
 class EchoEnv:
     """Entity e observes [e, t]; rewards are e; episodes last ``length`` steps.
 
-    ``fail_at`` makes step number ``fail_at`` raise, to test failure handling.
+    Faults, each at the env's ``fault_at``-th step over all episodes:
+    ``fault="step"`` raises, ``"stuck"`` sleeps forever, ``"bad_obs"`` returns an
+    observation of the wrong shape, ``"nan_reward"`` a NaN reward; ``"reset"`` makes
+    reset raise. ``step_sleep`` slows every step, ``pid_file`` is written when an env
+    rank (not rank 0, which only probes the env) builds it.
     """
 
-    def __init__(self, entities=2, length=10, fail_at=None, legacy=False):
-        self.n, self.length, self.fail_at, self.legacy = entities, length, fail_at, legacy
+    def __init__(
+        self, entities=2, length=10, fail_at=None, legacy=False, fault=None, fault_at=50, step_sleep=0.0, pid_file=None
+    ):
+        self.n, self.length, self.legacy = entities, length, legacy
+        self.fault, self.fault_at = ("step", fail_at) if fail_at is not None else (fault, fault_at)
+        self.step_sleep = step_sleep
         self.observation_spaces = [spaces.Box(-1e9, 1e9, (2,), np.float64) for _ in range(entities)]
         self.action_spaces = [spaces.Discrete(3) for _ in range(entities)]
         self.t = self.total = 0
+        if pid_file and world_rank() != 0:
+            with open(pid_file, "w") as f:
+                f.write(str(os.getpid()))
 
     def _obs(self):
         return [np.array([e, self.t], dtype=np.float64) for e in range(self.n)]
 
     def reset(self, seed=None):
+        if self.fault == "reset":
+            raise RuntimeError("EchoEnv failing on purpose in reset")
         self.t = 0
         return self._obs() if self.legacy else (self._obs(), [{"reset_of": e} for e in range(self.n)])
 
@@ -27,14 +51,43 @@ class EchoEnv:
         assert len(actions) == self.n
         self.t += 1
         self.total += 1
-        if self.fail_at is not None and self.total >= self.fail_at:
-            raise RuntimeError(f"EchoEnv failing on purpose at step {self.total}")
+        time.sleep(self.step_sleep)
         done = self.t >= self.length
-        rewards = [float(e) for e in range(self.n)]
+        obs, rewards = self._obs(), [float(e) for e in range(self.n)]
+        if self.fault is not None and self.total >= self.fault_at:
+            if self.fault == "step":
+                raise RuntimeError(f"EchoEnv failing on purpose at step {self.total}")
+            if self.fault == "stuck":
+                time.sleep(1e6)
+            if self.fault == "bad_obs":
+                obs[1] = np.zeros(3)
+            if self.fault == "nan_reward":
+                rewards[1] = float("nan")
         if self.legacy:
-            return self._obs(), rewards, done, [{} for _ in range(self.n)]
-        return self._obs(), rewards, done, False, [{} for _ in range(self.n)]
+            return obs, rewards, done, [{} for _ in range(self.n)]
+        return obs, rewards, done, False, [{} for _ in range(self.n)]
 
 
-def make_env(**kwargs):
-    return EchoEnv(**kwargs)
+class UnequalSpacesEnv(EchoEnv):
+    """One more observation space than action spaces."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.observation_spaces = self.observation_spaces + self.observation_spaces[:1]
+
+
+class ShiftingSpacesEnv(EchoEnv):
+    """Every build has a different observation shape, as if spaces came from a random draw."""
+
+    builds = 0
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        ShiftingSpacesEnv.builds += 1
+        self.observation_spaces = [spaces.Box(0, 1, (ShiftingSpacesEnv.builds,)) for _ in range(self.n)]
+
+
+def make_env(variant="echo", fail_everywhere=False, fail_on_env_ranks=False, **kwargs):
+    if fail_everywhere or (fail_on_env_ranks and world_rank() != 0):
+        raise RuntimeError("make_env failing on purpose")
+    return {"echo": EchoEnv, "unequal": UnequalSpacesEnv, "shifting": ShiftingSpacesEnv}[variant](**kwargs)

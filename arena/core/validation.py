@@ -1,0 +1,99 @@
+"""Checks of kickoff's arguments, all made on rank 0 before any rank starts or any file is written."""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Integral, Real
+from typing import Any
+
+from arena.core.checks import MODES as DATA_CHECK_MODES
+from arena.core.plan import PlanError, policy_ids, validate_match_list
+
+
+class KickoffError(ValueError):
+    """A kickoff that cannot run; raised on rank 0 before any environment is built."""
+
+
+def validate_kickoff(
+    match_list: Any,
+    policy_types: Any,
+    steps_per_match: Any,
+    policy_kwargs: Any,
+    plot_colors: Any,
+    known_policies: dict[str, type],
+    num_entities: int | None,
+) -> None:
+    """Raise KickoffError naming the first problem with these kickoff arguments."""
+    try:
+        validate_match_list(match_list)
+    except PlanError as err:
+        raise KickoffError(str(err)) from None
+    if not isinstance(policy_types, dict):
+        raise KickoffError(f"policy_types must be a dict of policy id -> type name, got {policy_types!r}")
+    for pid in policy_ids(match_list):
+        if pid not in policy_types:
+            raise KickoffError(
+                f"policy {pid} appears in match_list but not in policy_types; add e.g. policy_types[{pid}] = 'random'"
+            )
+    for pid, name in policy_types.items():
+        if name not in known_policies:
+            raise KickoffError(
+                f"unknown policy type {name!r} for policy {pid}; known types: "
+                f"{', '.join(sorted(known_policies))} (register more with make_stem(additional_policies=...))"
+            )
+    if not isinstance(steps_per_match, Integral) or isinstance(steps_per_match, bool) or steps_per_match < 1:
+        raise KickoffError(f"steps_per_match must be a positive integer, got {steps_per_match!r}")
+    if not isinstance(policy_kwargs, dict) or not all(isinstance(v, dict) for v in policy_kwargs.values()):
+        raise KickoffError("policy_kwargs must be a dict of policy id -> dict of keyword arguments")
+    if not isinstance(plot_colors, dict):
+        raise KickoffError("plot_colors must be a dict of policy id -> matplotlib color")
+    if num_entities is not None:
+        for m, match in enumerate(match_list):
+            n = sum(len(e) if isinstance(e, (list, tuple)) else 1 for e in match)
+            if n > num_entities:
+                raise KickoffError(
+                    f"match {m} names {n} entities but the env's spaces given to make_stem list only {num_entities}"
+                )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_positive_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+
+
+def validate_options(**options: Any) -> None:
+    """Raise KickoffError naming the first kickoff option of the wrong kind."""
+    checks = {
+        "render": (lambda v: isinstance(v, bool), "True or False"),
+        "scale": (lambda v: isinstance(v, bool), "True or False"),
+        "seed": (_is_int, "an integer"),
+        "progress_interval": (_is_positive_number, "a positive number of seconds"),
+        "copies_per_env": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+        "step_messages": (lambda v: v in ("buffers", "pickle"), "'buffers' or 'pickle'"),
+        "silence_timeout": (_is_positive_number, "a positive number of seconds"),
+        "data_checks": (lambda v: v in DATA_CHECK_MODES, " or ".join(repr(m) for m in DATA_CHECK_MODES)),
+    }
+    for name, value in options.items():
+        ok, wanted = checks[name]
+        if not ok(value):
+            raise KickoffError(f"{name} must be {wanted}, got {value!r}")
+
+
+def check_policy_kwargs(policy_types: dict, policy_kwargs: dict, policies: dict[str, type]) -> None:
+    """Raise KickoffError when a policy's keyword arguments do not fit its class."""
+    from arena.algos import resolve_policy
+
+    for pid, kwargs in policy_kwargs.items():
+        if pid not in policy_types:
+            continue  # kwargs for a policy that sits out this round
+        cls = resolve_policy(policies[policy_types[pid]])
+        try:
+            inspect.signature(cls).bind(None, None, **kwargs)
+            check = getattr(cls, "check_kwargs", None)
+            if callable(check):
+                check(kwargs)
+        except TypeError as err:
+            raise KickoffError(f"policy_kwargs for policy {pid} ({policy_types[pid]!r}): {err}") from None

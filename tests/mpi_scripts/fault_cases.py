@@ -1,0 +1,108 @@
+"""Fault-injection scenarios for tests/test_faults.py: python fault_cases.py CASE LOG_DIR."""
+
+import os
+import sys
+import time
+
+from test_envs import make_env
+
+from arena import KickoffError, Policy, make_stem
+from arena.envs import Touchdown
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+
+
+class BadActionPolicy(Policy):
+    """Acts 0 for a while, then with an action outside Discrete(3)."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        self.env.reset()
+        for t in range(num_steps):
+            _, _, term, trunc, _ = self.env.step(7 if t == 30 else 0)
+            if term or trunc:
+                self.env.reset()
+
+
+class StuckPolicy(Policy):
+    """Plays a few steps, then hangs."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        self.env.reset()
+        for _ in range(5):
+            self.env.step(0)
+        time.sleep(1e6)
+
+
+class PidPolicy(Policy):
+    """Writes its pid, then plays slowly with action 0."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        with open(os.path.join(LOG, "worker.pid"), "w") as f:
+            f.write(str(os.getpid()))
+        self.env.reset()
+        for _ in range(num_steps):
+            _, _, term, trunc, _ = self.env.step(0)
+            if term or trunc:
+                self.env.reset()
+
+
+def make_any_env(game="echo", **kwargs):
+    return Touchdown(**kwargs) if game == "touchdown" else make_env(**kwargs)
+
+
+extra = {"bad-action": BadActionPolicy, "stuck": StuckPolicy, "pid": PidPolicy}
+arena = make_stem(make_any_env, LOG, additional_policies=extra)
+both = {1: "random", 2: "random"}
+slow = {"step_sleep": 0.01, "pid_file": os.path.join(LOG, "env.pid")}
+
+if CASE == "kill":  # slow, long, and pids on disk for the test to kill
+    arena.kickoff([[1, 2]], {1: "random", 2: "pid"}, 100_000, env_kwargs=slow)
+elif CASE == "stuck_env":
+    arena.kickoff([[1, 2]], both, 10_000, env_kwargs={"fault": "stuck", "fault_at": 20}, silence_timeout=3)
+elif CASE == "stuck_policy":
+    arena.kickoff([[1, 2]], {1: "random", 2: "stuck"}, 10_000, silence_timeout=3)
+elif CASE in ("bad_obs", "nan_reward"):
+    arena.kickoff([[1, 2]], both, 1_000, env_kwargs={"fault": CASE, "fault_at": 40})
+elif CASE == "bad_action":
+    arena.kickoff([[1, 2]], {1: "random", 2: "bad-action"}, 1_000)
+elif CASE == "warn":  # the same bad data, demoted to warnings: the round completes
+    arena.kickoff([[1, 2]], both, 300, env_kwargs={"fault": "nan_reward", "fault_at": 40}, data_checks="warn")
+elif CASE == "slow":  # random players at about 100 steps/s, for the lock test
+    arena.kickoff([[1, 2]], both, int(sys.argv[3]), env_kwargs={"step_sleep": 0.01})
+elif CASE == "long":  # a run for the lock and signal tests: PPO learns slowly, checkpoints only when asked to stop
+    kwargs = {1: {"checkpoint_every": 10**6, "n_steps": 64}}
+    td = {"game": "touchdown"}
+    arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, int(sys.argv[3]), env_kwargs=td, policy_kwargs=kwargs, seed=5)
+elif CASE == "bad_inputs":
+    ok = dict(match_list=[[1, 2]], policy_types=both, steps_per_match=10)
+    cases = {
+        "render": dict(render="yes"),
+        "scale": dict(scale=1),
+        "seed": dict(seed=1.5),
+        "progress_interval": dict(progress_interval=0),
+        "copies_per_env": dict(copies_per_env=0),
+        "step_messages": dict(step_messages="json"),
+        "silence_timeout": dict(silence_timeout=-1),
+        "data_checks": dict(data_checks="loud"),
+        "steps": dict(steps_per_match=0),
+        "unknown_type": dict(policy_types={1: "random", 2: "nonsense"}),
+        "missing_policy": dict(policy_types={1: "random"}),
+        "match_list": dict(match_list=[[1, "two"]]),
+        "env_kwargs_count": dict(env_kwargs=[{}, {}]),
+        "remaps": dict(entity_remaps=[[0, 0]]),
+        "policy_kwargs_type": dict(policy_kwargs={1: 3}),
+        "policy_kwargs_name": dict(policy_kwargs={1: {"sede": 1}}),
+        "ppo_kwargs": dict(policy_types={1: "ppo", 2: "random"}, policy_kwargs={1: {"learning_rat": 1e-3}}),
+        "plot_colors": dict(plot_colors=["red"]),
+        "make_env_fails": dict(env_kwargs={"fail_everywhere": True}),
+        "too_few_entities": dict(env_kwargs={"entities": 1}),
+        "unequal_spaces": dict(env_kwargs={"variant": "unequal"}),
+        "shifting_spaces": dict(env_kwargs={"variant": "shifting"}),
+    }
+    for name, change in cases.items():
+        try:
+            arena.kickoff(**{**ok, **change})
+            print(f"BAD INPUT {name} ACCEPTED", flush=True)
+        except KickoffError as err:
+            print(f"BAD INPUT {name}: {err}", flush=True)
+print(f"CASE {CASE} FINISHED", flush=True)

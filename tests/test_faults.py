@@ -1,0 +1,191 @@
+"""Faults injected into real multi-rank runs: every case ends, in time, with a message that says what happened.
+
+Each run has an outer timeout, so a hang fails the test instead of freezing CI.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import SCRIPTS, mpiexec_path, run_script
+
+from arena.records import PolicyRecord
+
+
+def _wait_for(path, seconds):
+    deadline = time.time() + seconds
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.2)
+    assert os.path.exists(path), f"{path} never appeared"
+
+
+def _start(ranks, *args):
+    cmd = [mpiexec_path(), *os.environ.get("ARENA_MPIEXEC_ARGS", "").split(), "-n", str(ranks), sys.executable]
+    return subprocess.Popen(
+        [*cmd, "fault_cases.py", *args],
+        cwd=SCRIPTS,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _finish(proc, timeout):
+    """The output and return code; a run still going after ``timeout`` is killed and fails the test."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"the job did not end within {timeout} s:\n{out}")
+    return out, proc.returncode
+
+
+@pytest.mark.parametrize("role", ["env", "worker"])
+def test_a_rank_killed_with_sigkill_ends_the_job(tmp_path, role):
+    proc = _start(4, "kill", str(tmp_path))
+    try:
+        _wait_for(tmp_path / f"{role}.pid", 60)
+        time.sleep(1.0)
+        os.kill(int((tmp_path / f"{role}.pid").read_text()), signal.SIGKILL)
+        killed = time.time()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    out, code = _finish(proc, timeout=30)
+    assert code != 0, out
+    assert time.time() - killed < 30
+
+
+@pytest.mark.parametrize(
+    "case, silent",
+    [
+        ("stuck_env", "environment rank 1 sent nothing for 6 s"),
+        ("stuck_policy", "rank 3 (worker for entities [1])"),
+    ],
+)
+def test_a_silent_rank_is_named_after_the_timeout(tmp_path, case, silent):
+    result = run_script(4, "fault_cases.py", case, str(tmp_path), timeout=60)
+    assert not result.timed_out, result.output
+    assert result.returncode != 0
+    assert silent in result.output and "kickoff(silence_timeout=...)" in result.output
+    assert "gave up waiting" in result.output
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("bad_obs", "env of match 0 copy 0 (rank 1), entity 1, step 40: observation has shape (3,)"),
+        ("nan_reward", "env of match 0 copy 0 (rank 1), entity 1, step 40: reward nan is not a finite number"),
+        ("bad_action", "policy 2 (rank 3) in match 0, entity 1, step 31: action 7 is outside Discrete(3)"),
+    ],
+)
+def test_bad_data_is_named_where_it_is_made(tmp_path, case, message):
+    result = run_script(4, "fault_cases.py", case, str(tmp_path), timeout=60)
+    assert not result.timed_out, result.output
+    assert result.returncode != 0
+    assert "DataError" in result.output and message in result.output
+
+
+def test_bad_data_checks_can_be_demoted_to_warnings(tmp_path):
+    result = run_script(4, "fault_cases.py", "warn", str(tmp_path), timeout=60)
+    assert result.returncode == 0, result.output
+    assert "CASE warn FINISHED" in result.output
+    assert result.output.count("[arena] warning: env of match 0 copy 0 (rank 1), entity 1, step 40: reward nan") == 1
+
+
+def test_every_bad_input_is_refused_on_rank_0_before_anything_starts(tmp_path):
+    log = tmp_path / "logs"
+    result = run_script(4, "fault_cases.py", "bad_inputs", str(log), timeout=120)
+    assert result.returncode == 0, result.output
+    expected = {
+        "render": "render must be True or False, got 'yes'",
+        "scale": "scale must be True or False, got 1",
+        "seed": "seed must be an integer, got 1.5",
+        "progress_interval": "progress_interval must be a positive number of seconds, got 0",
+        "copies_per_env": "copies_per_env must be a positive integer, got 0",
+        "step_messages": "step_messages must be 'buffers' or 'pickle', got 'json'",
+        "silence_timeout": "silence_timeout must be a positive number of seconds, got -1",
+        "data_checks": "data_checks must be 'raise' or 'warn' or 'off', got 'loud'",
+        "steps": "steps_per_match must be a positive integer, got 0",
+        "unknown_type": "unknown policy type 'nonsense' for policy 2",
+        "missing_policy": "policy 2 appears in match_list but not in policy_types",
+        "match_list": "an entry is a policy id",
+        "env_kwargs_count": "env_kwargs has 2",
+        "remaps": "entity_remaps",
+        "policy_kwargs_type": "policy_kwargs must be a dict of policy id -> dict of keyword arguments",
+        "policy_kwargs_name": "policy_kwargs for policy 1 ('random'): got an unexpected keyword argument 'sede'",
+        "ppo_kwargs": "unknown PPO hyperparameters ['learning_rat']",
+        "plot_colors": "plot_colors must be a dict",
+        "make_env_fails": "match 0: make_env(**{'fail_everywhere': True}) failed: RuntimeError: make_env failing",
+        "too_few_entities": "match 0 needs entities up to index 1 but its env has only 1",
+        "unequal_spaces": "with 3 observation spaces but 2 action spaces",
+        "shifting_spaces": "built two envs with different spaces",
+    }
+    for name, message in expected.items():
+        line = next((x for x in result.output.splitlines() if x.startswith(f"BAD INPUT {name}")), "")
+        assert message in line, f"{name}: expected {message!r} in {line!r}"
+    assert not log.exists(), "a refused kickoff wrote to the log folder"
+
+
+def test_a_make_env_that_fails_to_import_stops_the_job_on_rank_0(tmp_path):
+    broken = tmp_path / "make_env.py"
+    broken.write_text("import no_such_module_anywhere\n")
+    script = tmp_path / "main.py"
+    script.write_text(f"from arena import make_stem\nmake_stem({str(broken)!r}, {str(tmp_path / 'logs')!r})\n")
+    result = run_script(3, str(script), timeout=60)
+    assert not result.timed_out and result.returncode != 0, result.output
+    assert "rank 0, loading make_env failed" in result.output and "no_such_module_anywhere" in result.output
+    assert not (tmp_path / "logs").exists()
+
+
+def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
+    first = _start(4, "slow", str(tmp_path), "1500")
+    try:
+        _wait_for(tmp_path / "policy_1" / "record.json", 90)
+        second = run_script(4, "fault_cases.py", "slow", str(tmp_path), "100", timeout=60)
+    finally:
+        out, code = _finish(first, timeout=240)
+    assert second.returncode != 0 and "another arena run (pid" in second.output, second.output
+    assert f"is using the log folder {tmp_path}" in second.output
+    assert code == 0 and "CASE slow FINISHED" in out, out
+    record = PolicyRecord(1, str(tmp_path)).load()
+    assert record.steps_done == 1500 and not record.round_open and len(record.episodes) == 150
+    assert [e.episode for e in record.episodes] == list(range(len(record.episodes)))
+
+
+def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
+    proc = _start(4, "long", str(tmp_path), "1000000")
+    try:
+        _wait_for(tmp_path / "policy_1" / "ppo_stats.csv", 120)  # PPO has updated at least once
+        time.sleep(2.0)
+        assert not (tmp_path / "policy_1" / "checkpoint.pt").exists()  # no periodic checkpoint yet
+        proc.send_signal(signal.SIGINT)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    out, code = _finish(proc, timeout=60)
+    assert code != 0, out
+    assert "stop requested" in out and "stopped: policies [1, 2] saved their records and checkpoints" in out, out
+    import torch
+
+    saved_steps = torch.load(tmp_path / "policy_1" / "checkpoint.pt", weights_only=True)["global_step"]
+    before = PolicyRecord(1, str(tmp_path)).load()
+    assert saved_steps > 0 and before.episodes and before.round_open
+    kept = [e for e in before.episodes if e.steps <= saved_steps]
+
+    result = run_script(4, "fault_cases.py", "long", str(tmp_path), "640", timeout=180)
+    assert result.returncode == 0, result.output
+    assert f"its checkpoint at step {saved_steps:,}" in result.output
+    assert f"resuming from {tmp_path / 'policy_1' / 'checkpoint.pt'} at step {saved_steps:,}" in result.output
+    after = PolicyRecord(1, str(tmp_path)).load()
+    assert after.episodes[: len(kept)] == kept  # what was saved up to the checkpoint is all still there
+    steps = [e.steps for e in after.episodes]
+    assert steps == sorted(steps) and steps[len(kept)] > saved_steps  # then play continues, none repeated
+    assert after.steps_done == saved_steps + 640
+    assert [e.episode for e in after.episodes] == list(range(len(after.episodes)))
