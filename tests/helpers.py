@@ -20,6 +20,12 @@ def mpiexec_path() -> str:
     return here if os.path.exists(here) else (shutil.which("mpiexec") or "mpiexec")
 
 
+def is_open_mpi() -> bool:
+    """True when the mpiexec in use is Open MPI's (its Ctrl+C handling differs from MPICH's Hydra)."""
+    out = subprocess.run([mpiexec_path(), "--version"], capture_output=True, text=True)
+    return "Open MPI" in out.stdout + out.stderr
+
+
 @dataclass
 class Result:
     """What a finished (or killed) mpiexec run left behind."""

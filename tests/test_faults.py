@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from helpers import SCRIPTS, mpiexec_path, run_script
+from helpers import SCRIPTS, is_open_mpi, mpiexec_path, run_script
 
 from arena.records import PolicyRecord
 
@@ -159,6 +159,9 @@ def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
     assert [e.episode for e in record.episodes] == list(range(len(record.episodes)))
 
 
+@pytest.mark.skipif(
+    is_open_mpi(), reason="Open MPI's mpirun kills the ranks 0.25 s after forwarding Ctrl+C; see the README"
+)
 def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")
     try:
