@@ -41,9 +41,12 @@ class StopFlag:
         return 128 + int(self.signum or signal.SIGINT)
 
     def install(self) -> StopFlag:
-        """Handle SIGINT and SIGTERM in this process (the main thread only, as Python requires)."""
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._handle)
+        """Handle SIGINT and SIGTERM in this process; off the main thread (where Python forbids it), do nothing."""
+        try:
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, self._handle)
+        except ValueError:
+            pass  # the signals keep their default meaning
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
