@@ -66,7 +66,7 @@ def _wins(returns):
 
 def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     log = str(tmp_path)
-    first = run_script(4, "ppo_cases.py", "touchdown", log, "20000", timeout=300)
+    first = run_script(4, "ppo_cases.py", "touchdown", log, "8000", timeout=300)
     _ok(first)
     p1 = PolicyRecord(1, log).load()
     assert _wins(p1.ep_results[-50:]) >= 0.7, p1.ep_results[-50:]
