@@ -53,13 +53,11 @@ def test_a_rank_killed_with_sigkill_ends_the_job(tmp_path, role):
         _wait_for(tmp_path / f"{role}.pid", 60)
         time.sleep(1.0)
         os.kill(int((tmp_path / f"{role}.pid").read_text()), signal.SIGKILL)
-        killed = time.time()
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
-    out, code = _finish(proc, timeout=30)
+    out, code = _finish(proc, timeout=30)  # only a hang fails here, never a slow exit
     assert code != 0, out
-    assert time.time() - killed < 30
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     pickled = cfg.step_messages == "pickle"
     channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]
     checks = DataChecks(
-        cfg.data_checks, f"env of match {match.match_index} copy {match.copy_index} (rank {comm.Get_rank()})"
+        cfg.data_checks, f"env of match {match.match_index} copy {match.copy_index} (rank {mpi.rank_of(comm)})"
     )
     # Entities no worker controls act randomly.
     actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]

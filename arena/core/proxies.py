@@ -66,6 +66,7 @@ class MatchLink:
         self.comm, self.env_rank, self.copies = comm, env_rank, copies
         self.pickled = pickled  # the slow reference protocol, for benchmarks
         self.timeout, self.checks = timeout, checks
+        self.act_spaces = list(act_spaces)
         self.entities = list(entities) if entities is not None else list(range(len(act_spaces)))
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
         self.act_codecs = [SpaceCodec(s) for s in act_spaces]
@@ -142,8 +143,7 @@ class MatchLink:
         if self.state != "running":
             raise RuntimeError("step() called before reset()")
         if self.checks is not None and self.checks.on:
-            spaces = [c.space for c in self.act_codecs]
-            self.checks.actions(self.steps // self.copies + 1, actions, spaces, self.entities)
+            self.checks.actions(self.steps // self.copies + 1, actions, self.act_spaces, self.entities)
         self.act_views["header"][0] = ACT
         for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
             codec.encode_batch(action, self.act_views[f"act{i}"])

@@ -41,7 +41,7 @@ def validate_kickoff(
                 f"unknown policy type {name!r} for policy {pid}; known types: "
                 f"{', '.join(sorted(known_policies))} (register more with make_stem(additional_policies=...))"
             )
-    if not isinstance(steps_per_match, Integral) or isinstance(steps_per_match, bool) or steps_per_match < 1:
+    if not _is_int(steps_per_match) or steps_per_match < 1:
         raise KickoffError(f"steps_per_match must be a positive integer, got {steps_per_match!r}")
     if not isinstance(policy_kwargs, dict) or not all(isinstance(v, dict) for v in policy_kwargs.values()):
         raise KickoffError("policy_kwargs must be a dict of policy id -> dict of keyword arguments")
