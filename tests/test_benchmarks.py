@@ -1,5 +1,6 @@
 """The benchmarks run (quick mode): every kind of row completes. No timing is asserted."""
 
+import json
 import os
 import subprocess
 import sys
@@ -23,3 +24,20 @@ def test_throughput_quick_prints_every_row():
     for row in ("(a) raw", "(b) random, -n 3, K=1", "(b) random, -n 3, K=32", "(c) ppo, -n 3, K=16"):
         assert row in table
     assert "(d) ppo, pickled, -n 3, K=1" in table
+
+
+@pytest.mark.timeout(300)
+def test_learning_parity_quick_reports_both_arena_paths(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "benchmarks", "learning_parity.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "random play:" in result.stdout
+    for row in ("batched 1", "python 1"):
+        assert row in result.stdout
+    runs = json.loads((tmp_path / "parity.json").read_text())["runs"]
+    assert [(r["path"], r["returncode"]) for r in runs] == [("batched", 0), ("python", 0)]
+    assert all(r["games"] >= 5 for r in runs)  # 4,096 steps of near-random Breakout end dozens of games

@@ -72,6 +72,51 @@ def pick_device(device: str | None) -> torch.device:
     return torch.device("cpu")
 
 
+def gae(
+    rewards: torch.Tensor, values: torch.Tensor, ends: torch.Tensor, next_value: torch.Tensor, gamma: float, lam: float
+) -> torch.Tensor:
+    """Generalised advantage estimates over a ``(T, rows)`` rollout; ``ends[t]`` (step t ended its episode) cuts it."""
+    advantages = torch.zeros_like(rewards)
+    last = torch.zeros_like(next_value)
+    for t in reversed(range(rewards.shape[0])):
+        following = next_value if t == rewards.shape[0] - 1 else values[t + 1]
+        alive = 1.0 - ends[t]
+        delta = rewards[t] + gamma * following * alive - values[t]
+        last = delta + gamma * lam * alive * last
+        advantages[t] = last
+    return advantages
+
+
+def bootstrap_truncated(rewards: np.ndarray, cut: np.ndarray, final_values: np.ndarray, gamma: float) -> np.ndarray:
+    """Rewards of rows whose episode hit a time limit (``cut``) plus the discounted value of their last observation.
+
+    A time limit is not a real end: the value of where the episode stopped stands in for the rest.
+    """
+    return rewards + gamma * final_values * cut
+
+
+def normalize(advantages: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit standard deviation (a single advantage is left as it is)."""
+    if advantages.numel() <= 1:
+        return advantages
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+
+def clipped_policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip: float) -> torch.Tensor:
+    """PPO's clipped surrogate objective, as a loss to minimise."""
+    return torch.max(-advantages * ratio, -advantages * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
+
+
+def clipped_value_loss(
+    value: torch.Tensor, old_value: torch.Tensor, returns: torch.Tensor, clip: float | None
+) -> torch.Tensor:
+    """Half the squared error to the returns; with ``clip``, the worse of the plain and the clipped-step errors."""
+    if clip is None:
+        return 0.5 * ((value - returns) ** 2).mean()
+    clipped = old_value + torch.clamp(value - old_value, -clip, clip)
+    return 0.5 * torch.max((value - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
 class PPO(Policy):
     """Proximal Policy Optimization for the policy type ``"ppo"``."""
 
@@ -162,7 +207,7 @@ class PPO(Policy):
             if cut.any():  # bootstrap: a time limit is not a real end
                 with torch.no_grad():
                     final_v = self.agent.value(torch.as_tensor(final_obs, device=dev)).cpu().numpy()
-                reward = reward + self.cfg.gamma * final_v * cut
+                reward = bootstrap_truncated(reward, cut, final_v, self.cfg.gamma)
             buf["obs"][t], buf["actions"][t] = obs_t, action.reshape(buf["actions"][t].shape)
             buf["logprobs"][t], buf["values"][t] = logprob, value
             buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32, device=dev)
@@ -172,22 +217,11 @@ class PPO(Policy):
             obs = next_obs
         with torch.no_grad():
             next_value = self.agent.value(torch.as_tensor(obs, device=dev))
-        buf["advantages"] = self.gae(buf, next_value)
+        buf["advantages"] = gae(
+            buf["rewards"], buf["values"], buf["ends"], next_value, self.cfg.gamma, self.cfg.gae_lambda
+        )
         buf["returns"] = buf["advantages"] + buf["values"]
         return buf, obs
-
-    def gae(self, buf: dict, next_value: torch.Tensor) -> torch.Tensor:
-        """Generalised advantage estimates; an episode end cuts the recursion."""
-        T, gamma, lam = buf["rewards"].shape[0], self.cfg.gamma, self.cfg.gae_lambda
-        advantages = torch.zeros_like(buf["rewards"])
-        last = torch.zeros_like(next_value)
-        for t in reversed(range(T)):
-            following = next_value if t == T - 1 else buf["values"][t + 1]
-            alive = 1.0 - buf["ends"][t]
-            delta = buf["rewards"][t] + gamma * following * alive - buf["values"][t]
-            last = delta + gamma * lam * alive * last
-            advantages[t] = last
-        return advantages
 
     # -------------------------------------------------------------- update
     def update(self, buf: dict, batch_size: int) -> dict:
@@ -220,15 +254,9 @@ class PPO(Policy):
         with torch.no_grad():
             approx_kl = ((ratio - 1) - logratio).mean()
             clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
-        adv = mb["advantages"]
-        if cfg.norm_adv and adv.numel() > 1:
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        pg_loss = torch.max(-adv * ratio, -adv * torch.clamp(ratio, 1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-        if cfg.clip_vloss:
-            v_clipped = mb["values"] + torch.clamp(value - mb["values"], -cfg.clip_coef, cfg.clip_coef)
-            v_loss = 0.5 * torch.max((value - mb["returns"]) ** 2, (v_clipped - mb["returns"]) ** 2).mean()
-        else:
-            v_loss = 0.5 * ((value - mb["returns"]) ** 2).mean()
+        adv = normalize(mb["advantages"]) if cfg.norm_adv else mb["advantages"]
+        pg_loss = clipped_policy_loss(adv, ratio, cfg.clip_coef)
+        v_loss = clipped_value_loss(value, mb["values"], mb["returns"], cfg.clip_coef if cfg.clip_vloss else None)
         loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
         self.optimizer.zero_grad()
         loss.backward()

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from gymnasium import spaces
 
 from arena.core.env_batch import BatchStep, Ended
 from arena.wrappers.atari import make_atari, wrap_deepmind
@@ -46,25 +47,31 @@ def make_atari_game(
     episode_life: bool = True,
     clip_rewards: bool = True,
     frame_stack: int = 4,
+    noop_max: int = 30,
     num_threads: int = 1,
 ) -> SingleAgentWrapper | AtariBatch:
     """``game`` with DeepMind preprocessing, wrapped for the arena (one entity).
 
     The defaults match ``wrap_deepmind(make_atari("PongNoFrameskip-v4"))``: no
-    sticky actions, the minimal action set, life loss ends episodes and rewards
-    are clipped for learning, while the records get whole games and true scores.
-    Pass ``episode_life=False, clip_rewards=False`` to evaluate.
+    sticky actions, the minimal action set, up to 30 no-op frames at each start,
+    FIRE after every start and every lost life where the game has FIRE, life loss
+    ends episodes and rewards are clipped for learning, while the records get whole
+    games and true scores. Pass ``episode_life=False, clip_rewards=False`` to evaluate.
 
     With ``num_copies=K > 1`` (the arena passes ``kickoff``'s ``copies_per_env`` when
-    ``make_env`` takes ``num_copies``) it returns K copies in ale-py's C++
-    ``AtariVectorEnv`` with ``num_threads`` threads, preprocessed the same way.
+    ``make_env`` takes ``num_copies``) it returns an ``AtariBatch``: K copies whose
+    frames are skipped, max-pooled and resized in ale-py's C++ vector env, stepping
+    ``num_threads`` copies at a time. It plays step for step like the wrappers.
     """
     if num_copies > 1:
-        options = AtariOptions(sticky_actions, full_action_space, max_episode_steps, episode_life, clip_rewards)
+        options = AtariOptions(
+            sticky_actions, full_action_space, max_episode_steps, episode_life, clip_rewards, noop_max
+        )
         return AtariBatch(game, num_copies, options, frame_stack, num_threads)
     env = make_atari(
         atari_env_id(game),
         max_episode_steps=max_episode_steps,
+        noop_max=noop_max,
         sticky_actions=sticky_actions,
         full_action_space=full_action_space,
     )
@@ -81,16 +88,41 @@ class AtariOptions:
     max_episode_steps: int | None = None
     episode_life: bool = True
     clip_rewards: bool = True
+    noop_max: int = 30
+
+
+@dataclass
+class _Frame:
+    """One copy's result from its emulator: the newest 84x84 frame and what came with it."""
+
+    frame: np.ndarray
+    reward: float
+    terminated: bool
+    truncated: bool
+    lives: int
+    final_frame: np.ndarray | None = None  # the game's last frame, when the emulator restarted it
+
+
+NOOP, FIRE, RIGHT = 0, 1, 2
 
 
 class AtariBatch:
-    """K copies of an ALE game in ale-py's ``AtariVectorEnv``: an arena env batch (see ``arena.core.env_batch``).
+    """K copies of an ALE game with DeepMind preprocessing: an arena env batch (see ``arena.core.env_batch``).
 
-    The emulator's own preprocessing matches ``wrap_deepmind`` (no-op starts, FIRE,
-    skip 4 with max-pooling, 84x84 grayscale, stacks of ``frame_stack``). Life loss
-    and reward clipping, for learning only, are applied here, so each game's end
-    carries its true score in ``info["episode"]`` and every episode end
-    ``info["game_over"]``, as with the wrappers.
+    Each copy is its own one-game ``ale_py.vector_env.AtariVectorEnv``, which skips
+    4 frames, max-pools the last two and resizes to 84x84 grayscale in C++. Everything
+    that ``wrap_deepmind`` decides per game happens here, as it does there, so the
+    two play the same game step for step:
+      - FIRE then RIGHT after every start and after every lost life, where the game
+        has FIRE (Breakout shows no ball until FIRE); a NOOP first after a lost life;
+      - the frame stack starts over, filled with the first frame, at every start
+        and every lost life;
+      - a lost life ends the learning episode, rewards are clipped to their sign for
+        learning, and each game's end carries its true score in ``info["episode"]``,
+        every end ``info["game_over"]``.
+    ale-py draws no-op start lengths from 0 to ``noop_max`` - 1 frames with its own
+    generator (the wrappers: 1 to ``noop_max`` from the env's), and a game's very last
+    frame may repeat the one before; with ``noop_max=0`` the two are equal.
     """
 
     def __init__(
@@ -101,67 +133,159 @@ class AtariBatch:
         frame_stack: int = 4,
         num_threads: int = 1,
     ):
+        from ale_py import Action
         from ale_py.vector_env import AtariVectorEnv
 
+        if num_copies < 1 or num_threads < 1:
+            raise ValueError(f"AtariBatch needs num_copies >= 1 and num_threads >= 1, got {num_copies}, {num_threads}")
         steps = options.max_episode_steps
-        self.env = AtariVectorEnv(
-            rom_id(game),
-            num_copies,
-            num_threads=num_threads,
-            repeat_action_probability=0.25 if options.sticky_actions else 0.0,
-            full_action_space=options.full_action_space,
-            max_num_frames_per_episode=4 * steps if steps else 108_000,
-            stack_num=frame_stack,
-            autoreset_mode="SameStep",
-            episodic_life=False,  # ale-py's would restart the game at a lost life
-            reward_clipping=False,
-        )
-        self.num_copies, self.episode_life, self.clip_rewards = num_copies, options.episode_life, options.clip_rewards
-        self.observation_spaces = [self.env.single_observation_space]
-        self.action_spaces = [self.env.single_action_space]
+        self.copies = [
+            AtariVectorEnv(
+                rom_id(game),
+                1,
+                num_threads=1,
+                repeat_action_probability=0.25 if options.sticky_actions else 0.0,
+                full_action_space=options.full_action_space,
+                max_num_frames_per_episode=4 * steps if steps else 108_000,
+                stack_num=1,  # stacks are kept here, to restart them at lost lives
+                noop_max=options.noop_max,
+                autoreset_mode="SameStep",
+                use_fire_reset=False,  # FIRE is pressed here, after lost lives too
+                episodic_life=False,  # ale-py's would restart the game at a lost life
+                reward_clipping=False,
+            )
+            for _ in range(num_copies)
+        ]
+        action_set = list(self.copies[0].ale.get_action_set())
+        self.fire_reset = len(action_set) >= 3 and action_set[FIRE] == Action.FIRE  # as wrap_deepmind decides
+        self.num_copies, self.in_flight, self.options = num_copies, num_threads, options
+        self.stack = max(1, frame_stack)
+        self.stacks = np.zeros((num_copies, self.stack, 84, 84), np.uint8)
+        shape = (self.stack, 84, 84) if self.stack > 1 else (84, 84)
+        self.observation_spaces = [spaces.Box(0, 255, shape, dtype=np.uint8)]
+        self.action_spaces = [spaces.Discrete(len(action_set))]
         self.lives = np.zeros(num_copies, np.int64)
         self.scores, self.lengths = np.zeros(num_copies), np.zeros(num_copies, np.int64)
-        self.last_obs: np.ndarray | None = None
 
+    # ------------------------------------------------------------ batch API
     def reset(self, seeds: list[int]) -> tuple[list, list[list[dict]]]:
         """Start every copy, each with its own seed."""
-        obs, info = self.env.reset(seed=np.asarray(seeds, dtype=np.int64))
-        self.lives[:] = info["lives"]
         self.scores[:], self.lengths[:] = 0.0, 0
-        self.last_obs = obs
-        return [obs], [[{"lives": int(lives)}] for lives in info["lives"]]
+        for k, (env, seed) in enumerate(zip(self.copies, seeds)):
+            obs, info = env.reset(seed=np.asarray([seed], dtype=np.int64))
+            self._restart_stack(k, self._start(k, obs[0, -1], int(info["lives"][0])))
+        return [self._observations()], [[{"lives": int(lives)}] for lives in self.lives]
 
     def step(self, actions: list) -> BatchStep:
         """Step all copies; games that end restart at once, lives lost only end the learning episode."""
-        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions[0], dtype=np.int64))
-        self.scores += reward
+        results = self._step_copies(np.asarray(actions[0], dtype=np.int64))
+        rewards = np.array([r.reward for r in results])
+        terminated = np.array([r.terminated for r in results])
+        truncated = np.array([r.truncated for r in results])
+        self.scores += rewards
         self.lengths += 1
-        game_over = terminated | truncated
-        life_lost = self.episode_life & ~game_over & (info["lives"] < self.lives) & (info["lives"] > 0)
-        self.lives[:] = info["lives"]
         ended = {}
-        for k in np.flatnonzero(game_over | life_lost):
-            if game_over[k]:
-                stats = {"episode": {"r": float(self.scores[k]), "l": int(self.lengths[k])}, "game_over": True}
-                ended[k] = Ended([info["final_obs"][k]], [stats], [{"lives": int(info["lives"][k])}])
-                self.scores[k], self.lengths[k] = 0.0, 0
-            else:
-                ended[k] = Ended([obs[k]], [{"game_over": False}], [{"lives": int(info["lives"][k])}])
-        self.last_obs = obs
-        rewards = np.sign(reward) if self.clip_rewards else reward.astype(np.float64)
+        life_lost = np.zeros(self.num_copies, bool)
+        for k, r in enumerate(results):
+            game_over = r.terminated or r.truncated
+            life_lost[k] = self.options.episode_life and not game_over and 0 < r.lives < self.lives[k]
+            self.lives[k] = r.lives
+            self._push(k, r.final_frame if game_over else r.frame)
+            if game_over or life_lost[k]:
+                ended[k] = self._end_episode(k, game_over, r)
+        rewards = np.sign(rewards) if self.options.clip_rewards else rewards
         learning_end = terminated | life_lost
-        return BatchStep([obs], rewards[:, None], learning_end[:, None], truncated[:, None], ended)
+        return BatchStep([self._observations()], rewards[:, None], learning_end[:, None], truncated[:, None], ended)
 
-    def render(self, copy: int) -> np.ndarray | None:
-        """The copy's latest 84x84 frame, as RGB (the vector env keeps no full-size screen)."""
-        if self.last_obs is None:
-            return None
-        frame = self.last_obs[copy][-1] if self.last_obs.ndim == 4 else self.last_obs[copy]
-        return np.repeat(frame[:, :, None], 3, axis=2)
+    def render(self, copy: int) -> np.ndarray:
+        """The copy's latest 84x84 frame, as RGB (the emulator keeps no full-size screen)."""
+        return np.repeat(self.stacks[copy, -1][:, :, None], 3, axis=2)
 
     def close(self) -> None:
         """Stop the emulator threads."""
-        self.env.close()
+        for env in self.copies:
+            env.close()
+
+    # ------------------------------------------------------------ per copy
+    def _end_episode(self, k: int, game_over: bool, r: _Frame) -> Ended:
+        """The ended episode's last observation and infos; the copy starts its next game or life."""
+        final_obs = self._observation(k)
+        if game_over:
+            stats = {"episode": {"r": float(self.scores[k]), "l": int(self.lengths[k])}, "game_over": True}
+            self.scores[k], self.lengths[k] = 0.0, 0
+            frame = self._start(k, r.frame, r.lives)  # the emulator already restarted the game
+        else:
+            stats = {"game_over": False}
+            frame = self._next_life(k, r.frame)
+        self._restart_stack(k, frame)
+        return Ended([final_obs], [stats], [{"lives": int(self.lives[k])}])
+
+    def _start(self, k: int, frame: np.ndarray, lives: int) -> np.ndarray:
+        """A fresh game: FIRE then RIGHT where the game has FIRE (``FireReset``); returns the frame to stack."""
+        self.lives[k] = lives
+        return self._serve(k, frame)
+
+    def _next_life(self, k: int, frame: np.ndarray) -> np.ndarray:
+        """After a lost life: one NOOP (``EpisodicLife``), then the serve; a game that ends meanwhile restarts."""
+        r = self._step_one(k, NOOP)
+        if r.terminated or r.truncated:
+            return self._start(k, r.frame, r.lives)
+        self.lives[k] = r.lives
+        return self._serve(k, r.frame)
+
+    def _serve(self, k: int, frame: np.ndarray) -> np.ndarray:
+        """FIRE, then RIGHT, steps the agent never sees (games without FIRE skip them)."""
+        if not self.fire_reset:
+            return frame
+        for action in (FIRE, RIGHT):
+            r = self._step_one(k, action)
+            frame, self.lives[k] = r.frame, r.lives
+        return frame
+
+    def _step_one(self, k: int, action: int) -> _Frame:
+        """Step one copy alone, a step the agent never sees; the game's score and length still count it.
+
+        A game that ends here (its last life lost within a serve) restarts unrecorded.
+        """
+        self.copies[k].send(np.asarray([action], dtype=np.int64))
+        r = self._receive(k)
+        self.scores[k] += r.reward
+        self.lengths[k] += 1
+        if r.terminated or r.truncated:
+            self.scores[k], self.lengths[k] = 0.0, 0
+        return r
+
+    def _step_copies(self, actions: np.ndarray) -> list[_Frame]:
+        """Step every copy, ``in_flight`` emulators at a time."""
+        results: list[_Frame] = []
+        for first in range(0, self.num_copies, self.in_flight):
+            group = range(first, min(first + self.in_flight, self.num_copies))
+            for k in group:
+                self.copies[k].send(actions[k : k + 1])
+            results += [self._receive(k) for k in group]
+        return results
+
+    def _receive(self, k: int) -> _Frame:
+        obs, reward, terminated, truncated, info = self.copies[k].recv()
+        final = info["final_obs"][0][-1] if terminated[0] or truncated[0] else None
+        return _Frame(
+            obs[0, -1], float(reward[0]), bool(terminated[0]), bool(truncated[0]), int(info["lives"][0]), final
+        )
+
+    # ------------------------------------------------------------ frame stacks
+    def _push(self, k: int, frame: np.ndarray) -> None:
+        self.stacks[k, :-1] = self.stacks[k, 1:]
+        self.stacks[k, -1] = frame
+
+    def _restart_stack(self, k: int, frame: np.ndarray) -> None:
+        """Every slot holds the first frame, as ``FrameStackObservation`` pads after a reset."""
+        self.stacks[k] = frame
+
+    def _observation(self, k: int) -> np.ndarray:
+        return self.stacks[k].copy() if self.stack > 1 else self.stacks[k, 0].copy()
+
+    def _observations(self) -> np.ndarray:
+        return self.stacks.copy() if self.stack > 1 else self.stacks[:, 0].copy()
 
 
 __all__ = ["AtariBatch", "AtariOptions", "atari_env_id", "make_atari_game", "rom_id"]
