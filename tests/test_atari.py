@@ -50,7 +50,7 @@ def test_render_writes_a_mosaic_with_a_tile_per_copy(tmp_path):
 
 
 def test_k_copies_in_atari_vector_env_record_every_game_and_tile(tmp_path):
-    """4 copies of SpaceInvaders in one AtariVectorEnv: every copy's whole games, true scores and tiles."""
+    """4 copies of SpaceInvaders in an AtariBatch: every copy's whole games, true scores and tiles."""
     output = _run("vector", tmp_path, 3)
     assert re.search(r"\n1\s+environment\s+0\s+0-3\s", output)
     (path,) = glob.glob(str(tmp_path / "games_*.txt"))
@@ -61,7 +61,7 @@ def test_k_copies_in_atari_vector_env_record_every_game_and_tile(tmp_path):
     assert record.ep_results == pytest.approx(games[:, 0].tolist())
     assert record.ep_lengths == games[:, 1].astype(int).tolist()
     image = cv2.imread(str(tmp_path / "render" / "mosaic.png"))
-    tile_h, tile_w = 84 + LABEL_HEIGHT + TILE_GAP, 84 + TILE_GAP  # the vector env shows its 84x84 frames
+    tile_h, tile_w = 84 + LABEL_HEIGHT + TILE_GAP, 84 + TILE_GAP  # an AtariBatch shows its 84x84 frames
     assert image.shape[:2] == (2 * tile_h - TILE_GAP, 2 * tile_w - TILE_GAP)
     for i in range(4):
         top, left = (i // 2) * tile_h + LABEL_HEIGHT, (i % 2) * tile_w

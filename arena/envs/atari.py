@@ -184,15 +184,16 @@ class AtariBatch:
         truncated = np.array([r.truncated for r in results])
         self.scores += rewards
         self.lengths += 1
-        ended = {}
-        life_lost = np.zeros(self.num_copies, bool)
-        for k, r in enumerate(results):
-            game_over = r.terminated or r.truncated
-            life_lost[k] = self.options.episode_life and not game_over and 0 < r.lives < self.lives[k]
-            self.lives[k] = r.lives
-            self._push(k, r.final_frame if game_over else r.frame)
-            if game_over or life_lost[k]:
-                ended[k] = self._end_episode(k, game_over, r)
+        game_over = terminated | truncated
+        lives = np.array([r.lives for r in results])
+        life_lost = self.options.episode_life & ~game_over & (lives < self.lives) & (lives > 0)
+        self.lives[:] = lives
+        self.stacks[:, :-1] = self.stacks[:, 1:]
+        self.stacks[:, -1] = [r.final_frame if r.final_frame is not None else r.frame for r in results]
+        ended = {
+            int(k): self._end_episode(int(k), bool(game_over[k]), results[k])
+            for k in np.flatnonzero(game_over | life_lost)
+        }
         rewards = np.sign(rewards) if self.options.clip_rewards else rewards
         learning_end = terminated | life_lost
         return BatchStep([self._observations()], rewards[:, None], learning_end[:, None], truncated[:, None], ended)
@@ -273,10 +274,6 @@ class AtariBatch:
         )
 
     # ------------------------------------------------------------ frame stacks
-    def _push(self, k: int, frame: np.ndarray) -> None:
-        self.stacks[k, :-1] = self.stacks[k, 1:]
-        self.stacks[k, -1] = frame
-
     def _restart_stack(self, k: int, frame: np.ndarray) -> None:
         """Every slot holds the first frame, as ``FrameStackObservation`` pads after a reset."""
         self.stacks[k] = frame

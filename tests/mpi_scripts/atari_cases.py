@@ -32,7 +32,7 @@ class GameLog:
 
 
 class BatchGameLog:
-    """The same for K copies in one batch (AtariVectorEnv)."""
+    """The same for K copies in one batch (an AtariBatch)."""
 
     def __init__(self, batch, path):
         self.batch, self.path = batch, path
