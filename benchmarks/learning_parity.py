@@ -51,6 +51,7 @@ class Run:
     games: list[tuple[int, float]] = field(default_factory=list)
     steps_per_s: float = float("nan")
     returncode: int | None = None
+    proc: subprocess.Popen | None = None
 
 
 # CleanRL's ppo_atari.py is written for Gymnasium 0.29; these are the renames 1.x needs, nothing else.
@@ -156,7 +157,7 @@ def run_all(runs: list[Run], jobs: int, cwd: str, resume: bool) -> None:
         time.sleep(2.0)
         for proc in [p for p in running if p.poll() is not None]:
             del running[proc]
-            run = next(r for r in runs if getattr(r, "proc", None) is proc)
+            run = next(r for r in runs if r.proc is proc)
             run.returncode = proc.returncode
             read_results(run)
             print(f"finished {run.path} seed {run.seed}: rc {run.returncode}, {len(run.games)} games", flush=True)
