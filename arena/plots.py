@@ -24,6 +24,18 @@ def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
     return (cums[idx] - cums[lo]) / (idx - lo)
 
 
+MAX_POINTS = 4000  # per line: a screen shows no more, and 100k-point lines take seconds to draw
+
+
+def thin(xs: np.ndarray, ys: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Every k-th point (and the last), so that at most about ``max_points`` remain."""
+    step = max(1, -(-len(xs) // max_points))
+    if step == 1:
+        return xs, ys
+    keep = np.unique(np.append(np.arange(0, len(xs), step), len(xs) - 1))
+    return xs[keep], ys[keep]
+
+
 def plot_policy_records(
     records: Sequence[PolicyRecord],
     windows: Sequence[int],
@@ -41,10 +53,10 @@ def plot_policy_records(
     ax = fig.add_subplot(1, 1, 1)
     for i, record in enumerate(records):
         color = (colors[i] if colors else None) or record.plot_color or f"C{i % 10}"
-        xs = record.ep_cumlens if x == "steps" else np.arange(1, len(record.episodes) + 1)
+        xs = np.asarray(record.ep_cumlens) if x == "steps" else np.arange(1, len(record.episodes) + 1)
         for window, alpha in zip(windows, alphas):
             label = f"policy {record.policy_id}" if window == windows[-1] else None
-            ax.plot(xs, rolling_mean(record.ep_results, window), color=color, alpha=alpha, label=label)
+            ax.plot(*thin(xs, rolling_mean(record.ep_results, window)), color=color, alpha=alpha, label=label)
     ax.set_xlabel("environment steps" if x == "steps" else "episodes")
     ax.set_ylabel(f"episode return (rolling mean, window {', '.join(str(w) for w in windows)})")
     ax.set_title(title or "learning curves")

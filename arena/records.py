@@ -14,10 +14,11 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from arena.files import atomic_path
+from arena.files import LocalFiles, PolicyFiles, atomic_path
 
 COLUMNS = ("episode", "return", "length", "steps", "time")
 RECORDS_FILE = "records.csv"
+META_FILE = "record.json"
 
 
 @dataclass
@@ -33,6 +34,26 @@ class Episode:
     def row(self) -> list[str]:
         """The CSV row."""
         return [str(self.episode), repr(self.ret), str(self.length), str(self.steps), f"{self.time:.3f}"]
+
+
+def is_record_file(name: str) -> bool:
+    """True for what the arena itself keeps in a policy's folder (records, curves, half-written files)."""
+    base = os.path.basename(name)
+    return base in (RECORDS_FILE, META_FILE) or base.startswith("curve_") or ".tmp" in base
+
+
+def parse_records(text: str) -> list[Episode]:
+    """Episodes from records.csv text; a torn last line (a crash mid-append) is skipped."""
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    episodes = []
+    for row in csv.DictReader(io.StringIO(text)):
+        try:
+            fields = (int(row["episode"]), float(row["return"]), int(row["length"]), int(row["steps"]))
+            episodes.append(Episode(*fields, float(row["time"])))
+        except (TypeError, ValueError):
+            continue
+    return episodes
 
 
 def policy_dir(log_comms_dir: str, policy_id: int) -> str:
@@ -53,6 +74,7 @@ class PolicyRecord:
         # True from a round's start until it finishes: still True at load, the last run was cut short.
         self.round_open = False
         self._saved = 0  # episodes already on disk
+        self.files: PolicyFiles = LocalFiles(self.data_dir)  # the policy's own saved files
 
     @property
     def ep_results(self) -> list[float]:
@@ -101,7 +123,7 @@ class PolicyRecord:
             "steps": self.steps_done,
             "round_open": self.round_open,
         }
-        _write_json(os.path.join(self.data_dir, "record.json"), meta)
+        _write_json(os.path.join(self.data_dir, META_FILE), meta)
         if plots and self.episodes:
             from arena.plots import plot_record
 
@@ -110,30 +132,15 @@ class PolicyRecord:
     def load(self) -> PolicyRecord:
         """Read the episodes saved so far (a torn last line from a crash is skipped, and rewritten away)."""
         path = os.path.join(self.data_dir, RECORDS_FILE)
-        self.episodes = []
-        torn = False
+        text = ""
         if os.path.exists(path):
             with open(path, newline="") as f:
                 text = f.read()
-            torn = bool(text) and not text.endswith("\n")
-            if torn:  # a crash mid-append; drop the partial row
-                text = text[: text.rfind("\n") + 1]
-            for row in csv.DictReader(io.StringIO(text)):
-                try:
-                    self.episodes.append(
-                        Episode(
-                            int(row["episode"]),
-                            float(row["return"]),
-                            int(row["length"]),
-                            int(row["steps"]),
-                            float(row["time"]),
-                        )
-                    )
-                except (TypeError, ValueError):
-                    continue
+        self.episodes = parse_records(text)
+        torn = bool(text) and not text.endswith("\n")
         self._saved = 0 if torn else len(self.episodes)  # a torn file is rewritten whole at the next save
         self.steps_done = self.total_steps
-        meta_path = os.path.join(self.data_dir, "record.json")
+        meta_path = os.path.join(self.data_dir, META_FILE)
         if os.path.exists(meta_path):
             with open(meta_path) as f:
                 meta = json.load(f)

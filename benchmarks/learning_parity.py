@@ -115,15 +115,15 @@ def plan_runs(args: argparse.Namespace, out: str) -> list[Run]:
     return runs
 
 
+DONE_LINE = "[learning_parity] exit 0"
+
+
 def finished(run: Run) -> bool:
-    """True when an earlier invocation completed this run (its log says so)."""
+    """True when an earlier invocation saw this run exit 0 (it marks the log then)."""
     if not os.path.exists(run.log):
         return False
     with open(run.log) as f:
-        text = f.read()
-    return (
-        "round 0 done" in text if run.records is not None else bool(SPS_LINE.search(text)) and "Traceback" not in text
-    )
+        return DONE_LINE in f.read()
 
 
 def run_all(runs: list[Run], jobs: int, cwd: str, resume: bool) -> None:
@@ -159,6 +159,9 @@ def run_all(runs: list[Run], jobs: int, cwd: str, resume: bool) -> None:
             del running[proc]
             run = next(r for r in runs if r.proc is proc)
             run.returncode = proc.returncode
+            if run.returncode == 0:
+                with open(run.log, "a") as log:
+                    log.write(f"\n{DONE_LINE}\n")
             read_results(run)
             print(f"finished {run.path} seed {run.seed}: rc {run.returncode}, {len(run.games)} games", flush=True)
 

@@ -54,13 +54,23 @@ def raw_steps_per_second(seconds: float, num_envs: int) -> float:
     return rate
 
 
-def arena_run(policy: str, ranks: int, total_steps: int, copies: int, pickle: bool, threads: int = 1) -> dict:
+def arena_run(
+    policy: str,
+    ranks: int,
+    total_steps: int,
+    copies: int,
+    pickle: bool,
+    threads: int = 1,
+    env: dict | None = None,
+    scale: bool = True,
+) -> dict:
     """One arena run in a scratch folder: its summed steady speed and memory by role."""
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = os.path.join(tmp, "summary.json")
         args = [MATCH, policy, str(total_steps), os.path.join(tmp, "logs"), "--summary", summary_path]
         args += ["--copies", str(copies), "--threads", str(threads)] + (["--pickle"] if pickle else [])
-        result = run_mpi(ranks, args, timeout=600)
+        args += [] if scale else ["--no-scale"]
+        result = run_mpi(ranks, args, timeout=600, env=env)
         if result.returncode != 0:
             raise RuntimeError(f"arena run failed:\n{result.output}")
         with open(summary_path) as f:

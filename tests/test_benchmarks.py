@@ -41,3 +41,18 @@ def test_learning_parity_quick_reports_both_arena_paths(tmp_path):
     runs = json.loads((tmp_path / "parity.json").read_text())["runs"]
     assert [(r["path"], r["returncode"]) for r in runs] == [("batched", 0), ("python", 0)]
     assert all(r["games"] >= 5 for r in runs)  # 4,096 steps of near-random Breakout end dozens of games
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "script, ratio", [("waits.py", "ratio auto / sleep:"), ("record_overhead.py", "ratio long / empty:")]
+)
+def test_side_by_side_benchmarks_quick_print_their_ratio(script, ratio):
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "benchmarks", script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ratio in result.stdout

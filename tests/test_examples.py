@@ -17,13 +17,12 @@ from arena.records import PolicyRecord
 pytestmark = pytest.mark.example
 
 
-def _run_example(tmp_path, name, ranks, total_steps, timeout=180):
+def _run_example(tmp_path, name, ranks, total_steps, timeout=180, env=None):
     """Run an example's script in a scratch copy; returns its log folder and output."""
     work = tmp_path / name
     shutil.copytree(os.path.join(REPO, "examples", name), work, ignore=shutil.ignore_patterns("log_comms"))
-    result = run_mpi(
-        ranks, ["my_main_script.py"], cwd=str(work), timeout=timeout, env={"ARENA_TOTAL_STEPS": str(total_steps)}
-    )
+    env = {"ARENA_TOTAL_STEPS": str(total_steps), **(env or {})}
+    result = run_mpi(ranks, ["my_main_script.py"], cwd=str(work), timeout=timeout, env=env)
     assert not result.timed_out, result.output
     assert result.returncode == 0, result.output
     return work / "log_comms", result.output
@@ -97,9 +96,18 @@ def _assert_pong_records(log, steps):
     return record
 
 
+@pytest.mark.timeout(300)
+def test_atari_pong_by_default_batches_16_games_on_one_environment_rank(tmp_path):
+    log, output = _run_example(tmp_path, "atari", 3, 4096, timeout=280)
+    assert "(1 environment ranks x 16)" in output, output
+    record = PolicyRecord(1, str(log)).load()
+    assert record.steps_done == 4096 and not record.round_open
+    assert (log / "policy_1" / "checkpoint.pt").stat().st_size > 0
+
+
 @pytest.mark.timeout(600)
 def test_atari_pong_one_copy_then_evaluate(tmp_path):
-    log, output = _run_example(tmp_path, "atari", 3, 1000, timeout=300)
+    log, output = _run_example(tmp_path, "atari", 3, 1000, timeout=300, env={"ARENA_GAMES": "0"})
     assert len(re.findall(r"\n\d+\s+environment\s", output)) == 1
     _assert_pong_records(log, 1000)
     result = subprocess.run(
@@ -118,7 +126,8 @@ def test_atari_pong_one_copy_then_evaluate(tmp_path):
 def test_atari_pong_seven_copies_rendered(tmp_path):
     work = tmp_path / "atari"
     shutil.copytree(os.path.join(REPO, "examples", "atari"), work, ignore=shutil.ignore_patterns("log_comms"))
-    env = {"ARENA_TOTAL_STEPS": "8400", "ARENA_RENDER": "1"}  # 1,200 steps per copy: a game or more each
+    # The tutorial's one game per environment rank; 1,200 steps per copy: a game or more each.
+    env = {"ARENA_TOTAL_STEPS": "8400", "ARENA_RENDER": "1", "ARENA_GAMES": "0"}
     result = run_mpi(15, ["my_main_script.py"], cwd=str(work), timeout=420, env=env)
     assert not result.timed_out and result.returncode == 0, result.output
     assert "scaling: 7 copies" in result.output

@@ -190,3 +190,36 @@ def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     assert steps == sorted(steps) and steps[len(kept)] > saved_steps  # then play continues, none repeated
     assert after.steps_done == saved_steps + 640
     assert [e.episode for e in after.episodes] == list(range(len(after.episodes)))
+
+
+def _checkpoint_updates(path) -> int:
+    import torch
+
+    try:
+        return int(torch.load(path, weights_only=True)["updates"])
+    except (FileNotFoundError, EOFError, RuntimeError):
+        return 0
+
+
+@pytest.mark.skipif(is_open_mpi(), reason="Open MPI's mpirun kills the ranks 0.25 s after forwarding signals")
+def test_sigterm_while_a_root_waits_inside_an_allreduce_saves_every_policy(tmp_path):
+    # Policy 1's second worker stalls for 10 minutes in its third update, so policy 1's root waits in the
+    # gradient Allreduce and policy 2's root waits on their shared environment. Both must save and the job end.
+    proc = _start(7, "hard_stop", str(tmp_path))
+    try:
+        deadline = time.time() + 120
+        while _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") == 2, "policy 1 did not reach its stall"
+        time.sleep(3.0)  # policy 1's root is now inside its Allreduce
+        proc.send_signal(signal.SIGTERM)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    out, code = _finish(proc, timeout=90)  # far less than the stalled worker's 10 minutes
+    assert code != 0, out
+    assert "stopped: policies [1, 2] saved their records and checkpoints" in out, out
+    for pid in (1, 2):
+        assert PolicyRecord(pid, str(tmp_path)).load().round_open  # stopped mid-round: a rerun resumes
+    assert _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") == 2
+    assert _checkpoint_updates(tmp_path / "policy_2" / "checkpoint.pt") >= 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import inspect
+import io
 import os
 import time
 from dataclasses import dataclass
@@ -28,9 +29,8 @@ from torch import nn
 
 from arena.algos.base import Policy, episode_over, is_multi_entity
 from arena.algos.networks import ActorCritic, is_image_space
-from arena.algos.torch_sync import GradientAverager, broadcast_state
+from arena.algos.torch_sync import GradientAverager, broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
 from arena.core import comm as mpi
-from arena.files import atomic_path
 
 CHECKPOINT = "checkpoint.pt"
 STATS = "ppo_stats.csv"
@@ -64,12 +64,14 @@ VECTOR_DEFAULTS = PPOConfig(n_steps=256, n_epochs=10, learning_rate=3e-4, clip_c
 
 
 def pick_device(device: str | None) -> torch.device:
-    """``device`` if given; else this rank's GPU (local rank modulo GPU count); else the CPU."""
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda", mpi.local_rank() % torch.cuda.device_count())
-    return torch.device("cpu")
+    """``device`` (the arena passes each learner its own GPU) if torch can use it, else the first GPU, else the CPU."""
+    if device is None:
+        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and (not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()):
+        print(f"[ppo] {device} is not available to this torch build here; using the CPU", flush=True)
+        return torch.device("cpu")
+    return chosen
 
 
 def gae(
@@ -122,6 +124,7 @@ class PPO(Policy):
 
     prints_progress = True  # the arena leaves progress lines to this policy
     supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
+    uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
 
     def __init__(
         self,
@@ -167,6 +170,7 @@ class PPO(Policy):
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Collect rollouts and update until this worker has taken ``num_steps`` steps."""
         self.data_dir, self.record = data_dir, policy_record
+        self.files = policy_record.files if policy_record is not None else None  # the root's saved files
         self.sync_from_root()
         cfg, E = self.cfg, self.n_entities
         num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
@@ -342,29 +346,34 @@ class PPO(Policy):
 
     def save(self) -> None:
         """On the root worker, once the run has started: checkpoint the weights of the last update."""
-        if self.is_root and getattr(self, "data_dir", None):
+        if self.is_root and getattr(self, "synced", False):  # before that the weights are not the policy's yet
             self.save_checkpoint()
 
     def save_checkpoint(self) -> None:
-        """Write the checkpoint atomically: a crash mid-save leaves the previous one whole."""
-        path = os.path.join(self.data_dir, CHECKPOINT)
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole)."""
+        self.files.write(CHECKPOINT, state_to_bytes(self.state()))
+
+    def load_checkpoint(self) -> dict | None:
+        """The root's saved state, if it has one, on the CPU."""
+        data = self.files.read(CHECKPOINT)
+        return None if data is None else state_from_bytes(data)
 
     def sync_from_root(self) -> None:
         """The root loads its checkpoint (if any) and every worker adopts the root's state."""
         state = None
         if self.is_root:
-            path = os.path.join(self.data_dir, CHECKPOINT)
-            if os.path.exists(path):
-                state = torch.load(path, map_location="cpu", weights_only=True)
+            state = self.load_checkpoint()
+            if state is not None:
                 torch.set_rng_state(state["torch_rng"])
                 self.rng.bit_generator.state = state["numpy_rng"]
                 self.trim_stats(state["global_step"])
-                print(f"[ppo] resuming from {path} at step {state['global_step']:,}", flush=True)
+                print(
+                    f"[ppo] resuming from {self.files.where(CHECKPOINT)} at step {state['global_step']:,}", flush=True
+                )
             else:
                 state = {"model": self.agent.state_dict(), "global_step": 0, "updates": 0}
             state = {k: state[k] for k in ("model", "optimizer", "global_step", "updates") if k in state}
+            state = cpu_copy(state)  # peers must not open a context on the root's GPU
         state = broadcast_state(state, self.comm)
         self.agent.load_state_dict(state["model"])
         if "optimizer" in state:
@@ -372,21 +381,20 @@ class PPO(Policy):
             for group in self.optimizer.param_groups:  # this run's config wins (a fork may change it)
                 group["lr"] = self.cfg.learning_rate
         self.global_step, self.updates = state["global_step"], state["updates"]
+        self.synced = True
 
     def trim_stats(self, global_step: int) -> None:
         """Drop stats rows logged after the checkpoint (a crash came before the next save)."""
-        path = os.path.join(self.data_dir, STATS)
-        if not os.path.exists(path):
-            return
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
+        data = self.files.read(STATS)
+        rows = list(csv.DictReader(io.StringIO(data.decode()))) if data else []
         kept = [r for r in rows if r.get("global_step", "").isdigit() and int(r["global_step"]) <= global_step]
-        if len(kept) == len(rows) or not rows:
+        if len(kept) == len(rows):
             return
-        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(kept)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+        self.files.write(STATS, text.getvalue().encode())
 
     def log(self, stats: dict, steps_done: int, num_steps: int) -> None:
         """The root appends stats to ppo_stats.csv and prints a progress line at intervals."""
@@ -396,13 +404,14 @@ class PPO(Policy):
         recent = self.record.ep_results[-100:] if self.record is not None else []
         row = {"update": self.updates, "global_step": self.global_step, "time": round(elapsed, 3), **stats}
         row["mean_return"] = float(np.mean(recent)) if recent else float("nan")
-        path = os.path.join(self.data_dir, STATS)
-        new = not os.path.exists(path)
-        with open(path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(row))
+        if self.updates == 1 or not getattr(self, "stats_open", False):  # the header, once per file
+            self.stats_open = True
+            if self.files.read(STATS) is None:
                 writer.writeheader()
-            writer.writerow(row)
+        writer.writerow(row)
+        self.files.append(STATS, text.getvalue().encode())
         if elapsed - self.last_log >= self.log_interval or steps_done == num_steps:
             self.last_log = elapsed
             policy = self.record.policy_id if self.record is not None else "?"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 
 from arena.algos.ppo import CHECKPOINT, PPO
+from arena.algos.torch_sync import state_from_bytes
 from arena.core import comm as mpi
 
 
@@ -39,13 +39,25 @@ class PPOEval(PPO):
     def save(self) -> None:
         """Nothing: a frozen policy never writes a checkpoint."""
 
+    def trim_stats(self, global_step: int) -> None:
+        """Nothing: a frozen policy leaves its source's statistics alone."""
+
+    def load_checkpoint(self) -> dict:
+        """The source policy's checkpoint (or this policy's own), without its optimizer state."""
+        if self.source_policy is None:
+            data = self.files.read(CHECKPOINT)
+        else:
+            data = self.files.read_from(self.source_policy, CHECKPOINT)
+        if data is None:
+            source = self.source_policy if self.source_policy is not None else "its own folder"
+            raise FileNotFoundError(f"ppo-eval: no {CHECKPOINT} for policy {source}; train it with 'ppo' first")
+        state = state_from_bytes(data)
+        return {k: v for k, v in state.items() if k != "optimizer"}
+
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Play ``num_steps`` steps with the frozen policy."""
-        if self.source_policy is not None:
-            data_dir = os.path.join(os.path.dirname(os.path.abspath(data_dir)), f"policy_{self.source_policy}")
-        if self.is_root and not os.path.exists(os.path.join(data_dir, CHECKPOINT)):
-            raise FileNotFoundError(f"ppo-eval: no {CHECKPOINT} in {data_dir}; train the policy with 'ppo' first")
         self.data_dir, self.record = data_dir, policy_record
+        self.files = policy_record.files if policy_record is not None else None
         self.sync_from_root()
         self.agent.eval()
         obs = self.reset()

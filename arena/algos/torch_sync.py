@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
 import torch
 
 from arena.core import comm as mpi
+
+
+def state_to_bytes(state: dict) -> bytes:
+    """A checkpoint's bytes (torch's zip format), to save through ``policy_record.files``."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def state_from_bytes(data: bytes) -> dict:
+    """A checkpoint from its bytes, on the CPU; tensors and plain Python only (no pickled code runs)."""
+    buffer = io.BytesIO(data)
+    return torch.load(buffer, map_location="cpu", weights_only=True)
+
+
+def cpu_copy(state: Any) -> Any:
+    """``state`` with every tensor (in dicts, lists and tuples) on the CPU, for sending to other ranks."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu()
+    if isinstance(state, dict):
+        return {k: cpu_copy(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(cpu_copy(v) for v in state)
+    return state
 
 
 def broadcast_state(state: Any, policy_comm: mpi.Comm) -> Any:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from mpi4py import MPI
 
+from arena.core import protocol
+
 # First a few polls that hand the core to any runnable rank (sched_yield returns at
 # once when none is waiting), then sleeps with back-off.
 YIELD_POLLS = 50
@@ -26,8 +28,6 @@ YIELD_POLLS = 50
 FIRST_SLEEP_S = 1e-5
 STEP_MAX_SLEEP_S = 1e-3
 IDLE_MAX_SLEEP_S = 5e-2
-# A tag high enough to stay clear of tags an algorithm picks for itself.
-OBJECT_BROADCAST_TAG = 30_001
 
 Comm = MPI.Comm
 ANY_SOURCE = MPI.ANY_SOURCE
@@ -41,14 +41,6 @@ def world() -> MPI.Comm:
 def world_size() -> int:
     """Number of ranks in the job."""
     return MPI.COMM_WORLD.Get_size()
-
-
-def local_rank() -> int:
-    """This process's index among the ranks on its node, from the launcher's environment."""
-    for name in ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"):
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return 0
 
 
 def rank_of(comm: MPI.Comm) -> int:
@@ -65,6 +57,39 @@ class WaitTimeout(TimeoutError):
     """A wait ran past its deadline: the rank it waited on may be dead or stuck."""
 
 
+# A graceful stop must reach a rank wherever it waits (a step, a gradient Allreduce), so
+# while a check is set every wait calls it between polls, and it raises to leave the wait.
+# Signals are per process, so this hook is too.
+_interrupt: list[Callable[[], None]] = []
+
+
+def interrupt_waits_with(check: Callable[[], None] | None) -> None:
+    """Call ``check`` in every wait of this process from now on (None: stop calling it)."""
+    _interrupt[:] = [] if check is None else [check]
+
+
+# With a core for every working rank, giving the core away only adds latency: per-step
+# waits then poll without yielding or sleeping. Rank 0 tells each rank per round.
+_spin = [False]
+
+
+def spin_step_waits(on: bool) -> None:
+    """Let per-step waits of this process poll without sleeping (only where it has a core of its own)."""
+    _spin[0] = bool(on)
+
+
+def _spin_until(condition: Callable[[], bool], timeout: float | None) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    polls = 0
+    while not condition():
+        polls += 1
+        if polls % 256 == 0:  # checks that cost a syscall, now and then
+            for check in _interrupt:
+                check()
+            if deadline is not None and time.monotonic() > deadline:
+                raise WaitTimeout(f"no answer within {timeout:g} s")
+
+
 def wait_until(
     condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
 ) -> None:
@@ -75,10 +100,14 @@ def wait_until(
     for _ in range(YIELD_POLLS):
         if condition():
             return
+        for check in _interrupt:
+            check()
         os.sched_yield()
     delay = FIRST_SLEEP_S
     deadline = None if timeout is None else time.monotonic() + timeout
     while not condition():
+        for check in _interrupt:
+            check()
         if deadline is not None and time.monotonic() > deadline:
             raise WaitTimeout(f"no answer within {timeout:g} s")
         time.sleep(delay)
@@ -104,6 +133,17 @@ def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Re
 def irecv_buffer(buf: np.ndarray, source: int, tag: int, comm: MPI.Comm) -> MPI.Request:
     """Start receiving into a preallocated numpy buffer of the agreed size."""
     return comm.Irecv(buf, source=source, tag=tag)
+
+
+def isend_bytes(data: bytes, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending ``data`` without copying it; ``data`` must live until the request completes."""
+    return comm.Isend(np.frombuffer(data, dtype=np.uint8), dest=dest, tag=tag)
+
+
+def irecv_bytes(nbytes: int, source: int, tag: int, comm: MPI.Comm) -> tuple[MPI.Request, np.ndarray]:
+    """Start receiving ``nbytes`` announced bytes: ``(request, buffer)``; the buffer holds them once it completes."""
+    buf = np.empty(nbytes, dtype=np.uint8)
+    return comm.Irecv(buf, source=source, tag=tag), buf
 
 
 def isend_object(obj: Any, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
@@ -196,9 +236,22 @@ def barrier(comm: MPI.Comm, max_sleep: float = IDLE_MAX_SLEEP_S) -> None:
     wait_all([comm.Ibarrier()], max_sleep)
 
 
+def gather_object(obj: Any, comm: MPI.Comm, tag: int, root: int = 0) -> list | None:
+    """Root gets every rank's pickled ``obj``, in rank order; the others get None."""
+    if comm.Get_rank() != root:
+        send_object(obj, root, tag, comm, IDLE_MAX_SLEEP_S)
+        return None
+    found = [None] * comm.Get_size()
+    found[root] = obj
+    for rank in range(comm.Get_size()):
+        if rank != root:
+            found[rank] = recv_object(rank, tag, comm, IDLE_MAX_SLEEP_S)[0]
+    return found
+
+
 def broadcast_object(obj: Any, comm: MPI.Comm, root: int = 0) -> Any:
     """Give every rank of ``comm`` root's pickled ``obj``."""
-    tag = OBJECT_BROADCAST_TAG
+    tag = protocol.OBJECT_BROADCAST
     if comm.Get_rank() == root:
         requests = [comm.isend(obj, dest=r, tag=tag) for r in range(comm.Get_size()) if r != root]
         wait_all(requests)

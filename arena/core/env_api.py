@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,7 +133,10 @@ def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
     if os.path.isdir(path):
         path = os.path.join(path, "make_env.py")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"make_env: no function given and no file {path}")
+        raise FileNotFoundError(
+            f"make_env: no file {path} on host {socket.gethostname()}; every host of the job needs the "
+            "make_env folder (your make_env.py and what it imports) at the same path"
+        )
     spec = importlib.util.spec_from_file_location("arena_user_make_env", path)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, os.path.dirname(path))  # so make_env.py can import its neighbours

@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.checks import DataChecks
 from arena.core.env_batch import BatchStep, EnvBatch, build_batch
 from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
-from arena.core.proxies import HAS_INFO, TAG_ACTION, TAG_INFO, TAG_STEP
+from arena.core.proxies import HAS_INFO
 from arena.core.round import RoundConfig
 
-TAG_SPACES = 10
 SEED_STRIDE = 10_007  # copies get seeds far apart, so their episodes do not coincide
 
 
@@ -89,9 +89,9 @@ class _WorkerChannel:
         if obs:
             for i, (e, codec) in enumerate(zip(self.entities, self.obs_codecs)):
                 codec.encode_batch(obs[e], v[f"obs{i}"])
-        self.pending.append(mpi.isend_buffer(self.buf, self.rank, TAG_STEP, comm))
+        self.pending.append(mpi.isend_buffer(self.buf, self.rank, protocol.STEP, comm))
         if infos:
-            self.pending.append(mpi.isend_object(infos, self.rank, TAG_INFO, comm))
+            self.pending.append(mpi.isend_object(infos, self.rank, protocol.INFO, comm))
 
     def _send_pickled(self, comm: mpi.Comm, kind: int, obs: list, step: BatchStep | None, infos: dict) -> None:
         """Everything as one pickled object per step, as a naive design sends it."""
@@ -107,7 +107,7 @@ class _WorkerChannel:
             message += (ended, *flags)
         if obs:
             message += ([list(obs[e]) for e in self.entities],)
-        self.pending.append(mpi.isend_object(message, self.rank, TAG_STEP, comm))
+        self.pending.append(mpi.isend_object(message, self.rank, protocol.STEP, comm))
 
     def infos_for(self, step: BatchStep | None, reset_infos: list[list[dict]] | None) -> dict:
         """This worker's entities' infos: at the start, each copy's reset infos; later, each ended copy's episode."""
@@ -122,12 +122,12 @@ class _WorkerChannel:
 
     def post_receive(self, comm: mpi.Comm) -> list:
         """Start receiving the next action message (buffers); the pickled protocol receives in ``finish``."""
-        return [] if self.pickled else [mpi.irecv_buffer(self.act_buf, self.rank, TAG_ACTION, comm)]
+        return [] if self.pickled else [mpi.irecv_buffer(self.act_buf, self.rank, protocol.ACTION, comm)]
 
     def finish_receive(self, comm: mpi.Comm, timeout: float | None = None) -> None:
         """Complete the action message: with pickles, receive it now and unpack it into the action views."""
         if self.pickled:
-            header, actions = mpi.recv_object(self.rank, TAG_ACTION, comm, timeout=timeout)[0]
+            header, actions = mpi.recv_object(self.rank, protocol.ACTION, comm, timeout=timeout)[0]
             self.act_views["header"][0] = header
             for i, (codec, action) in enumerate(zip(self.act_codecs, actions)):
                 codec.encode_batch(action, self.act_views[f"act{i}"])
@@ -184,7 +184,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     K = batch.num_copies
     for w in match.workers:
         spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K)
-        mpi.send_object(spaces, w.rank, TAG_SPACES, comm, timeout=timeout)
+        mpi.send_object(spaces, w.rank, protocol.SPACES, comm, timeout=timeout)
     pickled = cfg.step_messages == "pickle"
     channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]
     checks = DataChecks(

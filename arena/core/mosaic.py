@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.files import atomic_path
 
-TAG_FRAME = 3
 FRAME_INTERVAL_S = 0.1  # 10 frames per second per copy
 MAX_TILE_SIDE = 256  # frames larger than this are shrunk before they travel
 PNG_INTERVAL_S = 2.0
@@ -54,7 +54,7 @@ class FrameSender:
         frames = [(c, batch.render(k)) for k, c in enumerate(self.copy_ids)]
         frames = [(c, shrink(f)) for c, f in frames if f is not None]  # a human-mode env draws its own window
         if frames:
-            self.pending = [mpi.isend_object(frames, 0, TAG_FRAME, self.comm)]
+            self.pending = [mpi.isend_object(frames, 0, protocol.FRAME, self.comm)]
 
     def close(self, timeout: float | None = None) -> None:
         """Wait for the last frames to leave (the root takes them in while it waits for the round)."""
@@ -107,7 +107,7 @@ class MosaicView:
     def poll(self) -> None:
         """Take in the frames that have arrived; add a video frame and refresh the PNG when due."""
         while True:
-            found, message, _ = mpi.poll_object(mpi.ANY_SOURCE, TAG_FRAME, self.comm)
+            found, message, _ = mpi.poll_object(mpi.ANY_SOURCE, protocol.FRAME, self.comm)
             if not found:
                 break
             for copy_id, frame in message:

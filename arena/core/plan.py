@@ -251,8 +251,12 @@ def make_plan(
     return Plan(world_size, copies, tuple(matches), tuple(roles), copies_per_env)
 
 
-def format_plan(plan: Plan) -> str:
-    """A table with one row per rank: role, match, copy, entities and policy."""
+def format_plan(plan: Plan, devices: dict[int, str] | None = None, hosts: list[str] | None = None) -> str:
+    """A table with one row per rank: role, match, copy, entities, policy, and each learner's device.
+
+    ``hosts`` (the host of each rank) adds a host column, for runs over several hosts.
+    """
+    devices = devices or {}
     rows = [("rank", "role", "match", "copy", "entities", "policy")]
     for r in plan.roles:
         if r.role in (ENV, WORKER):
@@ -266,6 +270,10 @@ def format_plan(plan: Plan) -> str:
             rows.append((r.rank, "worker", r.match.match_index, copy, ents, r.worker.policy_id))
         else:
             rows.append((r.rank, r.role, "-", "-", "-", "-"))
+    if devices:
+        rows = [(*row, "device" if i == 0 else devices.get(row[0], "-")) for i, row in enumerate(rows)]
+    if hosts:
+        rows = [(*row, "host" if i == 0 else hosts[row[0]]) for i, row in enumerate(rows)]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
 

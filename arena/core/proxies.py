@@ -19,11 +19,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.core.buffers import ACT, OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.checks import DataChecks
 from arena.core.env_api import game_continues, game_score
 
-TAG_STEP, TAG_ACTION, TAG_INFO = 11, 12, 13
 HAS_INFO = 1
 
 
@@ -91,13 +91,17 @@ class MatchLink:
             ) from None
 
     def _exchange_buffers(self, send: bool) -> Message:
-        requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, TAG_STEP, self.comm)]
+        requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, protocol.STEP, self.comm)]
         if send:
-            requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm))
+            requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, protocol.ACTION, self.comm))
         mpi.wait_all(requests, timeout=self.timeout)
         v = self.step_views
         kind, flags = (int(x) for x in v["header"])
-        infos = mpi.recv_object(self.env_rank, TAG_INFO, self.comm, timeout=self.timeout)[0] if flags & HAS_INFO else {}
+        infos = (
+            mpi.recv_object(self.env_rank, protocol.INFO, self.comm, timeout=self.timeout)[0]
+            if flags & HAS_INFO
+            else {}
+        )
         if kind == OVER:
             return Message(kind, [], None, None, None, None, {})
         obs = [self._decode(c, v[f"obs{i}"]) for i, c in enumerate(self.obs_codecs)]
@@ -114,8 +118,8 @@ class MatchLink:
         if send:
             actions = [c.decode_batch(self.act_views[f"act{i}"]) for i, c in enumerate(self.act_codecs)]
             message = (int(self.act_views["header"][0]), actions)
-            mpi.wait_all([mpi.isend_object(message, self.env_rank, TAG_ACTION, self.comm)], timeout=self.timeout)
-        kind, infos, *rest = mpi.recv_object(self.env_rank, TAG_STEP, self.comm, timeout=self.timeout)[0]
+            mpi.wait_all([mpi.isend_object(message, self.env_rank, protocol.ACTION, self.comm)], timeout=self.timeout)
+        kind, infos, *rest = mpi.recv_object(self.env_rank, protocol.STEP, self.comm, timeout=self.timeout)[0]
         if kind == OVER:
             return Message(kind, [], None, None, None, None, {})
         obs = rest[-1]
@@ -178,9 +182,9 @@ class MatchLink:
             self._exchange(send=False)
         self.act_views["header"][0] = QUIT
         if self.pickled:
-            request = mpi.isend_object((QUIT, []), self.env_rank, TAG_ACTION, self.comm)
+            request = mpi.isend_object((QUIT, []), self.env_rank, protocol.ACTION, self.comm)
         else:
-            request = mpi.isend_buffer(self.act_buf, self.env_rank, TAG_ACTION, self.comm)
+            request = mpi.isend_buffer(self.act_buf, self.env_rank, protocol.ACTION, self.comm)
         mpi.wait_all([request], timeout=self.timeout)
         self.state = "closed"
 

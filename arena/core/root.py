@@ -7,11 +7,15 @@ import time
 from typing import Any
 
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.core.env_api import probe_spaces
+from arena.core.home import Home, open_round, round_package
 from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
+from arena.core.placement import HostInfo, assign_devices, spinning_ranks, this_host
 from arena.core.plan import (
     ENV,
     UNUSED,
+    WORKER,
     Plan,
     PlanError,
     format_plan,
@@ -20,11 +24,10 @@ from arena.core.plan import (
     policy_ids,
 )
 from arena.core.round import DEFAULT_SILENCE_TIMEOUT_S, RoundConfig
-from arena.core.signals import TAG_STOP, StopFlag
+from arena.core.signals import StopFlag
 from arena.core.validation import KickoffError, check_policy_kwargs, validate_kickoff, validate_options
 from arena.files import FolderLock, FolderLockedError
-
-TAG_CONTROL, TAG_DONE = 1, 2
+from arena.records import PolicyRecord
 
 
 class Stem:
@@ -39,6 +42,7 @@ class Stem:
         policies: dict[str, type],
         make_env: Any = None,
         stop: StopFlag | None = None,
+        hosts: list[HostInfo] | None = None,
     ):
         self.comm = comm
         self.log_comms_dir = os.path.abspath(log_comms_dir)
@@ -46,10 +50,16 @@ class Stem:
         self.policies = policies
         self.make_env = make_env
         self.stop = stop or StopFlag()
+        self.hosts = hosts or [this_host()] * mpi.size_of(comm)  # where every rank runs, surveyed at start-up
         self.lock: FolderLock | None = None
         self.probed: dict[str, tuple[list, list]] = {}  # env_kwargs -> spaces, built once per Stem
         self.rounds = 0
         self.closed = False
+
+    @property
+    def world_size(self) -> int:
+        """Ranks in the job, rank 0 included: what ``scale=True`` fills."""
+        return mpi.size_of(self.comm)
 
     def kickoff(
         self,
@@ -104,6 +114,12 @@ class Stem:
         if copies_per_env > 1:
             self._check_vector_support(playing)
         env_spaces = self._probe_envs(plan)
+        devices = self._place_learners(plan, playing, policy_kwargs)
+        busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
+        try:
+            spin_ranks = spinning_ranks(self.hosts, busy, os.environ.get("ARENA_WAITS", "auto"))
+        except ValueError as err:
+            raise KickoffError(str(err)) from None
         self._lock_log_folder()
         cfg = RoundConfig(
             self.rounds,
@@ -120,8 +136,10 @@ class Stem:
             float(silence_timeout),
             data_checks,
             env_spaces,
+            devices,
+            spin_ranks,
         )
-        self._announce(plan, match_list, scale)
+        self._announce(plan, match_list, scale, devices)
         start = time.perf_counter()
         summaries = self._run_round(plan, cfg)
         elapsed = time.perf_counter() - start
@@ -178,36 +196,62 @@ class Stem:
                     "each worker a gymnasium VectorEnv; set supports_vector_env = True on a class that handles one"
                 )
 
-    def _announce(self, plan: Plan, match_list: list, scale: bool) -> None:
+    def _place_learners(self, plan: Plan, playing: dict, policy_kwargs: dict) -> dict[int, str]:
+        """Each learner's device: its host's GPUs in turn, unless its policy's kwargs name one."""
+        from arena.algos import resolve_policy
+
+        learners, requested = [], {}
+        for role in plan.roles:
+            if role.role != WORKER:
+                continue
+            pid = role.worker.policy_id
+            if getattr(resolve_policy(self.policies[playing[pid]]), "uses_device", False):
+                learners.append(role.rank)
+                if policy_kwargs.get(pid, {}).get("device") is not None:
+                    requested[role.rank] = str(policy_kwargs[pid]["device"])
+        return assign_devices(self.hosts, learners, requested)
+
+    def _announce(self, plan: Plan, match_list: list, scale: bool, devices: dict[int, str]) -> None:
         print(f"[arena] round {self.rounds}: {len(plan.matches)} match copies on {plan.world_size} ranks", flush=True)
         if scale:
             print("[arena] " + format_scaling_report(match_list, plan), flush=True)
-        print(format_plan(plan), flush=True)
+        hosts = [h.host for h in self.hosts] if len({h.host for h in self.hosts}) > 1 else None
+        print(format_plan(plan, devices, hosts), flush=True)
 
     def _run_round(self, plan: Plan, cfg: RoundConfig) -> dict[int, dict]:
+        policy_roots = {pid: min(ranks) for pid, ranks in cfg.policy_ranks.items()}
+        records = self._open_records(cfg)
+        packages = {policy_roots[pid]: round_package(record) for pid, record in records.items()}
         busy = [r for r in plan.roles if r.role not in (UNUSED, "root")]
-        requests = [mpi.isend_object(("round", role, cfg), role.rank, TAG_CONTROL, self.comm) for role in busy]
-        mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
+        requests = [
+            mpi.isend_object(("round", role, cfg, packages.get(role.rank)), role.rank, protocol.CONTROL, self.comm)
+            for role in busy
+        ]
+        home = Home(self.comm, records)
         summaries: dict[int, dict] = {}
         view = self._mosaic(plan, cfg) if cfg.render else None
-        policy_roots = {pid: min(ranks) for pid, ranks in cfg.policy_ranks.items()}
         stop_deadline: list[float] = []
+
+        def finished(rank: int) -> bool:
+            return rank in summaries and home.complete(rank, summaries[rank])
 
         def round_over() -> bool:
             if view is not None:
                 view.poll()
-            found, summary, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_DONE, self.comm)
+            home.poll()
+            found, summary, source = mpi.poll_object(mpi.ANY_SOURCE, protocol.DONE, self.comm)
             if found:
                 summaries[source] = summary
             if self.stop.requested:  # wait only for every policy root to save
                 if not stop_deadline:
                     stop_deadline.append(self._begin_stop(policy_roots, cfg))
-                saved = set(policy_roots.values()) <= set(summaries)
+                saved = all(finished(rank) for rank in policy_roots.values())
                 return saved or time.monotonic() > stop_deadline[0]
-            return len(summaries) == len(busy)
+            return all(finished(role.rank) for role in busy)
 
         self.stop.defer = True  # a Ctrl+C now saves before the job ends
         try:
+            mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
             mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
         finally:
             self.stop.defer = False
@@ -215,8 +259,19 @@ class Stem:
             view.close()
             print(f"[arena] render: {view.frames_written} mosaic frames in {view.video_path}", flush=True)
         if self.stop.requested:
-            self._end_stopped(policy_roots, summaries)
+            self._end_stopped(policy_roots, {r: s for r, s in summaries.items() if finished(r)})
+        home.finish()
         return summaries
+
+    def _open_records(self, cfg: RoundConfig) -> dict[int, PolicyRecord]:
+        """Every playing policy's record, from this host's log folder, opened for the round."""
+        from arena.algos import resolve_policy
+
+        records = {}
+        for pid in cfg.policy_ranks:
+            policy_class = resolve_policy(self.policies[cfg.policy_types[pid]])
+            records[pid] = open_round(policy_class, cfg.log_comms_dir, pid, cfg.plot_colors.get(pid))
+        return records
 
     def _begin_stop(self, policy_roots: dict[int, int], cfg: RoundConfig) -> float:
         """Tell every policy root to save (the signal may have reached rank 0 alone); returns the deadline."""
@@ -225,7 +280,7 @@ class Stem:
             "(press Ctrl+C again to end it at once)",
             flush=True,
         )
-        self.stop_requests = [mpi.isend_object(("stop",), r, TAG_STOP, self.comm) for r in policy_roots.values()]
+        self.stop_requests = [mpi.isend_object(("stop",), r, protocol.STOP, self.comm) for r in policy_roots.values()]
         return time.monotonic() + cfg.worker_timeout()
 
     def _end_stopped(self, policy_roots: dict[int, int], summaries: dict[int, dict]) -> None:
@@ -265,5 +320,5 @@ class Stem:
             return
         self.closed = True
         ranks = range(1, mpi.size_of(self.comm))
-        requests = [mpi.isend_object(("exit",), r, TAG_CONTROL, self.comm) for r in ranks]
+        requests = [mpi.isend_object(("exit",), r, protocol.CONTROL, self.comm) for r in ranks]
         mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)

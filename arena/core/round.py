@@ -26,6 +26,8 @@ class RoundConfig:
     silence_timeout: float = DEFAULT_SILENCE_TIMEOUT_S
     data_checks: str = "raise"  # or "warn" / "off": see arena.core.checks
     env_spaces: dict = field(default_factory=dict)  # match index -> (obs spaces, act spaces) the root found
+    devices: dict = field(default_factory=dict)  # learner rank -> torch device ("cuda:1", "cpu")
+    spin_ranks: tuple = ()  # ranks with a core of their own: their per-step waits never sleep
 
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,

@@ -13,7 +13,6 @@ import signal
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-TAG_STOP = 4  # rank 0 -> each policy's root worker: stop, in case the signal reached rank 0 alone
 
 
 class StopRequested(Exception):

@@ -11,10 +11,12 @@ from typing import Any
 
 from arena.algos import BUILTIN_POLICIES, resolve_policy
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.core.env_api import load_make_env
 from arena.core.env_process import run_env_rank
+from arena.core.placement import this_host
 from arena.core.plan import ENV, WORKER, RankRole, count_needed_procs, total_steps_to_match_steps
-from arena.core.root import TAG_CONTROL, TAG_DONE, KickoffError, Stem
+from arena.core.root import KickoffError, Stem
 from arena.core.round import RoundConfig
 from arena.core.signals import StopFlag
 from arena.core.worker import run_worker_rank
@@ -58,12 +60,12 @@ def serve(comm: mpi.Comm, make_env: Callable[..., Any], policies: dict[str, type
     rank, role = mpi.rank_of(comm), None
     try:
         while True:
-            message, _ = mpi.recv_object(0, TAG_CONTROL, comm, mpi.IDLE_MAX_SLEEP_S)
+            message, _ = mpi.recv_object(0, protocol.CONTROL, comm, mpi.IDLE_MAX_SLEEP_S)
             if message[0] == "exit":
                 return
-            _, role, cfg = message
-            summary = run_role(comm, role, cfg, make_env, policies, stop)
-            mpi.send_object(summary, 0, TAG_DONE, comm, mpi.IDLE_MAX_SLEEP_S)
+            _, role, cfg, package = message
+            summary = run_role(comm, role, cfg, make_env, policies, stop, package)
+            mpi.send_object(summary, 0, protocol.DONE, comm, mpi.IDLE_MAX_SLEEP_S)
             role = None
     except BaseException as exc:  # any failure, even Ctrl+C, must end the whole job
         _fail(comm, describe_role(role, rank), exc)
@@ -76,12 +78,17 @@ def run_role(
     make_env: Callable[..., Any],
     policies: dict[str, type],
     stop: StopFlag,
+    package: dict | None = None,
 ) -> dict:
-    """Run one round as an environment rank or a policy worker."""
-    if role.role == ENV:
-        return run_env_rank(comm, role.match, make_env, cfg)
-    policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
-    return run_worker_rank(comm, role, cfg, policy_class, stop)
+    """Run one round as an environment rank or a policy worker (a policy's root worker gets its package)."""
+    mpi.spin_step_waits(role.rank in cfg.spin_ranks)
+    try:
+        if role.role == ENV:
+            return run_env_rank(comm, role.match, make_env, cfg)
+        policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
+        return run_worker_rank(comm, role, cfg, policy_class, stop, package)
+    finally:
+        mpi.spin_step_waits(False)  # between rounds a rank waits for long: it must not hold a core
 
 
 def make_stem(
@@ -103,10 +110,11 @@ def make_stem(
         make_env = load_make_env(make_env)
     except BaseException as exc:
         _fail(comm, f"rank {rank}, loading make_env", exc)
+    hosts = mpi.gather_object(this_host(), comm, protocol.SURVEY)
     if rank != 0:
         serve(comm, make_env, policies, stop)
         sys.exit(0)
-    stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies, make_env, stop)
+    stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies, make_env, stop, hosts)
     atexit.register(stem.close)
     return stem
 

@@ -3,40 +3,53 @@
 from __future__ import annotations
 
 import inspect
-import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 from arena.core import comm as mpi
+from arena.core import protocol
 from arena.core.checks import DataChecks
-from arena.core.env_process import TAG_SPACES
+from arena.core.home import HomeLink, RemoteRecord
 from arena.core.memory import MemoryProbe
 from arena.core.plan import RankRole
 from arena.core.proxies import MatchEnded, MatchLink, make_proxy
 from arena.core.round import RoundConfig
-from arena.core.signals import TAG_STOP, StopFlag, StopRequested
-from arena.records import PolicyRecord, policy_dir
+from arena.core.signals import StopFlag, StopRequested
+from arena.records import PolicyRecord
 
-TAG_EPISODE = 21
 POLL_EVERY_STEPS = 32
-SAVE_INTERVAL_S = 10.0  # records reach disk at least this often
-PLOT_INTERVAL_S = 60.0  # learning curves are redrawn at most this often during a round
+SAVE_INTERVAL_S = 10.0  # finished episodes reach rank 0 (and its disk) at least this often
 
 
 class StopWatch:
     """Whether a policy's root worker should stop: a signal reached this rank, or rank 0 said so."""
 
+    POLL_INTERVAL_S = 0.01  # how often waits look for rank 0's message
+
     def __init__(self, comm: mpi.Comm, flag: StopFlag):
         self.comm, self.flag = comm, flag
         self.told = False
+        self.last_poll = 0.0
 
     def requested(self) -> bool:
         """True once either has happened; polls rank 0's message without blocking."""
         if not self.told:
-            self.told = mpi.poll_object(0, TAG_STOP, self.comm)[0]
+            self.told = mpi.poll_object(0, protocol.STOP, self.comm)[0]
         return self.told or self.flag.requested
+
+    def raise_if_requested(self) -> None:
+        """Raise StopRequested once a stop was asked for; cheap enough to call in every wait."""
+        if self.flag.requested or self.told:
+            raise StopRequested("the job was asked to stop")
+        now = time.monotonic()
+        if now - self.last_poll > self.POLL_INTERVAL_S:
+            self.last_poll = now
+            if self.requested():
+                raise StopRequested("the job was asked to stop")
 
 
 class EpisodeReporter:
@@ -60,7 +73,7 @@ class EpisodeReporter:
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
         self.base_steps = record.steps_done if record is not None else 0
         self.budget, self.interval = budget, interval
-        self.started = self.last_print = self.last_save = self.last_plot = time.perf_counter()
+        self.started = self.last_print = self.last_save = time.perf_counter()
         self.round_episodes = 0
         self.finished_peers = 0
         self.pending: list = []
@@ -81,7 +94,7 @@ class EpisodeReporter:
             self._record(ret, length)
         else:
             message = ("episode", ret, length, self.link.steps)
-            self.pending.append(mpi.isend_object(message, 0, TAG_EPISODE, self.comm))
+            self.pending.append(mpi.isend_object(message, 0, protocol.EPISODE, self.comm))
 
     def _record(self, ret: float, length: int) -> None:
         self.record.add_result(ret, length, steps=self.base_steps + self.policy_steps())
@@ -100,12 +113,11 @@ class EpisodeReporter:
                 self.pending = []
             return
         self._drain()
+        self.record.link.progress()
         now = time.perf_counter()
         if now - self.last_save > SAVE_INTERVAL_S:
-            plot = now - self.last_plot > PLOT_INTERVAL_S
-            self.record.save(plots=plot)
+            self.record.save()
             self.last_save = now
-            self.last_plot = now if plot else self.last_plot
         if now - self.last_print > self.interval:
             print(self.progress_line(), flush=True)
             self.last_print = now
@@ -113,7 +125,7 @@ class EpisodeReporter:
     def _drain(self) -> None:
         """Take in every message the other workers have sent so far."""
         while True:
-            found, message, source = mpi.poll_object(mpi.ANY_SOURCE, TAG_EPISODE, self.comm)
+            found, message, source = mpi.poll_object(mpi.ANY_SOURCE, protocol.EPISODE, self.comm)
             if not found:
                 return
             self.peer_steps[source] = message[-1]
@@ -144,7 +156,7 @@ class EpisodeReporter:
         Returns False when the root stopped waiting because the job was asked to stop.
         """
         if not self.is_root:
-            self.pending.append(mpi.isend_object(("finished", self.link.steps), 0, TAG_EPISODE, self.comm))
+            self.pending.append(mpi.isend_object(("finished", self.link.steps), 0, protocol.EPISODE, self.comm))
             mpi.wait_all(self.pending)
             return True
         stopping = self.stop.requested if self.stop is not None else lambda: False
@@ -154,51 +166,41 @@ class EpisodeReporter:
             return False
         self.record.steps_done = self.base_steps + self.policy_steps()
         self.record.round_open = False
-        self.record.save(plots=True)
+        self.record.save()
         print(self.progress_line().replace("[arena]", "[arena] round done,"), flush=True)
         return True
 
     def flush(self) -> None:
-        """The root takes in what has arrived and saves the records; the round stays open, so a rerun resumes."""
+        """The root takes in what has arrived and sends the records home; the round stays open, so a rerun resumes."""
         self._drain()
         self.record.steps_done = self.base_steps + self.policy_steps()
-        self.record.save(plots=True)
+        self.record.save()
 
 
-def _policy_kwargs(policy_class: type, kwargs: dict, seed: int) -> dict:
+def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | None) -> dict:
+    """The policy's kwargs, plus this worker's seed and device where the class takes them and the user gave none."""
     kwargs = dict(kwargs)
     params = inspect.signature(policy_class).parameters
     if "seed" in params and "seed" not in kwargs:
         kwargs["seed"] = seed
+    if "device" in params and kwargs.get("device") is None and device is not None:
+        kwargs["device"] = device
     return kwargs
 
 
-def open_record(policy_class: type, cfg: RoundConfig, policy_id: int, data_dir: str) -> PolicyRecord:
-    """Load the policy's record on its root worker, rewound to its checkpoint if the last run did not finish."""
-    os.makedirs(data_dir, exist_ok=True)
-    record = PolicyRecord(policy_id, cfg.log_comms_dir, cfg.plot_colors.get(policy_id)).load()
-    saved_steps = getattr(policy_class, "saved_steps", None)
-    steps = saved_steps(data_dir) if record.round_open and callable(saved_steps) else None
-    if steps is not None:
-        dropped = record.rewind(steps)
-        print(
-            f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from its "
-            f"checkpoint at step {steps:,} ({dropped} episodes recorded after it were dropped)",
-            flush=True,
-        )
-    record.round_open = True
-    record.save(plots=False)
-    return record
+def run_worker_rank(
+    comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_class: type, stop: StopFlag, package: dict | None
+) -> dict:
+    """Join the policy's communicator, build the proxy env, and run the policy for the round.
 
-
-def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_class: type, stop: StopFlag) -> dict:
-    """Join the policy's communicator, build the proxy env, and run the policy for the round."""
+    The policy's root worker is the one given a ``package`` (its records and files from rank 0).
+    """
     spec, match = role.worker, role.match
     policy_comm = mpi.group_comm(comm, cfg.policy_ranks[spec.policy_id], tag=spec.policy_id % 32768)
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
     try:
-        obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, TAG_SPACES, comm, timeout=timeout)[0]
+        obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, protocol.SPACES, comm, timeout=timeout)[0]
     except mpi.WaitTimeout:
         raise mpi.WaitTimeout(f"environment rank {match.env_rank} did not start within {timeout:g} s") from None
     checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
@@ -214,34 +216,59 @@ def run_worker_rank(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_cla
         spec.entities,
     )
     env = make_proxy(link, spec.block)
-    data_dir = policy_dir(cfg.log_comms_dir, spec.policy_id)
-    is_root = mpi.rank_of(policy_comm) == 0
-    record = open_record(policy_class, cfg, spec.policy_id, data_dir) if is_root else None
+    record = None
+    if package is not None:
+        record = RemoteRecord(package, HomeLink(comm, timeout), cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id))
+    data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_per_match * copies * mpi.size_of(policy_comm)
     interval = float("inf") if getattr(policy_class, "prints_progress", False) else cfg.progress_interval
-    reporter = EpisodeReporter(records_comm, record, link, budget, interval, StopWatch(comm, stop) if is_root else None)
-    kwargs = _policy_kwargs(policy_class, cfg.policy_kwargs.get(spec.policy_id, {}), cfg.seed + role.rank)
-    policy = policy_class(env, policy_comm, **kwargs)
+    watch = StopWatch(comm, stop) if record is not None else None
+    reporter = EpisodeReporter(records_comm, record, link, budget, interval, watch)
+    policy_kwargs = cfg.policy_kwargs.get(spec.policy_id, {})
+    kwargs = _policy_kwargs(policy_class, policy_kwargs, cfg.seed + role.rank, cfg.devices.get(role.rank))
+    try:
+        policy = policy_class(env, policy_comm, **kwargs)
+        summary = _play(policy, cfg, reporter, data_dir, f"rank {role.rank} (policy {spec.policy_id})")
+    finally:
+        if record is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    if not summary.get("stopped"):
+        mpi.free(records_comm)
+        mpi.free(policy_comm)
+    return summary | {"home_messages": record.link.sent if record is not None else 0}
+
+
+def _play(policy, cfg: RoundConfig, reporter: EpisodeReporter, data_dir: str, who: str) -> dict:  # noqa: ANN001 - any policy class
+    """Run the policy; the root then sends its records and files home (after a stop too)."""
+    link, record = reporter.link, reporter.record
+    if reporter.stop is not None:  # a stop reaches the root in any wait: a step, an Allreduce
+        mpi.interrupt_waits_with(reporter.stop.raise_if_requested)
     try:
         policy.run(cfg.steps_per_match, data_dir, record)
     except StopRequested:
-        return _save_on_stop(policy, reporter, spec.policy_id)
+        mpi.interrupt_waits_with(None)
+        return _save_on_stop(policy, reporter)
     except MatchEnded as ended:
-        print(f"[arena] rank {role.rank} (policy {spec.policy_id}): {ended}; stopping its run", file=sys.stderr)
+        print(f"[arena] {who}: {ended}; stopping its run", file=sys.stderr)
+    finally:
+        mpi.interrupt_waits_with(None)
     link.close()
-    memory = reporter.memory.summary()  # before the final plots import matplotlib
-    if not reporter.finish():
-        return {"steps": link.steps, "stopped": True}
-    mpi.free(records_comm)
-    mpi.free(policy_comm)
-    return {"steps": link.steps} | memory
+    memory = reporter.memory.summary()
+    finished = reporter.finish()
+    if record is not None:
+        record.close()
+    return ({"steps": link.steps} | memory) if finished else {"steps": link.steps, "stopped": True}
 
 
-def _save_on_stop(policy, reporter: EpisodeReporter, policy_id: int) -> dict:  # noqa: ANN001 - any policy class
-    """The policy root's part of a graceful stop: checkpoint (if the policy keeps one), then records."""
-    print(f"[arena] policy {policy_id}: stopping; saving its records and any checkpoint it keeps", flush=True)
+def _save_on_stop(policy, reporter: EpisodeReporter) -> dict:  # noqa: ANN001 - any policy class
+    """The policy root's part of a graceful stop: checkpoint (if the policy keeps one), then records, sent home."""
+    print(
+        f"[arena] policy {reporter.record.policy_id}: stopping; saving its records and any checkpoint it keeps",
+        flush=True,
+    )
     save = getattr(policy, "save", None)
     if callable(save):
         save()
     reporter.flush()
+    reporter.record.close()
     return {"steps": reporter.link.steps, "stopped": True}

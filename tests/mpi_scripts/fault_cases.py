@@ -7,6 +7,7 @@ import time
 from test_envs import make_env
 
 from arena import KickoffError, Policy, make_stem
+from arena.algos.ppo import PPO
 from arena.envs import Touchdown
 
 CASE, LOG = sys.argv[1], sys.argv[2]
@@ -46,11 +47,20 @@ class PidPolicy(Policy):
                 self.env.reset()
 
 
+class SlowPeerPPO(PPO):
+    """PPO whose non-root worker stalls in its third update, so the root waits inside a gradient Allreduce."""
+
+    def minibatch_step(self, mb, stats):
+        if not self.is_root and self.updates >= 2:
+            time.sleep(600)
+        return super().minibatch_step(mb, stats)
+
+
 def make_any_env(game="echo", **kwargs):
     return Touchdown(**kwargs) if game == "touchdown" else make_env(**kwargs)
 
 
-extra = {"bad-action": BadActionPolicy, "stuck": StuckPolicy, "pid": PidPolicy}
+extra = {"bad-action": BadActionPolicy, "stuck": StuckPolicy, "pid": PidPolicy, "slow-peer-ppo": SlowPeerPPO}
 arena = make_stem(make_any_env, LOG, additional_policies=extra)
 both = {1: "random", 2: "random"}
 slow = {"step_sleep": 0.01, "pid_file": os.path.join(LOG, "env.pid")}
@@ -73,6 +83,10 @@ elif CASE == "long":  # a run for the lock and signal tests: PPO learns slowly, 
     kwargs = {1: {"checkpoint_every": 10**6, "n_steps": 64}}
     td = {"game": "touchdown"}
     arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, int(sys.argv[3]), env_kwargs=td, policy_kwargs=kwargs, seed=5)
+elif CASE == "hard_stop":  # two PPO policies with two workers each; policy 1's root ends up inside an Allreduce
+    kwargs = {1: {"checkpoint_every": 1, "n_steps": 64}, 2: {"checkpoint_every": 1, "n_steps": 64}}
+    types = {1: "slow-peer-ppo", 2: "ppo"}
+    arena.kickoff([[1, 2], [1, 2]], types, 10**6, env_kwargs={"game": "touchdown"}, policy_kwargs=kwargs, seed=5)
 elif CASE == "bad_inputs":
     ok = dict(match_list=[[1, 2]], policy_types=both, steps_per_match=10)
     cases = {

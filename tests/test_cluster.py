@@ -1,0 +1,124 @@
+"""Runs whose ranks share no disk: rank 0's log folder is the only home of every file.
+
+A launcher gives every rank but 0 a private, empty disk at the log folder's path
+(a mount namespace per rank with a tmpfs over it). The same script then runs there
+and on a shared disk: a PPO round, a kill and a re-run, a fork into a new id that
+plays another round. Both must leave the same records on rank 0's disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import REPO, SCRIPTS, mpiexec_path
+
+from arena.records import load_records
+
+RANKS = 7  # [[1, 2], [4, 4]]: rank 0, then an environment rank and two workers per match
+LAUNCHER = os.path.join(REPO, "tests", "private_disks.sh")
+SCRIPT = os.path.join(SCRIPTS, "home_cases.py")
+
+
+def can_give_private_disks() -> bool:
+    """Mount namespaces need root (or user namespaces) and util-linux's unshare."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    return subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode == 0
+
+
+def command(log: str, private: bool, *args: str) -> tuple[list[str], dict]:
+    """argv and environment for one run of home_cases.py, each non-root rank on its own disk if ``private``."""
+    prefix = [LAUNCHER] if private else []
+    argv = [mpiexec_path(), "-n", str(RANKS), *prefix, sys.executable, SCRIPT, *args]
+    return argv, {**os.environ, "PYTHONUNBUFFERED": "1", "ARENA_PRIVATE_DIR": log}
+
+
+def run(log: str, private: bool, *args: str, timeout: float = 300) -> str:
+    """One complete run; its output."""
+    argv, env = command(log, private, *args)
+    proc = subprocess.run(argv, cwd=SCRIPTS, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def checkpoint_step(log: str, policy_id: int) -> int:
+    """The step count in a policy's checkpoint on rank 0's disk (0 without one)."""
+    import torch
+
+    path = os.path.join(log, f"policy_{policy_id}", "checkpoint.pt")
+    try:
+        return int(torch.load(path, weights_only=True)["global_step"])
+    except (FileNotFoundError, EOFError, RuntimeError):
+        return 0
+
+
+def kill_after_checkpoints(log: str, private: bool, beyond: int) -> None:
+    """Start a long round and SIGKILL it as soon as both PPO policies have a checkpoint past ``beyond`` at home."""
+    argv, env = command(log, private, "train", log, "1000000")
+    proc = subprocess.Popen(
+        argv, cwd=SCRIPTS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.time() + 240
+        while min(checkpoint_step(log, 1), checkpoint_step(log, 2)) <= beyond and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert min(checkpoint_step(log, 1), checkpoint_step(log, 2)) > beyond, "no checkpoint reached rank 0's disk"
+
+
+def play_the_story(log: str, private: bool) -> dict:
+    """Round, kill, re-run, fork and round; what rank 0's disk holds at the end."""
+    os.makedirs(log)
+    run(log, private, "train", log, "1000")
+    kill_after_checkpoints(log, private, beyond=1000)
+    resumed = run(log, private, "train", log, "500")
+    parent_steps = load_records(log)[1].steps_done
+    forked = run(log, private, "fork", log, "500")
+    records = load_records(log)
+    with open(os.path.join(log, "policy_4", "runs.txt")) as f:
+        runs = f.read()
+    with open(os.path.join(log, "policy_4", "note.txt")) as f:
+        note = f.read()
+    return {
+        "records": {pid: (r.steps_done, len(r.episodes), r.round_open) for pid, r in records.items()},
+        "resumed": "[ppo] resuming from" in resumed,
+        "child_start": f"[ppo] resuming from {os.path.join(log, 'policy_3', 'checkpoint.pt')} at step {parent_steps:,}"
+        in forked,
+        "runs": runs,
+        "note": note,
+        "files": sorted(os.listdir(os.path.join(log, "policy_3"))),
+    }
+
+
+@pytest.mark.skipif(not can_give_private_disks(), reason="needs root and mount namespaces (unshare --mount)")
+def test_private_disks_give_the_same_records_as_a_shared_disk(tmp_path):
+    shared = play_the_story(str(tmp_path / "shared"), private=False)
+    private = play_the_story(str(tmp_path / "private"), private=True)
+    assert shared["resumed"] and shared["child_start"], shared
+    assert private["resumed"] and private["child_start"], private
+    # Policies with checkpoints rewind to them after the kill. Policy 4 keeps none, so its record of
+    # the killed round holds whatever reached home before the kill, which depends on timing.
+    assert {p: private["records"][p] for p in (1, 2, 3)} == {p: shared["records"][p] for p in (1, 2, 3)}
+    assert set(private["records"]) == {1, 2, 3, 4}
+    assert not any(open_ for _, _, open_ in private["records"].values())
+    assert private["runs"] == shared["runs"] == "3"  # three rounds finished (the killed one did not)
+    assert private["note"] == "run 3\n"
+    assert "checkpoint.pt" in private["files"] and "ppo_stats.csv" in private["files"]
+
+
+def test_curves_are_drawn_on_rank_0_only(tmp_path):
+    # Rank 0 redraws every 0.5 s here; a worker that drew would stall its policy through the Allreduce.
+    out = run(str(tmp_path), False, "plots", str(tmp_path), "3000")
+    drawn_on = [int(line.split()[-1]) for line in out.splitlines() if line.startswith("PLOT on rank")]
+    assert drawn_on.count(0) >= 3, out  # during the round and at its end
+    assert set(drawn_on) == {0}, out
+    assert "policy  device" in out and re.search(r"\n2\s+worker\s+0\s+0\s+0\s+1\s+cpu\n", out), out
