@@ -15,6 +15,7 @@ travel home at the end of the round.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any
 from arena.core import comm as mpi
 from arena.core import protocol
 from arena.files import LocalFiles, PolicyFiles, check_file_name
-from arena.records import Episode, PolicyRecord, is_record_file
+from arena.records import Episode, PolicyRecord, is_record_file, policy_dir
 
 PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
 
@@ -67,7 +68,7 @@ def round_package(record: PolicyRecord) -> dict:
     """What a policy's root worker needs to play a round: its records and its saved files."""
     return {
         "policy_id": record.policy_id,
-        "episodes": [(e.episode, e.ret, e.length, e.steps, e.time) for e in record.episodes],
+        "episodes": [dataclasses.astuple(e) for e in record.episodes],
         "steps_done": record.steps_done,
         "files": folder_files(record.data_dir) if os.path.isdir(record.data_dir) else {},
     }
@@ -78,6 +79,7 @@ class Home:
 
     def __init__(self, comm: mpi.Comm, records: dict[int, PolicyRecord], plot_interval: float | None = None):
         self.comm, self.records = comm, records
+        self.replies: list[Any] = []  # answers to reads, kept until delivered (their buffers must live)
         self.plot_interval = PLOT_INTERVAL_S if plot_interval is None else plot_interval
         self.handled: Counter = Counter()  # messages taken in, by source rank
         self.incoming: list[tuple[Any, Any, int, tuple]] = []  # (request, buffer, source, header), in arrival order
@@ -92,6 +94,7 @@ class Home:
             if not found:
                 break
             self._receive(header, source)
+        self.replies = [r for r in self.replies if not mpi.test_all([r])]
         while self.incoming and mpi.test_all([self.incoming[0][0]]):
             _, buf, source, header = self.incoming.pop(0)
             self._apply(header, buf.tobytes())
@@ -103,8 +106,9 @@ class Home:
         kind, nbytes = header[0], header[-1]
         if kind == "read":
             _, policy_id, name, _ = header
-            data = PolicyRecord(policy_id, self._log_dir()).files.read(name)
-            mpi.isend_object(data, source, protocol.HOME_REPLY, self.comm)  # small, and the reader waits for it
+            home = next(iter(self.records.values())).log_comms_dir  # a reader always plays, so records exist
+            data = LocalFiles(policy_dir(home, policy_id)).read(name)
+            self.replies.append(mpi.isend_object(data, source, protocol.HOME_REPLY, self.comm))
             self.handled[source] += 1
         elif nbytes >= 0:  # the bytes follow on HOME_DATA, in the order of their headers
             request, buf = mpi.irecv_bytes(nbytes, source, protocol.HOME_DATA, self.comm)
@@ -126,9 +130,6 @@ class Home:
             record.files.write(header[2], data)
         elif kind == "append":
             record.files.append(header[2], data)
-
-    def _log_dir(self) -> str:
-        return next(iter(self.records.values())).log_comms_dir
 
     def _plotting(self) -> bool:
         return self.plotter is not None and self.plotter.is_alive()
@@ -268,7 +269,7 @@ class RemoteRecord(PolicyRecord):
 
     def save(self, plots: bool = True) -> None:
         """Send new episodes and the step count home (rank 0 draws the curves)."""
-        rows = [(e.episode, e.ret, e.length, e.steps, e.time) for e in self.episodes[self._saved :]]
+        rows = [dataclasses.astuple(e) for e in self.episodes[self._saved :]]
         if rows or self._sent_meta != (self.steps_done, self.round_open):
             self.link.send(("episodes", self.policy_id, rows, self.steps_done, self.round_open))
             self._saved, self._sent_meta = len(self.episodes), (self.steps_done, self.round_open)
