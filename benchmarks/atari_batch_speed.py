@@ -32,7 +32,7 @@ def vector_env_stepper(game: str, copies: int):
 
 
 def atari_batch_stepper(game: str, copies: int):
-    """The current AtariBatch."""
+    """The current AtariBatch: an emulator per copy, all stepping at once."""
     batch = AtariBatch(game, copies)
     batch.reset(list(range(copies)))
     return lambda actions: batch.step([actions]), batch.action_spaces[0].n
