@@ -51,6 +51,14 @@ def test_scaled_policy_comm_joins_every_copy(tmp_path):
         assert json.load(f) == {"workers": 4}
 
 
+@pytest.mark.parametrize("mode, expected", [("spin", "poll"), ("sleep", "sleep")])
+def test_every_busy_rank_waits_as_told(tmp_path, mode, expected):
+    result = run_script(4, "core_cases.py", "waits", str(tmp_path), timeout=90, env={"ARENA_WAITS": mode})
+    _ok(result)
+    waits = [line.split()[-1] for line in result.output.splitlines() if line.startswith("WAITS rank")]
+    assert waits == [expected] * 3
+
+
 def test_legacy_step_interface(tmp_path):
     result = run_script(4, "core_cases.py", "legacy", str(tmp_path), timeout=90)
     _ok(result)

@@ -95,8 +95,12 @@ def wait_until(
 ) -> None:
     """Poll ``condition`` until it holds, giving the core away between polls.
 
-    With ``timeout`` (seconds), raise ``WaitTimeout`` once it has passed.
+    With ``timeout`` (seconds), raise ``WaitTimeout`` once it has passed. Per-step waits
+    of a rank told to spin (``spin_step_waits``) poll without ever giving the core away.
     """
+    if _spin[0] and max_sleep <= STEP_MAX_SLEEP_S:
+        _spin_until(condition, timeout)
+        return
     for _ in range(YIELD_POLLS):
         if condition():
             return

@@ -76,6 +76,10 @@ elif CASE == "scale":
         scale=True,
         policy_kwargs={1: {"expect_workers": 4, "expect_entities": [0]}},
     )
+elif CASE == "waits":
+    result = arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 200)
+    for rank, summary in sorted(result["ranks"].items()):
+        print(f"WAITS rank {rank} {summary['waits']}")
 elif CASE == "legacy":
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 60, env_kwargs={"legacy": True, "length": 6})
 elif CASE == "fail_step":

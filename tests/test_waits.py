@@ -1,0 +1,64 @@
+"""How a rank waits: per-step waits poll without sleeping only when told; long waits always sleep."""
+
+import pytest
+
+from arena.core import comm as mpi
+
+
+def _ready_after(polls: int):
+    count = [0]
+
+    def condition() -> bool:
+        count[0] += 1
+        return count[0] > polls
+
+    return condition, count
+
+
+@pytest.fixture
+def gave_core_away(monkeypatch):
+    """Counts every sleep and yield a wait makes."""
+    calls = []
+    monkeypatch.setattr(mpi.time, "sleep", lambda s: calls.append(("sleep", s)))
+    monkeypatch.setattr(mpi.os, "sched_yield", lambda: calls.append(("yield", 0)))
+    yield calls
+    mpi.spin_step_waits(False)
+
+
+def test_a_spinning_rank_polls_per_step_waits_without_giving_the_core_away(gave_core_away):
+    mpi.spin_step_waits(True)
+    condition, count = _ready_after(5000)
+    mpi.wait_until(condition)
+    assert count[0] == 5001 and gave_core_away == []
+
+
+def test_a_sleeping_rank_yields_then_sleeps_with_back_off(gave_core_away):
+    condition, _ = _ready_after(mpi.YIELD_POLLS + 6)
+    mpi.wait_until(condition)
+    kinds = [kind for kind, _ in gave_core_away]
+    assert kinds == ["yield"] * mpi.YIELD_POLLS + ["sleep"] * 6
+    sleeps = [s for kind, s in gave_core_away if kind == "sleep"]
+    assert sleeps == sorted(sleeps) and max(sleeps) <= mpi.STEP_MAX_SLEEP_S
+
+
+def test_long_waits_sleep_even_on_a_spinning_rank(gave_core_away):
+    mpi.spin_step_waits(True)
+    condition, _ = _ready_after(mpi.YIELD_POLLS + 3)
+    mpi.wait_until(condition, max_sleep=mpi.IDLE_MAX_SLEEP_S)
+    assert ("sleep", mpi.FIRST_SLEEP_S) in gave_core_away
+
+
+def test_a_spinning_wait_still_times_out_and_stops(gave_core_away):
+    mpi.spin_step_waits(True)
+    with pytest.raises(mpi.WaitTimeout):
+        mpi.wait_until(lambda: False, timeout=0.05)
+
+    def stop() -> None:
+        raise KeyboardInterrupt
+
+    mpi.interrupt_waits_with(stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            mpi.wait_until(lambda: False)
+    finally:
+        mpi.interrupt_waits_with(None)
