@@ -8,8 +8,10 @@ empty; the other starts with a record of ``--episodes`` finished episodes for
 policy 1. Its root worker receives the record at round start, and rank 0 redraws
 its curves (100k episodes each time) once a minute in a thread of its own. Runs
 last over a minute so that every run redraws at least once. Prints each run's
-steps/s (the round's environment steps over its wall time), the medians and
-their ratio. Never used to assert anything.
+steady steps/s (the environment rank's rate after the round's first tenth: the
+policy learning) and its round rate (all steps over the round's wall time, which
+also counts sending the record at start), the medians and their ratios. Never
+used to assert anything.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from helpers import run_mpi  # noqa: E402
 
 MATCH = os.path.join(HERE, "touchdown_match.py")
 ROUND_LINE = re.compile(r"round 0 done: [\d,]+ environment steps in [\d.]+ s \(([\d,]+) steps/s\)")
+STEADY_LINE = re.compile(r"steady: ([\d.]+) steps/s")
 
 
 def write_long_record(log_dir: str, episodes: int) -> None:
@@ -42,17 +45,17 @@ def write_long_record(log_dir: str, episodes: int) -> None:
     record.save(plots=False)
 
 
-def one_run(steps: int, episodes: int) -> float:
-    """Steps per second of one round, in a fresh log folder holding ``episodes`` earlier episodes."""
+def one_run(steps: int, episodes: int) -> tuple[float, float]:
+    """Steady and round steps per second, in a fresh log folder holding ``episodes`` earlier episodes."""
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "logs")
         if episodes:
             write_long_record(log, episodes)
         result = run_mpi(4, [MATCH, "ppo", str(steps), log], timeout=900, env={"OMP_NUM_THREADS": "1"})
-        found = ROUND_LINE.search(result.output)
-        if result.returncode != 0 or not found:
+        found, steady = ROUND_LINE.search(result.output), STEADY_LINE.search(result.output)
+        if result.returncode != 0 or not found or not steady:
             raise RuntimeError(f"run failed:\n{result.output[-3000:]}")
-        return float(found.group(1).replace(",", ""))
+        return float(steady.group(1)), float(found.group(1).replace(",", ""))
 
 
 def main() -> None:
@@ -64,16 +67,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     steps, episodes, repeats = (400, 1000, 1) if args.quick else (args.steps, args.episodes, args.repeats)
-    rates: dict[int, list[float]] = {0: [], episodes: []}
+    rates: dict[int, list[tuple[float, float]]] = {0: [], episodes: []}
     for i in range(repeats):
         for n in (0, episodes):
             rates[n].append(one_run(steps, n))
-            print(f"run {i + 1}/{repeats}, record of {n:,} episodes: {rates[n][-1]:,.0f} steps/s", flush=True)
-    empty, long = float(np.median(rates[0])), float(np.median(rates[episodes]))
-    print(f"\nTouchdown PPO v random, -n 4, {steps:,} steps per run, medians of {repeats}:")
-    print("| record at start | steps/s |\n| --- | --- |")
-    print(f"| empty | {empty:,.0f} |\n| {episodes:,} episodes | {long:,.0f} |")
-    print(f"ratio long / empty: {long / empty:.2f}")
+            steady, whole = rates[n][-1]
+            print(f"run {i + 1}/{repeats}, {n:,} episodes: {steady:,.0f} steady, {whole:,.0f} round", flush=True)
+    empty, long = np.median(rates[0], axis=0), np.median(rates[episodes], axis=0)
+    print(f"\nTouchdown PPO v random, -n 4, {steps:,} steps per run, medians of {repeats} (steps/s):")
+    print("| record at start | steady | round |\n| --- | --- | --- |")
+    print(f"| empty | {empty[0]:,.0f} | {empty[1]:,.0f} |\n| {episodes:,} episodes | {long[0]:,.0f} | {long[1]:,.0f} |")
+    print(f"ratio long / empty: steady {long[0] / empty[0]:.2f}, round {long[1] / empty[1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -76,13 +76,15 @@ def kill_after_checkpoints(log: str, private: bool, beyond: int) -> None:
 
 
 def play_the_story(log: str, private: bool) -> dict:
-    """Round, kill, re-run, fork and round; what rank 0's disk holds at the end."""
+    """Round, kill, re-run, fork and round, then the child played frozen; what rank 0's disk holds at the end."""
     os.makedirs(log)
     run(log, private, "train", log, "1000")
     kill_after_checkpoints(log, private, beyond=1000)
     resumed = run(log, private, "train", log, "500")
     parent_steps = load_records(log)[1].steps_done
     forked = run(log, private, "fork", log, "500")
+    child_steps = checkpoint_step(log, 3)
+    frozen = run(log, private, "eval", log, "300")
     records = load_records(log)
     with open(os.path.join(log, "policy_4", "runs.txt")) as f:
         runs = f.read()
@@ -93,6 +95,7 @@ def play_the_story(log: str, private: bool) -> dict:
         "resumed": "[ppo] resuming from" in resumed,
         "child_start": f"[ppo] resuming from {os.path.join(log, 'policy_3', 'checkpoint.pt')} at step {parent_steps:,}"
         in forked,
+        "eval_start": f"[ppo] ppo-eval plays policy 3's checkpoint, saved at step {child_steps:,}" in frozen,
         "runs": runs,
         "note": note,
         "files": sorted(os.listdir(os.path.join(log, "policy_3"))),
@@ -103,15 +106,15 @@ def play_the_story(log: str, private: bool) -> dict:
 def test_private_disks_give_the_same_records_as_a_shared_disk(tmp_path):
     shared = play_the_story(str(tmp_path / "shared"), private=False)
     private = play_the_story(str(tmp_path / "private"), private=True)
-    assert shared["resumed"] and shared["child_start"], shared
-    assert private["resumed"] and private["child_start"], private
+    for story in (shared, private):
+        assert story["resumed"] and story["child_start"] and story["eval_start"], story
     # Policies with checkpoints rewind to them after the kill. Policy 4 keeps none, so its record of
     # the killed round holds whatever reached home before the kill, which depends on timing.
-    assert {p: private["records"][p] for p in (1, 2, 3)} == {p: shared["records"][p] for p in (1, 2, 3)}
-    assert set(private["records"]) == {1, 2, 3, 4}
+    assert {p: private["records"][p] for p in (1, 2, 3, 5)} == {p: shared["records"][p] for p in (1, 2, 3, 5)}
+    assert set(private["records"]) == {1, 2, 3, 4, 5} and private["records"][5][1] > 0
     assert not any(open_ for _, _, open_ in private["records"].values())
-    assert private["runs"] == shared["runs"] == "3"  # three rounds finished (the killed one did not)
-    assert private["note"] == "run 3\n"
+    assert private["runs"] == shared["runs"] == "4"  # four rounds finished (the killed one did not)
+    assert private["note"] == "run 4\n"
     assert "checkpoint.pt" in private["files"] and "ppo_stats.csv" in private["files"]
 
 

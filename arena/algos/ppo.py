@@ -358,6 +358,10 @@ class PPO(Policy):
         data = self.files.read(CHECKPOINT)
         return None if data is None else state_from_bytes(data)
 
+    def resume_message(self, global_step: int) -> str:
+        """What the root prints when it starts from a checkpoint."""
+        return f"resuming from {self.files.where(CHECKPOINT)} at step {global_step:,}"
+
     def sync_from_root(self) -> None:
         """The root loads its checkpoint (if any) and every worker adopts the root's state."""
         state = None
@@ -367,9 +371,7 @@ class PPO(Policy):
                 torch.set_rng_state(state["torch_rng"])
                 self.rng.bit_generator.state = state["numpy_rng"]
                 self.trim_stats(state["global_step"])
-                print(
-                    f"[ppo] resuming from {self.files.where(CHECKPOINT)} at step {state['global_step']:,}", flush=True
-                )
+                print(f"[ppo] {self.resume_message(state['global_step'])}", flush=True)
             else:
                 state = {"model": self.agent.state_dict(), "global_step": 0, "updates": 0}
             state = {k: state[k] for k in ("model", "optimizer", "global_step", "updates") if k in state}

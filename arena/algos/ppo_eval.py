@@ -54,6 +54,11 @@ class PPOEval(PPO):
         state = state_from_bytes(data)
         return {k: v for k, v in state.items() if k != "optimizer"}
 
+    def resume_message(self, global_step: int) -> str:
+        """Which checkpoint this frozen policy plays."""
+        source = "its own" if self.source_policy is None else f"policy {self.source_policy}'s"
+        return f"ppo-eval plays {source} checkpoint, saved at step {global_step:,}"
+
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Play ``num_steps`` steps with the frozen policy."""
         self.data_dir, self.record = data_dir, policy_record

@@ -1,7 +1,8 @@
 """Rounds, a kill, a re-run and a fork, for tests/test_cluster.py: python home_cases.py CASE LOG_DIR STEPS.
 
 CASE "train" plays PPO (policy 1) against PPO (policy 2) at Touchdown; "fork" forks
-policy 1 into policy 3 on rank 0 and plays 3 against 2. Policy 4, a user policy, keeps
+policy 1 into policy 3 on rank 0 and plays 3 against 2; "eval" plays policy 3's
+checkpoint, frozen, as policy 5 against 2. Policy 4, a user policy, keeps
 one file through the arena's API and writes one with open(), as legacy policies do.
 """
 
@@ -48,6 +49,9 @@ if CASE == "plots":
 elif CASE == "fork":
     PolicyRecord(1, LOG).load().fork(3)
     arena.kickoff([[3, 2], [4, 4]], {3: "ppo", 2: "ppo", 4: "notes"}, STEPS, policy_kwargs={3: small, 2: small}, seed=3)
+elif CASE == "eval":
+    frozen = {"source_policy": 3, "deterministic": True}
+    arena.kickoff([[5, 2], [4, 4]], {5: "ppo-eval", 2: "random", 4: "notes"}, STEPS, policy_kwargs={5: frozen}, seed=3)
 else:
     arena.kickoff([[1, 2], [4, 4]], {1: "ppo", 2: "ppo", 4: "notes"}, STEPS, policy_kwargs={1: small, 2: small}, seed=3)
 print("DONE", json.dumps({"case": CASE}), flush=True)
