@@ -18,7 +18,7 @@ import ale_py
 import cv2
 import gymnasium as gym
 import numpy as np
-from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, RecordEpisodeStatistics, TimeLimit
+from gymnasium.wrappers import FrameStackObservation, RecordEpisodeStatistics, TimeLimit
 
 gym.register_envs(ale_py)
 
@@ -94,6 +94,41 @@ class EpisodicLife(gym.Wrapper):
         self.game_over = False
         self.lives = self.env.unwrapped.ale.lives()
         return obs, info
+
+
+class MaxAndSkipFrames(gym.Wrapper):
+    """Repeat each action for ``skip`` frames on the emulator; observe the max of the last two screens.
+
+    Plays as Gymnasium's ``MaxAndSkipObservation`` over a frameskip=1 ``AtariEnv``
+    (including its stale screen when a game ends within the first frames of a step),
+    but reads only the two screens it pools instead of one per frame, and skips the
+    per-frame wrapper calls: the one-copy path's emulator time is mostly here.
+    """
+
+    def __init__(self, env: gym.Env, skip: int = 4, full_action_space: bool = False):
+        super().__init__(env)
+        self.ale = env.unwrapped.ale
+        self.actions = self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
+        self.skip = skip
+        self.screens = np.zeros((2, *env.observation_space.shape), np.uint8)
+        self.read_screen = self.ale.getScreenGrayscale if self.screens.ndim == 3 else self.ale.getScreenRGB
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """``skip`` frames of ``action`` (fewer if the game ends); the pooled screen and the summed reward."""
+        reward, terminated, truncated = 0.0, False, False
+        for i in range(self.skip):
+            reward += self.ale.act(self.actions[int(action)], 1.0)
+            if i >= self.skip - 2:
+                self.read_screen(self.screens[i - self.skip + 2])
+            terminated, truncated = self.ale.game_over(with_truncation=False), self.ale.game_truncated()
+            if terminated or truncated:
+                break
+        info = {
+            "lives": self.ale.lives(),
+            "episode_frame_number": self.ale.getEpisodeFrameNumber(),
+            "frame_number": self.ale.getFrameNumber(),
+        }
+        return self.screens.max(axis=0), reward, terminated, truncated, info
 
 
 class WarpFrame(gym.ObservationWrapper):
@@ -186,7 +221,7 @@ def make_atari(
     if noop_max > 0:
         env = NoopReset(env, noop_max)
     if frame_skip > 1:
-        env = MaxAndSkipObservation(env, skip=frame_skip)
+        env = MaxAndSkipFrames(env, frame_skip, full_action_space)
     if max_episode_steps is not None:
         env = TimeLimit(env, max_episode_steps)
     return RecordEpisodeStatistics(env)
@@ -228,6 +263,7 @@ __all__ = [
     "EpisodicLife",
     "FireReset",
     "LegacySeed",
+    "MaxAndSkipFrames",
     "NoopReset",
     "ScaledFloatFrame",
     "WarpFrame",
