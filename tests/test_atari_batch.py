@@ -10,7 +10,7 @@ newest frame. No learning uses it (a game's end is a true termination).
 import numpy as np
 import pytest
 
-from arena.core.env_batch import CopiesBatch
+from arena.core.env_batch import CopiesBatch, stepping_threads
 from arena.envs.atari import AtariBatch, AtariOptions, make_atari_game
 
 SEEDS = [3, 4]
@@ -92,6 +92,10 @@ def test_single_frames_and_options():
     obs, _ = batch.reset(SEEDS)
     assert obs[0].shape == (2, 84, 84) and batch.observation_spaces[0].shape == (84, 84)
     assert batch.render(1).shape == (84, 84, 3)
+    assert stepping_threads(batch) == 2  # every copy at once, by default: its workers leave it their cores
     batch.close()
+    one_at_a_time = AtariBatch("Pong", 2, num_threads=1)
+    assert stepping_threads(one_at_a_time) == 1
+    one_at_a_time.close()
     with pytest.raises(ValueError, match="num_threads"):
         AtariBatch("Pong", 2, num_threads=0)

@@ -59,6 +59,17 @@ def test_every_busy_rank_waits_as_told(tmp_path, mode, expected):
     assert waits == [expected] * 3
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs a core for each of the two busy ranks")
+@pytest.mark.parametrize("mode, expected", [("auto", ["poll", "sleep"]), ("spin", ["poll", "poll"])])
+def test_workers_of_an_env_stepping_on_threads_leave_it_their_cores(tmp_path, mode, expected):
+    # -n 3, one match of one entity: the env rank and its worker have a core each, so both would poll;
+    # the env says it steps on two threads, so its worker sleeps, unless ARENA_WAITS=spin says otherwise.
+    result = run_script(3, "core_cases.py", "waits_threaded_env", str(tmp_path), timeout=90, env={"ARENA_WAITS": mode})
+    _ok(result)
+    waits = [line.split()[-1] for line in result.output.splitlines() if line.startswith("WAITS rank")]
+    assert waits == expected
+
+
 def test_legacy_step_interface(tmp_path):
     result = run_script(4, "core_cases.py", "legacy", str(tmp_path), timeout=90)
     _ok(result)

@@ -32,18 +32,18 @@ def test_a_spinning_rank_polls_per_step_waits_without_giving_the_core_away(gave_
     assert count[0] == 5001 and gave_core_away == []
 
 
-def test_a_sleeping_rank_yields_then_sleeps_with_back_off(gave_core_away):
-    condition, _ = _ready_after(mpi.YIELD_POLLS + 6)
+def test_a_sleeping_rank_sleeps_with_back_off_and_never_yields(gave_core_away):
+    condition, _ = _ready_after(12)
     mpi.wait_until(condition)
     kinds = [kind for kind, _ in gave_core_away]
-    assert kinds == ["yield"] * mpi.YIELD_POLLS + ["sleep"] * 6
+    assert kinds == ["sleep"] * 12
     sleeps = [s for kind, s in gave_core_away if kind == "sleep"]
     assert sleeps == sorted(sleeps) and max(sleeps) <= mpi.STEP_MAX_SLEEP_S
 
 
 def test_long_waits_sleep_even_on_a_spinning_rank(gave_core_away):
     mpi.spin_step_waits(True)
-    condition, _ = _ready_after(mpi.YIELD_POLLS + 3)
+    condition, _ = _ready_after(3)
     mpi.wait_until(condition, max_sleep=mpi.IDLE_MAX_SLEEP_S)
     assert ("sleep", mpi.FIRST_SLEEP_S) in gave_core_away
 

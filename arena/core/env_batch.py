@@ -45,6 +45,9 @@ class EnvBatch(Protocol):
     num_copies: int
     observation_spaces: list
     action_spaces: list
+    # Optional: how many threads step copies at once (default 1). Above 1, the rank's
+    # workers leave their cores to those threads instead of polling on them.
+    threads: int
 
     def reset(self, seeds: list[int]) -> tuple[list[Sequence], list[list[dict]]]:
         """Reset every copy: ``obs[e][k]`` and ``infos[k][e]``."""
@@ -108,6 +111,11 @@ class CopiesBatch:
 def _plain(action: Any) -> Any:
     """A numpy scalar taken from a batch of actions as a Python number, as a single env expects."""
     return action.item() if isinstance(action, np.generic) else action
+
+
+def stepping_threads(batch: EnvBatch) -> int:
+    """How many threads the batch steps copies on at once (1 unless it says more)."""
+    return max(1, int(getattr(batch, "threads", 1)))
 
 
 def takes_num_copies(make_env: Callable[..., Any]) -> bool:

@@ -19,7 +19,7 @@ from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.checks import DataChecks
-from arena.core.env_batch import BatchStep, EnvBatch, build_batch
+from arena.core.env_batch import BatchStep, EnvBatch, build_batch, stepping_threads
 from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
@@ -181,9 +181,9 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     """Step this rank's copies of a match ``cfg.steps_per_match`` times, exchanging buffers with the workers."""
     steps, timeout = cfg.steps_per_match, cfg.silence_timeout
     batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index))
-    K = batch.num_copies
+    K, threads = batch.num_copies, stepping_threads(batch)
     for w in match.workers:
-        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K)
+        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads)
         mpi.send_object(spaces, w.rank, protocol.SPACES, comm, timeout=timeout)
     pickled = cfg.step_messages == "pickle"
     channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]

@@ -18,7 +18,8 @@ FRAME = 3
 STOP = 4
 # every rank -> rank 0 at start-up: where it runs (placement.HostInfo).
 SURVEY = 5
-# environment rank -> each of its workers, once per round: (obs spaces, act spaces, copies).
+# environment rank -> each of its workers, once per round: (obs spaces, act spaces, copies,
+# threads), threads being how many threads step its copies at once (see EnvBatch.threads).
 SPACES = 10
 # environment rank <-> worker, every step: observations out, actions in, infos when present.
 STEP, ACTION, INFO = 11, 12, 13

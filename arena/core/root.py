@@ -117,7 +117,8 @@ class Stem:
         devices = self._place_learners(plan, playing, policy_kwargs)
         busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
         try:
-            spin_ranks = spinning_ranks(self.hosts, busy, os.environ.get("ARENA_WAITS", "auto"))
+            waits = os.environ.get("ARENA_WAITS", "auto")
+            spin_ranks = spinning_ranks(self.hosts, busy, waits)
         except ValueError as err:
             raise KickoffError(str(err)) from None
         self._lock_log_folder()
@@ -138,6 +139,7 @@ class Stem:
             env_spaces,
             devices,
             spin_ranks,
+            waits,
         )
         self._announce(plan, match_list, scale, devices)
         start = time.perf_counter()

@@ -28,6 +28,7 @@ class RoundConfig:
     env_spaces: dict = field(default_factory=dict)  # match index -> (obs spaces, act spaces) the root found
     devices: dict = field(default_factory=dict)  # learner rank -> torch device ("cuda:1", "cpu")
     spin_ranks: tuple = ()  # ranks with a core of their own: their per-step waits never sleep
+    waits: str = "auto"  # ARENA_WAITS as rank 0 read it: "auto", "spin" or "sleep"
 
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,

@@ -81,15 +81,14 @@ def run_role(
     package: dict | None = None,
 ) -> dict:
     """Run one round as an environment rank or a policy worker (a policy's root worker gets its package)."""
-    polls = role.rank in cfg.spin_ranks
-    mpi.spin_step_waits(polls)
+    mpi.spin_step_waits(role.rank in cfg.spin_ranks)
     try:
         if role.role == ENV:
             summary = run_env_rank(comm, role.match, make_env, cfg)
         else:
             policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
             summary = run_worker_rank(comm, role, cfg, policy_class, stop, package)
-        return {**summary, "waits": "poll" if polls else "sleep"}
+        return {**summary, "waits": "poll" if mpi.step_waits_spin() else "sleep"}
     finally:
         mpi.spin_step_waits(False)  # between rounds a rank waits for long: it must not hold a core
 

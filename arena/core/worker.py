@@ -200,9 +200,15 @@ def run_worker_rank(
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
     try:
-        obs_spaces, act_spaces, copies = mpi.recv_object(match.env_rank, protocol.SPACES, comm, timeout=timeout)[0]
+        obs_spaces, act_spaces, copies, threads = mpi.recv_object(
+            match.env_rank, protocol.SPACES, comm, timeout=timeout
+        )[0]
     except mpi.WaitTimeout:
         raise mpi.WaitTimeout(f"environment rank {match.env_rank} did not start within {timeout:g} s") from None
+    if threads > 1 and cfg.waits == "auto":
+        # Rank 0 counted one core per busy rank; an env stepping copies on several threads
+        # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
+        mpi.spin_step_waits(False)
     checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
     link = MatchLink(
         comm,

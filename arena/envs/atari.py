@@ -161,6 +161,7 @@ class AtariBatch:
         action_set = list(self.copies[0].ale.get_action_set())
         self.fire_reset = len(action_set) >= 3 and action_set[FIRE] == Action.FIRE  # as wrap_deepmind decides
         self.num_copies, self.in_flight, self.options = num_copies, num_threads, options
+        self.threads = min(num_threads, num_copies)  # emulators stepping at once, for the arena's waits
         self.full_strength = np.ones(1, np.float32)  # paddle strength, as AtariVectorEnv.send passes it
         self.stack = max(1, frame_stack)
         self.stacks = np.zeros((num_copies, self.stack, 84, 84), np.uint8)

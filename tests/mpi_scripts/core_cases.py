@@ -10,6 +10,7 @@ from test_envs import make_env
 from arena import Policy, make_stem
 from arena.algos.base import episode_over, is_multi_entity
 from arena.core import comm as mpi
+from arena.core.env_batch import CopiesBatch
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 
@@ -52,7 +53,15 @@ class BrokenPolicy(Policy):
         raise ValueError("policy failing on purpose")
 
 
-arena = make_stem(make_env, LOG, additional_policies={"checking": CheckingPolicy, "broken": BrokenPolicy})
+def make_threaded_env(num_copies=1):
+    """Copies of EchoEnv in a batch that says it steps them on two threads, as an AtariBatch may."""
+    batch = CopiesBatch([make_env() for _ in range(num_copies)])
+    batch.threads = 2
+    return batch
+
+
+factory = make_threaded_env if CASE == "waits_threaded_env" else make_env
+arena = make_stem(factory, LOG, additional_policies={"checking": CheckingPolicy, "broken": BrokenPolicy})
 
 if CASE == "rounds":
     # Round 1: two matches; round 2: a new policy id joins.
@@ -76,8 +85,9 @@ elif CASE == "scale":
         scale=True,
         policy_kwargs={1: {"expect_workers": 4, "expect_entities": [0]}},
     )
-elif CASE == "waits":
-    result = arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 200)
+elif CASE in ("waits", "waits_threaded_env"):
+    match = [[1]] if CASE == "waits_threaded_env" else [[1, 2]]
+    result = arena.kickoff(match, {1: "random", 2: "random"}, 200)
     for rank, summary in sorted(result["ranks"].items()):
         print(f"WAITS rank {rank} {summary['waits']}")
 elif CASE == "legacy":
