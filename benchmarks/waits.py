@@ -5,8 +5,8 @@
 
 With ``-n 3`` on 2 cores, rank 0 idles and the environment rank and the worker have
 a core each, so the arena lets their per-step waits poll without sleeping. The
-same runs with ``ARENA_WAITS=sleep`` wait as the arena did before it knew the
-cores (yield, then sleep with back-off). Speeds are the environment rank's steady
+same runs with ``ARENA_WAITS=sleep`` wait as on an oversubscribed host (sleep
+with back-off; before the arena knew the cores, 50 yields came first). Speeds are the environment rank's steady
 agent steps per second; the ratio divides the medians. Never used to assert anything.
 """
 
@@ -41,7 +41,7 @@ def main() -> None:
     sleep, auto = float(np.median(speeds["sleep"])), float(np.median(speeds["auto"]))
     print(f"\none-copy Pong, {args.policy}, -n 3, {steps:,} steps per run, medians of {repeats}:")
     print("| waits | steps/s |\n| --- | --- |")
-    print(f"| sleep (yield, then back-off) | {sleep:,.0f} |\n| auto (poll: a core per working rank) | {auto:,.0f} |")
+    print(f"| sleep (back-off) | {sleep:,.0f} |\n| auto (poll: a core per working rank) | {auto:,.0f} |")
     print(f"ratio auto / sleep: {auto / sleep:.2f}")
 
 

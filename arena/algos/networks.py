@@ -24,6 +24,29 @@ def is_image_space(space: spaces.Space) -> bool:
     return isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) in (2, 3)
 
 
+# The Nature CNN's three convolutions (8/4, 4/2, 3/1) need frames of at least 36 x 36.
+SMALLEST_IMAGE = 36
+
+
+def space_problem(obs_space: spaces.Space, act_space: spaces.Space) -> str | None:
+    """Why ``ActorCritic`` cannot take these spaces, or None when it can."""
+    if not isinstance(act_space, spaces.Discrete) and not (
+        isinstance(act_space, spaces.Box) and len(act_space.shape) == 1
+    ):
+        return f"it acts in Discrete or 1-D Box action spaces, not {act_space}"
+    if not isinstance(obs_space, spaces.Box):
+        return f"it observes Box spaces (images or vectors), not {obs_space}"
+    if is_image_space(obs_space):
+        _, _, h, w = image_layout(obs_space.shape)
+        if min(h, w) < SMALLEST_IMAGE:
+            return (
+                f"uint8 observations {obs_space.shape} are read as {h} x {w} images, smaller than the Nature "
+                f"CNN's smallest ({SMALLEST_IMAGE} x {SMALLEST_IMAGE}); give a board like this a float dtype "
+                "(the MLP reads it as a vector) or scale the frames up"
+            )
+    return None
+
+
 def image_layout(shape: tuple[int, ...]) -> tuple[bool, int, int, int]:
     """``(channels_last, C, H, W)``; channels are the small axis (HWC frames or CHW stacks)."""
     if len(shape) == 2:

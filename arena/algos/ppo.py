@@ -28,7 +28,8 @@ from gymnasium.vector import VectorEnv
 from torch import nn
 
 from arena.algos.base import Policy, episode_over, is_multi_entity
-from arena.algos.networks import ActorCritic, is_image_space
+from arena.algos.networks import ActorCritic, is_image_space, space_problem
+from arena.algos.schedules import linear, schedule_finished_message
 from arena.algos.torch_sync import GradientAverager, broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
 from arena.core import comm as mpi
 
@@ -43,8 +44,8 @@ class PPOConfig:
     n_steps: int = 128  # rollout length per entity between updates
     n_epochs: int = 4  # passes over each rollout
     n_minibatches: int = 4  # minibatches per epoch
-    learning_rate: float = 2.5e-4  # Adam step size at the start of the run
-    anneal_lr: bool = True  # decay the learning rate linearly to 0 over the run
+    learning_rate: float = 2.5e-4  # Adam step size at global step 0
+    anneal_lr: bool = True  # decay the learning rate linearly to 0 at global step schedule_steps
     gamma: float = 0.99  # discount
     gae_lambda: float = 0.95  # GAE(lambda)
     clip_coef: float = 0.1  # surrogate clipping epsilon
@@ -135,6 +136,7 @@ class PPO(Policy):
         checkpoint_every: int = 20,
         log_interval: float = 30.0,
         torch_threads: int = 1,
+        schedule_steps: int | None = None,
         **hyperparameters: Any,
     ):
         super().__init__(env, policy_comm)
@@ -154,6 +156,8 @@ class PPO(Policy):
         self.check_kwargs(hyperparameters)
         self.cfg = dataclasses.replace(defaults, **hyperparameters)
         self.checkpoint_every, self.log_interval = checkpoint_every, log_interval
+        # The global step at which annealing ends; the arena passes this kickoff's budget unless the user sets it.
+        self.schedule_steps = schedule_steps
         torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
         self.rng = np.random.default_rng(seed)
         torch.manual_seed(int(self.rng.integers(2**31)))
@@ -174,11 +178,11 @@ class PPO(Policy):
         self.sync_from_root()
         cfg, E = self.cfg, self.n_entities
         num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
+        horizon = self.schedule_horizon(num_steps)
         obs = self.reset()
         self.started, self.last_log, steps_done = time.perf_counter(), 0.0, 0
         for update in range(num_updates):
-            if cfg.anneal_lr:
-                self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1.0 - update / num_updates)
+            self.optimizer.param_groups[0]["lr"] = self.learning_rate_at(self.global_step, horizon)
             T = min(cfg.n_steps, num_steps - steps_done)
             batch, obs = self.collect_rollout(obs, T, is_last=update == num_updates - 1)
             steps_done += T
@@ -188,6 +192,20 @@ class PPO(Policy):
             self.log(stats, steps_done, num_steps)
             if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):
                 self.save_checkpoint()
+
+    def schedule_horizon(self, num_steps: int) -> int:
+        """``schedule_steps``, else this run's budget over every worker and copy; says so if it has passed."""
+        horizon = self.schedule_steps or num_steps * self.workers * self.copies
+        if self.cfg.anneal_lr and self.global_step >= horizon and self.is_root:
+            name = f"policy {self.record.policy_id}" if self.record is not None else "this policy"
+            print(f"[ppo] {schedule_finished_message(name, self.global_step, horizon)}", flush=True)
+        return horizon
+
+    def learning_rate_at(self, global_step: int, horizon: int) -> float:
+        """The learning rate for the update that starts at ``global_step``: linear to 0 at ``horizon``, if annealed."""
+        if not self.cfg.anneal_lr:
+            return self.cfg.learning_rate
+        return linear(self.cfg.learning_rate, 0.0, global_step, horizon)
 
     # ------------------------------------------------------------- rollout
     def collect_rollout(self, obs: np.ndarray, T: int, is_last: bool) -> tuple[dict, np.ndarray]:
@@ -232,13 +250,14 @@ class PPO(Policy):
         """Several epochs of clipped-surrogate updates over shuffled minibatches."""
         cfg = self.cfg
         flat = {k: v.reshape(batch_size, *v.shape[2:]) for k, v in buf.items()}
-        mb_size = max(1, batch_size // cfg.n_minibatches)
         stats: dict[str, list[float]] = {k: [] for k in ("pg_loss", "v_loss", "entropy", "approx_kl", "clipfrac")}
         for _ in range(cfg.n_epochs):
-            order = torch.as_tensor(self.rng.permutation(batch_size), device=self.device)
-            for start in range(0, mb_size * cfg.n_minibatches, mb_size):
-                idx = order[start : start + mb_size]
-                approx_kl = self.minibatch_step({k: v[idx] for k, v in flat.items()}, stats)
+            order = self.rng.permutation(batch_size)
+            # Every worker takes n_minibatches steps in lockstep. A short last rollout may leave some
+            # of this worker's minibatches empty: they still join the gradient average, with no samples.
+            for idx in np.array_split(order, cfg.n_minibatches):
+                idx = torch.as_tensor(idx, device=self.device)
+                approx_kl = self.minibatch_step({k: v[idx] for k, v in flat.items()}, len(idx), stats)
             if cfg.target_kl is not None and approx_kl > cfg.target_kl:
                 break  # every worker sees the same averaged KL, so all stop together
         values, returns = flat["values"].cpu().numpy(), flat["returns"].cpu().numpy()
@@ -248,31 +267,35 @@ class PPO(Policy):
         out["lr"] = self.optimizer.param_groups[0]["lr"]
         return out
 
-    def minibatch_step(self, mb: dict, stats: dict) -> float:
-        """One gradient step; gradients are averaged over workers before clipping and Adam."""
+    def minibatch_step(self, mb: dict, samples: int, stats: dict) -> float:
+        """One gradient step; gradients are averaged over workers, weighted by samples, before clipping and Adam."""
         cfg = self.cfg
-        actions = mb["actions"] if self.agent.continuous else mb["actions"].long()
-        _, logprob, entropy, value = self.agent.act_and_value(mb["obs"], actions)
-        logratio = logprob - mb["logprobs"]
-        ratio = logratio.exp()
-        with torch.no_grad():
-            approx_kl = ((ratio - 1) - logratio).mean()
-            clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
-        adv = normalize(mb["advantages"]) if cfg.norm_adv else mb["advantages"]
-        pg_loss = clipped_policy_loss(adv, ratio, cfg.clip_coef)
-        v_loss = clipped_value_loss(value, mb["values"], mb["returns"], cfg.clip_coef if cfg.clip_vloss else None)
-        loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
         self.optimizer.zero_grad()
-        loss.backward()
-        self.average_gradients()
-        nn.utils.clip_grad_norm_(self.agent.parameters(), cfg.max_grad_norm)
-        self.optimizer.step()
-        for key, val in (("pg_loss", pg_loss), ("v_loss", v_loss), ("entropy", entropy.mean())):
-            stats[key].append(val.item())
-        stats["approx_kl"].append(float(approx_kl))
-        stats["clipfrac"].append(float(clipfrac))
-        kl = np.array([float(approx_kl)])
-        return float(mpi.allreduce_mean(kl, self.comm)[0]) if cfg.target_kl is not None else float(kl[0])
+        approx_kl = torch.zeros(())
+        if samples:
+            actions = mb["actions"] if self.agent.continuous else mb["actions"].long()
+            _, logprob, entropy, value = self.agent.act_and_value(mb["obs"], actions)
+            logratio = logprob - mb["logprobs"]
+            ratio = logratio.exp()
+            with torch.no_grad():
+                approx_kl = ((ratio - 1) - logratio).mean()
+                clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
+            adv = normalize(mb["advantages"]) if cfg.norm_adv else mb["advantages"]
+            pg_loss = clipped_policy_loss(adv, ratio, cfg.clip_coef)
+            v_loss = clipped_value_loss(value, mb["values"], mb["returns"], cfg.clip_coef if cfg.clip_vloss else None)
+            loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
+            loss.backward()
+            for key, val in (("pg_loss", pg_loss), ("v_loss", v_loss), ("entropy", entropy.mean())):
+                stats[key].append(val.item())
+            stats["approx_kl"].append(float(approx_kl))
+            stats["clipfrac"].append(float(clipfrac))
+        if self.average_gradients(samples) > 0:  # no samples anywhere: no step (Adam would move on zeros)
+            nn.utils.clip_grad_norm_(self.agent.parameters(), cfg.max_grad_norm)
+            self.optimizer.step()
+        if cfg.target_kl is None:
+            return float(approx_kl)
+        kl = mpi.allreduce_sum(np.array([float(approx_kl) * samples, samples], np.float64), self.comm)
+        return float(kl[0] / max(kl[1], 1.0))
 
     # ------------------------------------------------------ env plumbing
     def reset(self) -> np.ndarray:
@@ -337,6 +360,13 @@ class PPO(Policy):
             raise TypeError(f"unknown PPO hyperparameters {sorted(unknown)}; see arena.algos.ppo.PPOConfig")
 
     @classmethod
+    def check_spaces(cls, obs_space: spaces.Space, act_space: spaces.Space) -> None:
+        """ValueError if the networks cannot take these spaces (rank 0 asks at kickoff, before any rank starts)."""
+        problem = space_problem(obs_space, act_space)
+        if problem is not None:
+            raise ValueError(f"PPO cannot play this entity: {problem}")
+
+    @classmethod
     def saved_steps(cls, data_dir: str) -> int | None:
         """The global step in the checkpoint, if there is one."""
         path = os.path.join(data_dir, CHECKPOINT)
@@ -379,9 +409,7 @@ class PPO(Policy):
         state = broadcast_state(state, self.comm)
         self.agent.load_state_dict(state["model"])
         if "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])
-            for group in self.optimizer.param_groups:  # this run's config wins (a fork may change it)
-                group["lr"] = self.cfg.learning_rate
+            self.optimizer.load_state_dict(state["optimizer"])  # run() sets the rate from the schedule
         self.global_step, self.updates = state["global_step"], state["updates"]
         self.synced = True
 

@@ -41,24 +41,34 @@ def broadcast_state(state: Any, policy_comm: mpi.Comm) -> Any:
 
 
 class GradientAverager:
-    """Averages every parameter's gradient over the policy's workers with one Allreduce."""
+    """Averages every parameter's gradient over the policy's workers, weighted by their samples, in one Allreduce."""
 
     def __init__(self, params: list[torch.nn.Parameter], policy_comm: mpi.Comm):
         self.params = [p for p in params if p.requires_grad]
         self.comm = policy_comm
-        self.flat = np.zeros(sum(p.numel() for p in self.params), dtype=np.float32)
+        # Every gradient, times its weight, then the weight itself: one Allreduce gives both sums.
+        self.flat = np.zeros(sum(p.numel() for p in self.params) + 1, dtype=np.float32)
 
-    def __call__(self) -> None:
-        """Replace each ``.grad`` by its mean over all workers."""
+    def __call__(self, samples: float = 1.0) -> float:
+        """Replace each ``.grad`` (a mean over this worker's ``samples``) by the mean over every worker's samples.
+
+        Returns the samples of every worker together (0: nobody had any, so no step should follow).
+
+        Weighting by samples makes the result the gradient of the mean loss over the pooled
+        data, whatever each worker's batch size (a block of entities in one match, one entity in another).
+        """
         if mpi.size_of(self.comm) == 1:
-            return
+            return float(samples)
         offset = 0
         for p in self.params:
             n = p.numel()
             grad = p.grad if p.grad is not None else torch.zeros_like(p)
-            self.flat[offset : offset + n] = grad.detach().reshape(-1).cpu().numpy()
+            self.flat[offset : offset + n] = grad.detach().reshape(-1).cpu().numpy() * samples
             offset += n
-        mpi.allreduce_mean(self.flat, self.comm)
+        self.flat[-1] = samples
+        mpi.allreduce_sum(self.flat, self.comm)
+        pooled = float(self.flat[-1])
+        self.flat /= max(pooled, 1e-12)  # no worker had samples: every sum is 0 anyway
         offset = 0
         for p in self.params:
             n = p.numel()
@@ -68,6 +78,7 @@ class GradientAverager:
             else:
                 p.grad.copy_(averaged)
             offset += n
+        return pooled
 
 
 def flat_parameters(module: torch.nn.Module) -> np.ndarray:

@@ -25,7 +25,13 @@ from arena.core.plan import (
 )
 from arena.core.round import DEFAULT_SILENCE_TIMEOUT_S, RoundConfig
 from arena.core.signals import StopFlag
-from arena.core.validation import KickoffError, check_policy_kwargs, validate_kickoff, validate_options
+from arena.core.validation import (
+    KickoffError,
+    check_policy_kwargs,
+    check_policy_spaces,
+    validate_kickoff,
+    validate_options,
+)
 from arena.files import FolderLock, FolderLockedError
 from arena.records import PolicyRecord
 
@@ -114,6 +120,7 @@ class Stem:
         if copies_per_env > 1:
             self._check_vector_support(playing)
         env_spaces = self._probe_envs(plan)
+        check_policy_spaces(plan, env_spaces, self._policy_classes(playing))
         devices = self._place_learners(plan, playing, policy_kwargs)
         busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
         try:
@@ -187,6 +194,11 @@ class Stem:
             self.lock = FolderLock(self.log_comms_dir).acquire()
         except FolderLockedError as err:
             raise KickoffError(str(err)) from None
+
+    def _policy_classes(self, playing: dict) -> dict[int, type]:
+        from arena.algos import resolve_policy
+
+        return {pid: resolve_policy(self.policies[name]) for pid, name in playing.items()}
 
     def _check_vector_support(self, policy_types: dict) -> None:
         from arena.algos import resolve_policy

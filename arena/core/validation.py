@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from arena.core.checks import MODES as DATA_CHECK_MODES
-from arena.core.plan import PlanError, policy_ids, validate_match_list
+from arena.core.plan import Plan, PlanError, policy_ids, validate_match_list
 
 
 class KickoffError(ValueError):
@@ -97,3 +97,31 @@ def check_policy_kwargs(policy_types: dict, policy_kwargs: dict, policies: dict[
                 check(kwargs)
         except TypeError as err:
             raise KickoffError(f"policy_kwargs for policy {pid} ({policy_types[pid]!r}): {err}") from None
+
+
+def check_policy_spaces(plan: Plan, env_spaces: dict[int, tuple[list, list]], classes: dict[int, type]) -> None:
+    """KickoffError if a policy would see different spaces in different matches (one network cannot take both),
+    or spaces its class refuses (``check_spaces(obs_space, act_space)``, where the class has one)."""
+    seen: dict[int, tuple[int, list, list]] = {}
+    for match in plan.matches:
+        if match.match_index not in env_spaces:
+            continue
+        obs_spaces, act_spaces = env_spaces[match.match_index]
+        for worker in match.workers:
+            spaces = ([obs_spaces[e] for e in worker.entities], [act_spaces[e] for e in worker.entities])
+            first = seen.setdefault(worker.policy_id, (match.match_index, *spaces))
+            if (first[1], first[2]) != spaces:
+                raise KickoffError(
+                    f"policy {worker.policy_id} sees different spaces in match {first[0]} (observations "
+                    f"{first[1]}, actions {first[2]}) and in match {match.match_index} (observations {spaces[0]}, "
+                    f"actions {spaces[1]}); one policy learns one network, so its entities must have the same "
+                    "spaces in every match it plays"
+                )
+    for pid, (match_index, obs_spaces, act_spaces) in seen.items():
+        check = getattr(classes.get(pid), "check_spaces", None)
+        for obs_space, act_space in zip(obs_spaces, act_spaces):
+            try:
+                if check is not None:
+                    check(obs_space, act_space)
+            except (TypeError, ValueError) as err:
+                raise KickoffError(f"policy {pid} in match {match_index}: {err}") from None

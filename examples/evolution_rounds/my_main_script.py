@@ -34,7 +34,8 @@ next_id = max(population) + 1
 for generation in range(GENERATIONS):
     match_list = [[p, OPPONENT] for p in population]
     policy_types = {p: "ppo" for p in population} | {OPPONENT: "random"}
-    policy_kwargs = {p: {"learning_rate": learning_rates[p]} for p in population}
+    # Each member keeps its evolved learning rate: no annealing, which would end at the first generation's budget.
+    policy_kwargs = {p: {"learning_rate": learning_rates[p], "anneal_lr": False} for p in population}
     steps = total_steps_to_match_steps(match_list, steps_per_generation)
     arena.kickoff(match_list, policy_types, steps, scale=True, policy_kwargs=policy_kwargs)
 

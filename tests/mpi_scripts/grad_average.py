@@ -1,4 +1,7 @@
-"""Gradient averaging over 2+ ranks equals the gradient of the same loss over all ranks' data, in one process."""
+"""Gradient averaging over 2+ ranks equals the gradient of the same loss over all ranks' data, in one process.
+
+Ranks hold unequal batches (16, 32, 48, ... samples), so an unweighted mean of their gradients would differ.
+"""
 
 import numpy as np
 import torch
@@ -15,7 +18,8 @@ obs_space, act_space = spaces.Box(-1, 1, (6,), np.float32), spaces.Discrete(4)
 
 def batch(r):
     g = torch.Generator().manual_seed(100 + r)
-    return torch.randn(32, 6, generator=g), torch.randint(0, 4, (32,), generator=g), torch.randn(32, generator=g)
+    n = 16 * (r + 1)
+    return torch.randn(n, 6, generator=g), torch.randint(0, 4, (n,), generator=g), torch.randn(n, generator=g)
 
 
 def loss_of(model, obs, actions, returns):
@@ -26,7 +30,7 @@ def loss_of(model, obs, actions, returns):
 torch.manual_seed(0)
 model = ActorCritic(obs_space, act_space)
 loss_of(model, *batch(rank)).backward()
-GradientAverager(list(model.parameters()), comm)()
+GradientAverager(list(model.parameters()), comm)(samples=len(batch(rank)[0]))
 averaged = torch.cat([p.grad.reshape(-1) for p in model.parameters()]).numpy()
 
 torch.manual_seed(0)

@@ -1,0 +1,49 @@
+"""Schedules follow the policy's global step across rounds and resumes (no mpiexec)."""
+
+import csv
+import io
+from types import SimpleNamespace
+
+import pytest
+from test_ppo_math import ScriptedVector
+
+from arena.algos.ppo import PPO
+from arena.algos.schedules import linear
+from arena.core import comm as mpi
+from arena.files import LocalFiles
+
+
+def test_linear_runs_from_start_to_end_then_stays():
+    assert [linear(1.0, 0.0, s, 8) for s in (0, 2, 4, 8, 12)] == [1.0, 0.75, 0.5, 0.0, 0.0]
+    assert linear(0.5, 1.0, 3, 0) == 1.0  # no horizon: already at the end
+
+
+def _learning_rates(files: LocalFiles) -> list[float]:
+    rows = csv.DictReader(io.StringIO(files.read("ppo_stats.csv").decode()))
+    return [float(r["lr"]) for r in rows]
+
+
+def _round(ppo: PPO, files: LocalFiles, steps: int) -> None:
+    ppo.run(steps, str(files.folder), SimpleNamespace(files=files, ep_results=[], policy_id=1))
+
+
+def test_learning_rate_follows_the_global_step_across_rounds_and_a_resume(tmp_path):
+    # 2 copies, 4 steps a rollout: each update is 8 global steps. Annealed to 0 at step 64.
+    files = LocalFiles(str(tmp_path))
+    kwargs = dict(seed=0, n_steps=4, learning_rate=1.0, schedule_steps=64)
+    ppo = PPO(ScriptedVector(), mpi.world(), **kwargs)
+    _round(ppo, files, 8)  # round 1: updates at global steps 0 and 8
+    _round(ppo, files, 8)  # round 2, same process: 16 and 24
+    resumed = PPO(ScriptedVector(), mpi.world(), **kwargs)  # a re-run: starts from the checkpoint at 32
+    _round(resumed, files, 8)
+    assert resumed.global_step == 48
+    assert _learning_rates(files) == pytest.approx([1.0, 0.875, 0.75, 0.625, 0.5, 0.375])
+
+
+def test_without_schedule_steps_the_horizon_is_the_run_budget_and_never_restarts(tmp_path, capsys):
+    files = LocalFiles(str(tmp_path))
+    ppo = PPO(ScriptedVector(), mpi.world(), seed=0, n_steps=4, learning_rate=1.0)
+    _round(ppo, files, 16)  # budget 32 global steps: 0, 8, 16, 24
+    _round(ppo, files, 8)  # a second round, at steps 32 and 40, stays at 0 and says why
+    assert _learning_rates(files) == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0, 0.0])
+    assert "starts at step 32, past the end of its schedule at step 16" in capsys.readouterr().out
