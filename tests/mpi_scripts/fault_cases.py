@@ -50,10 +50,10 @@ class PidPolicy(Policy):
 class SlowPeerPPO(PPO):
     """PPO whose non-root worker stalls in its third update, so the root waits inside a gradient Allreduce."""
 
-    def minibatch_step(self, mb, stats):
+    def minibatch_step(self, mb, samples, stats):
         if not self.is_root and self.updates >= 2:
             time.sleep(600)
-        return super().minibatch_step(mb, stats)
+        return super().minibatch_step(mb, samples, stats)
 
 
 def make_any_env(game="echo", **kwargs):
