@@ -156,7 +156,7 @@ class PPO(Policy):
         self.check_kwargs(hyperparameters)
         self.cfg = dataclasses.replace(defaults, **hyperparameters)
         self.checkpoint_every, self.log_interval = checkpoint_every, log_interval
-        # The global step at which annealing ends; the arena passes this kickoff's budget unless the user sets it.
+        # The global step at which annealing ends; None: each run's budget (see schedule_horizon).
         self.schedule_steps = schedule_steps
         torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
         self.rng = np.random.default_rng(seed)

@@ -117,11 +117,12 @@ class Stem:
             raise KickoffError(str(err)) from None
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
         check_policy_kwargs(playing, policy_kwargs, self.policies)
+        classes = self._policy_classes(playing)
         if copies_per_env > 1:
-            self._check_vector_support(playing)
+            self._check_vector_support(playing, classes)
         env_spaces = self._probe_envs(plan)
-        check_policy_spaces(plan, env_spaces, self._policy_classes(playing))
-        devices = self._place_learners(plan, playing, policy_kwargs)
+        check_policy_spaces(plan, env_spaces, classes)
+        devices = self._place_learners(plan, classes, policy_kwargs)
         busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
         try:
             waits = os.environ.get("ARENA_WAITS", "auto")
@@ -200,26 +201,22 @@ class Stem:
 
         return {pid: resolve_policy(self.policies[name]) for pid, name in playing.items()}
 
-    def _check_vector_support(self, policy_types: dict) -> None:
-        from arena.algos import resolve_policy
-
-        for pid, name in policy_types.items():
-            if not getattr(resolve_policy(self.policies[name]), "supports_vector_env", False):
+    def _check_vector_support(self, playing: dict, classes: dict[int, type]) -> None:
+        for pid, name in playing.items():
+            if not getattr(classes[pid], "supports_vector_env", False):
                 raise KickoffError(
                     f"policy {pid} ({name!r}) cannot play several copies at once: copies_per_env > 1 gives "
                     "each worker a gymnasium VectorEnv; set supports_vector_env = True on a class that handles one"
                 )
 
-    def _place_learners(self, plan: Plan, playing: dict, policy_kwargs: dict) -> dict[int, str]:
+    def _place_learners(self, plan: Plan, classes: dict[int, type], policy_kwargs: dict) -> dict[int, str]:
         """Each learner's device: its host's GPUs in turn, unless its policy's kwargs name one."""
-        from arena.algos import resolve_policy
-
         learners, requested = [], {}
         for role in plan.roles:
             if role.role != WORKER:
                 continue
             pid = role.worker.policy_id
-            if getattr(resolve_policy(self.policies[playing[pid]]), "uses_device", False):
+            if getattr(classes[pid], "uses_device", False):
                 learners.append(role.rank)
                 if policy_kwargs.get(pid, {}).get("device") is not None:
                     requested[role.rank] = str(policy_kwargs[pid]["device"])

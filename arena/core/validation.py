@@ -119,9 +119,10 @@ def check_policy_spaces(plan: Plan, env_spaces: dict[int, tuple[list, list]], cl
                 )
     for pid, (match_index, obs_spaces, act_spaces) in seen.items():
         check = getattr(classes.get(pid), "check_spaces", None)
+        if check is None:
+            continue
         for obs_space, act_space in zip(obs_spaces, act_spaces):
             try:
-                if check is not None:
-                    check(obs_space, act_space)
+                check(obs_space, act_space)
             except (TypeError, ValueError) as err:
                 raise KickoffError(f"policy {pid} in match {match_index}: {err}") from None
