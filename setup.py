@@ -22,6 +22,9 @@ setup(
         "ale-py>=0.9",  # Atari: the ROMs ship inside the wheel, nothing downloads
         "opencv-python-headless>=4.8",  # frame resizing (DeepMind preprocessing) and MP4 videos
     ],
-    extras_require={"dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"]},
+    extras_require={
+        "tb": ["tensorboard>=2.14"],  # event files beside the CSV metrics: tensorboard --logdir log_comms/tb
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6", "tensorboard>=2.14"],
+    },
     entry_points={"console_scripts": ["arena-check-env = arena.env_check:main"]},
 )

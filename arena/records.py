@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from arena.files import LocalFiles, PolicyFiles, atomic_path
+from arena.metrics import METRICS_FILE, TEXT_PREFIX, Metrics, MetricsWriter
 
 COLUMNS = ("episode", "return", "length", "steps", "time")
 RECORDS_FILE = "records.csv"
@@ -37,9 +38,10 @@ class Episode:
 
 
 def is_record_file(name: str) -> bool:
-    """True for what the arena itself keeps in a policy's folder (records, curves, half-written files)."""
+    """True for what the arena itself keeps in a policy's folder (records, metrics, curves, half-written files)."""
     base = os.path.basename(name)
-    return base in (RECORDS_FILE, META_FILE) or base.startswith("curve_") or ".tmp" in base
+    kept = (RECORDS_FILE, META_FILE, METRICS_FILE)
+    return base in kept or base.startswith(("curve_", TEXT_PREFIX)) or ".tmp" in base
 
 
 def parse_records(text: str) -> list[Episode]:
@@ -54,6 +56,31 @@ def parse_records(text: str) -> list[Episode]:
         except (TypeError, ValueError):
             continue
     return episodes
+
+
+class RoundView:
+    """What records show while a re-run replays a completed round: each policy's counts at that round's end."""
+
+    def __init__(self, round_index: int, counts: dict[int, tuple[int, int]]):
+        self.round_index = round_index
+        self.counts = dict(counts)  # policy id -> (episodes, steps); a policy not here did not exist yet
+
+
+_VIEWS: dict[str, RoundView] = {}  # log folder -> the view its re-run shows, while it replays
+
+
+def show_round(log_comms_dir: str, view: RoundView | None) -> None:
+    """Make records of ``log_comms_dir`` read as at the end of a replayed round (None: as they are on disk)."""
+    key = os.path.abspath(log_comms_dir)
+    if view is None:
+        _VIEWS.pop(key, None)
+    else:
+        _VIEWS[key] = view
+
+
+def round_view(log_comms_dir: str) -> RoundView | None:
+    """The view a replay shows of this log folder, if one is replaying."""
+    return _VIEWS.get(os.path.abspath(log_comms_dir))
 
 
 def policy_dir(log_comms_dir: str, policy_id: int) -> str:
@@ -74,7 +101,17 @@ class PolicyRecord:
         # True from a round's start until it finishes: still True at load, the last run was cut short.
         self.round_open = False
         self._saved = 0  # episodes already on disk
+        self.replayed_round: int | None = None  # set when loaded as at the end of a replayed round: read-only
         self.files: PolicyFiles = LocalFiles(self.data_dir)  # the policy's own saved files
+        self._metrics: Metrics | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where the policy logs scalars (see arena.metrics); here, straight to this folder's metrics.csv."""
+        if self._metrics is None:
+            writer = MetricsWriter(self.data_dir, None, resume_step=None)
+            self._metrics = Metrics(writer.write, writer.text)
+        return self._metrics
 
     @property
     def ep_results(self) -> list[float]:
@@ -104,6 +141,11 @@ class PolicyRecord:
 
     def save(self, plots: bool = True) -> None:
         """Append new episodes to the CSV and, if asked, redraw the learning curves."""
+        if self.replayed_round is not None:
+            raise RuntimeError(
+                f"policy {self.policy_id}'s record shows the end of round {self.replayed_round}, which this re-run "
+                "replays from the log folder's journal: it is read-only"
+            )
         os.makedirs(self.data_dir, exist_ok=True)
         path = os.path.join(self.data_dir, RECORDS_FILE)
         new = self.episodes[self._saved :]
@@ -146,7 +188,16 @@ class PolicyRecord:
                 meta = json.load(f)
             self.steps_done = max(self.steps_done, int(meta.get("steps", 0)))
             self.round_open = bool(meta.get("round_open", False))
+        view = round_view(self.log_comms_dir)
+        if view is not None:
+            self._show(view)
         return self
+
+    def _show(self, view: RoundView) -> None:
+        """Keep only what existed at the end of the replayed round."""
+        episodes, steps = view.counts.get(self.policy_id, (0, 0))
+        self.episodes, self.steps_done, self.round_open = self.episodes[:episodes], steps, False
+        self.replayed_round = view.round_index
 
     def rewind(self, steps: int) -> int:
         """Go back to the policy's checkpoint at ``steps``, dropping (and returning how many) later episodes."""
@@ -156,14 +207,38 @@ class PolicyRecord:
         return dropped
 
     def fork(self, new_id: int) -> PolicyRecord:
-        """A new policy that starts from this one: its files (records, checkpoints) are copied."""
+        """A new policy that starts from this one: its files (records, checkpoints) are copied.
+
+        While a re-run replays completed rounds, a fork the earlier run made at this point
+        is recognised (``fork.json`` names the parent and its counts) and not repeated.
+        """
         child = PolicyRecord(new_id, self.log_comms_dir, self.plot_color)
+        at = [len(self.episodes), self.steps_done]
+        if self.replayed_round is not None:
+            return self._replayed_fork(child, at)
         if os.path.isdir(child.data_dir) and os.listdir(child.data_dir):
             raise FileExistsError(f"cannot fork policy {self.policy_id} into {child.data_dir}: it exists")
         self.save(plots=False)
         shutil.copytree(self.data_dir, child.data_dir, dirs_exist_ok=True)
-        meta = {"policy_id": new_id, "forked_from": self.policy_id}
+        meta = {"policy_id": new_id, "forked_from": self.policy_id, "at": at}
         _write_json(os.path.join(child.data_dir, "fork.json"), meta)
+        return child.load()
+
+    def _replayed_fork(self, child: PolicyRecord, at: list[int]) -> PolicyRecord:
+        """The child an earlier run forked here, shown as it was then; an error if that run did not fork it."""
+        meta_path = os.path.join(child.data_dir, "fork.json")
+        meta = {}
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                meta = json.load(f)
+        if meta.get("forked_from") != self.policy_id or meta.get("at") != at:
+            raise RuntimeError(
+                f"cannot fork policy {self.policy_id} into policy {child.policy_id} while this re-run replays round "
+                f"{self.replayed_round}: the run that wrote {self.log_comms_dir} did not make this fork here, so the "
+                "script differs from that run in more than its kickoff arguments; give it a new log_comms_dir"
+            )
+        print(f"[arena] policy {child.policy_id}: forked from policy {self.policy_id} by an earlier run; not repeated")
+        round_view(self.log_comms_dir).counts[child.policy_id] = (at[0], at[1])
         return child.load()
 
 
@@ -177,7 +252,10 @@ def load_records(log_comms_dir: str) -> dict[int, PolicyRecord]:
     records = {}
     if not os.path.isdir(log_comms_dir):
         return records
+    view = round_view(log_comms_dir)
     for name in sorted(os.listdir(log_comms_dir)):
         if name.startswith("policy_") and name[7:].isdigit():
-            records[int(name[7:])] = PolicyRecord(int(name[7:]), log_comms_dir).load()
+            policy_id = int(name[7:])
+            if view is None or policy_id in view.counts:
+                records[policy_id] = PolicyRecord(policy_id, log_comms_dir).load()
     return records

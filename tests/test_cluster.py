@@ -99,6 +99,7 @@ def play_the_story(log: str, private: bool) -> dict:
         "runs": runs,
         "note": note,
         "files": sorted(os.listdir(os.path.join(log, "policy_3"))),
+        "tb": sorted(os.listdir(os.path.join(log, "tb"))) if os.path.isdir(os.path.join(log, "tb")) else [],
     }
 
 
@@ -115,7 +116,8 @@ def test_private_disks_give_the_same_records_as_a_shared_disk(tmp_path):
     assert not any(open_ for _, _, open_ in private["records"].values())
     assert private["runs"] == shared["runs"] == "4"  # four rounds finished (the killed one did not)
     assert private["note"] == "run 4\n"
-    assert "checkpoint.pt" in private["files"] and "ppo_stats.csv" in private["files"]
+    assert "checkpoint.pt" in private["files"] and "metrics.csv" in private["files"]
+    assert private["tb"] == shared["tb"] == ["policy_1", "policy_2", "policy_3", "policy_4", "policy_5"]
 
 
 def test_curves_are_drawn_on_rank_0_only(tmp_path):

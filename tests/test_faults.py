@@ -163,7 +163,7 @@ def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
 def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")
     try:
-        _wait_for(tmp_path / "policy_1" / "ppo_stats.csv", 120)  # PPO has updated at least once
+        _wait_for(tmp_path / "policy_1" / "metrics.csv", 120)  # PPO has updated at least once
         time.sleep(2.0)
         assert not (tmp_path / "policy_1" / "checkpoint.pt").exists()  # no periodic checkpoint yet
         proc.send_signal(signal.SIGINT)

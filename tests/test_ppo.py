@@ -1,6 +1,5 @@
 """PPO: pooled learning over MPI, checkpoints, resume and evaluation. Seeded; margins are wide."""
 
-import csv
 import json
 import os
 import signal
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from helpers import SCRIPTS, mpiexec_path, run_script
 
+from arena.metrics import read_metrics
 from arena.records import PolicyRecord
 
 pytestmark = pytest.mark.mpi
@@ -22,9 +22,9 @@ def _ok(result):
     assert result.returncode == 0, result.output
 
 
-def _stats(log, pid=1):
-    with open(os.path.join(log, f"policy_{pid}", "ppo_stats.csv")) as f:
-        return list(csv.DictReader(f))
+def _update_steps(log, pid=1):
+    """The policy's global step after each update, from the metrics the root logged (one learning rate each)."""
+    return [step for step, _ in read_metrics(os.path.join(log, f"policy_{pid}"))["charts/learning_rate"]]
 
 
 def test_gradient_average_matches_single_process():
@@ -45,8 +45,7 @@ def test_cartpole_two_workers_reach_195_within_100k_steps(tmp_path):
     with open(tmp_path / "policy_1" / "identical.json") as f:
         report = json.load(f)
     assert report == {"workers": 2, "identical": 2, "updates": 49}  # 12,500 steps / 256-step rollouts
-    stats = _stats(tmp_path)
-    assert int(stats[-1]["global_step"]) == 100_000
+    assert _update_steps(str(tmp_path))[-1] == 100_000
     assert (tmp_path / "policy_1" / "checkpoint.pt").exists()
 
 
@@ -54,9 +53,9 @@ def test_images_continuous_actions_and_blocks(tmp_path):
     result = run_script(4, "ppo_cases.py", "paths", str(tmp_path), "200", timeout=180)
     _ok(result)
     for pid in (1, 2):
-        rows = _stats(tmp_path, pid)
+        steps = _update_steps(str(tmp_path), pid)
         # 200 steps in rollouts of 32: 7 updates, each over 2 entities' data.
-        assert len(rows) == 7 and int(rows[-1]["global_step"]) == 200
+        assert len(steps) == 7 and steps[-1] == 200
         assert (tmp_path / f"policy_{pid}" / "checkpoint.pt").exists()
 
 
@@ -71,7 +70,7 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     p1 = PolicyRecord(1, log).load()
     assert _wins(p1.ep_results[-50:]) >= 0.7, p1.ep_results[-50:]
     before_episodes, before_steps = len(p1.episodes), p1.steps_done
-    last_stats = _stats(log)[-1]
+    last_update = _update_steps(log)[-1]
 
     # Re-running the script resumes from the checkpoint: counters and records continue.
     second = run_script(4, "ppo_cases.py", "touchdown", log, "2000", timeout=300)
@@ -82,9 +81,8 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     assert [e.episode for e in p1.episodes] == list(range(len(p1.episodes)))
     assert new and new[0].steps > before_steps and p1.steps_done == before_steps + 2000
     assert _wins([e.ret for e in new[:20]]) >= 0.7, "the resumed policy plays like a fresh network"
-    stats = _stats(log)
-    resumed = stats[len(stats) - len([s for s in stats if int(s["global_step"]) > int(last_stats["global_step"])])]
-    assert int(resumed["global_step"]) > int(last_stats["global_step"])
+    steps = _update_steps(log)
+    assert steps == sorted(set(steps)) and steps[-1] == last_update + 2000, "update statistics do not continue"
 
     # ppo-eval plays the frozen policy: it wins, and the checkpoint is untouched.
     checkpoint = tmp_path / "policy_1" / "checkpoint.pt"
@@ -122,7 +120,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     _ok(result)
     assert f"its records continue from its checkpoint at step {saved_steps:,}" in result.output
     assert f"[ppo] resuming from {checkpoint} at step {saved_steps:,}" in result.output
-    steps = [int(row["global_step"]) for row in _stats(log)]
+    steps = _update_steps(log)
     assert steps == sorted(set(steps)), "update statistics repeat or go backwards after the resume"
     assert steps[-1] == saved_steps + 1000
     p1 = PolicyRecord(1, log).load()

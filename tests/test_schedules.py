@@ -1,16 +1,13 @@
 """Schedules follow the policy's global step across rounds and resumes (no mpiexec)."""
 
-import csv
-import io
-from types import SimpleNamespace
-
 import pytest
 from test_ppo_math import ScriptedVector
 
 from arena.algos.ppo import PPO
 from arena.algos.schedules import linear
 from arena.core import comm as mpi
-from arena.files import LocalFiles
+from arena.metrics import read_metrics
+from arena.records import PolicyRecord
 
 
 def test_linear_runs_from_start_to_end_then_stays():
@@ -18,18 +15,17 @@ def test_linear_runs_from_start_to_end_then_stays():
     assert linear(0.5, 1.0, 3, 0) == 1.0  # no horizon: already at the end
 
 
-def _learning_rates(files: LocalFiles) -> list[float]:
-    rows = csv.DictReader(io.StringIO(files.read("ppo_stats.csv").decode()))
-    return [float(r["lr"]) for r in rows]
+def _learning_rates(record: PolicyRecord) -> list[float]:
+    return [lr for _, lr in read_metrics(record.data_dir)["charts/learning_rate"]]
 
 
-def _round(ppo: PPO, files: LocalFiles, steps: int) -> None:
-    ppo.run(steps, str(files.folder), SimpleNamespace(files=files, ep_results=[], policy_id=1))
+def _round(ppo: PPO, record: PolicyRecord, steps: int) -> None:
+    ppo.run(steps, record.data_dir, record)
 
 
 def test_learning_rate_follows_the_global_step_across_rounds_and_a_resume(tmp_path):
     # 2 copies, 4 steps a rollout: each update is 8 global steps. Annealed to 0 at step 64.
-    files = LocalFiles(str(tmp_path))
+    files = PolicyRecord(1, str(tmp_path))
     kwargs = dict(seed=0, n_steps=4, learning_rate=1.0, schedule_steps=64)
     ppo = PPO(ScriptedVector(), mpi.world(), **kwargs)
     _round(ppo, files, 8)  # round 1: updates at global steps 0 and 8
@@ -41,7 +37,7 @@ def test_learning_rate_follows_the_global_step_across_rounds_and_a_resume(tmp_pa
 
 
 def test_without_schedule_steps_the_horizon_is_the_run_budget_and_never_restarts(tmp_path, capsys):
-    files = LocalFiles(str(tmp_path))
+    files = PolicyRecord(1, str(tmp_path))
     ppo = PPO(ScriptedVector(), mpi.world(), seed=0, n_steps=4, learning_rate=1.0)
     _round(ppo, files, 16)  # budget 32 global steps: 0, 8, 16, 24
     _round(ppo, files, 8)  # a second round, at steps 32 and 40, stays at 0 and says why

@@ -12,12 +12,9 @@ update -> log -> checkpoint), then the pieces ``run`` calls.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import inspect
-import io
 import os
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +31,7 @@ from arena.algos.torch_sync import GradientAverager, broadcast_state, cpu_copy, 
 from arena.core import comm as mpi
 
 CHECKPOINT = "checkpoint.pt"
-STATS = "ppo_stats.csv"
+LOSSES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")  # logged as losses/<name>, as in CleanRL
 
 
 @dataclass
@@ -123,7 +120,6 @@ def clipped_value_loss(
 class PPO(Policy):
     """Proximal Policy Optimization for the policy type ``"ppo"``."""
 
-    prints_progress = True  # the arena leaves progress lines to this policy
     supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
     uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
 
@@ -134,7 +130,6 @@ class PPO(Policy):
         seed: int | None = None,
         device: str | None = None,
         checkpoint_every: int = 20,
-        log_interval: float = 30.0,
         torch_threads: int = 1,
         schedule_steps: int | None = None,
         **hyperparameters: Any,
@@ -155,7 +150,7 @@ class PPO(Policy):
         defaults = IMAGE_DEFAULTS if is_image_space(self.obs_space) else VECTOR_DEFAULTS
         self.check_kwargs(hyperparameters)
         self.cfg = dataclasses.replace(defaults, **hyperparameters)
-        self.checkpoint_every, self.log_interval = checkpoint_every, log_interval
+        self.checkpoint_every = checkpoint_every
         # The global step at which annealing ends; None: each run's budget (see schedule_horizon).
         self.schedule_steps = schedule_steps
         torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
@@ -175,12 +170,14 @@ class PPO(Policy):
         """Collect rollouts and update until this worker has taken ``num_steps`` steps."""
         self.data_dir, self.record = data_dir, policy_record
         self.files = policy_record.files if policy_record is not None else None  # the root's saved files
+        self.metrics = policy_record.metrics if policy_record is not None else None  # the root logs scalars
         self.sync_from_root()
         cfg, E = self.cfg, self.n_entities
         num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
         horizon = self.schedule_horizon(num_steps)
+        self.log_hyperparameters(horizon)
         obs = self.reset()
-        self.started, self.last_log, steps_done = time.perf_counter(), 0.0, 0
+        steps_done = 0
         for update in range(num_updates):
             self.optimizer.param_groups[0]["lr"] = self.learning_rate_at(self.global_step, horizon)
             T = min(cfg.n_steps, num_steps - steps_done)
@@ -189,7 +186,7 @@ class PPO(Policy):
             self.global_step += T * self.workers * self.copies
             stats = self.update(batch, T * E)
             self.updates += 1
-            self.log(stats, steps_done, num_steps)
+            self.log(stats)
             if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):
                 self.save_checkpoint()
 
@@ -250,7 +247,7 @@ class PPO(Policy):
         """Several epochs of clipped-surrogate updates over shuffled minibatches."""
         cfg = self.cfg
         flat = {k: v.reshape(batch_size, *v.shape[2:]) for k, v in buf.items()}
-        stats: dict[str, list[float]] = {k: [] for k in ("pg_loss", "v_loss", "entropy", "approx_kl", "clipfrac")}
+        stats: dict[str, list[float]] = {k: [] for k in LOSSES}
         for _ in range(cfg.n_epochs):
             order = self.rng.permutation(batch_size)
             # Every worker takes n_minibatches steps in lockstep. A short last rollout may leave some
@@ -262,9 +259,9 @@ class PPO(Policy):
                 break  # every worker sees the same averaged KL, so all stop together
         values, returns = flat["values"].cpu().numpy(), flat["returns"].cpu().numpy()
         var = np.var(returns)
-        out = {k: float(np.mean(v)) for k, v in stats.items()}
-        out["explained_variance"] = float("nan") if var == 0 else float(1 - np.var(returns - values) / var)
-        out["lr"] = self.optimizer.param_groups[0]["lr"]
+        out = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items() if v}
+        out["losses/explained_variance"] = float("nan") if var == 0 else float(1 - np.var(returns - values) / var)
+        out["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
 
     def minibatch_step(self, mb: dict, samples: int, stats: dict) -> float:
@@ -285,7 +282,7 @@ class PPO(Policy):
             v_loss = clipped_value_loss(value, mb["values"], mb["returns"], cfg.clip_coef if cfg.clip_vloss else None)
             loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
             loss.backward()
-            for key, val in (("pg_loss", pg_loss), ("v_loss", v_loss), ("entropy", entropy.mean())):
+            for key, val in (("policy_loss", pg_loss), ("value_loss", v_loss), ("entropy", entropy.mean())):
                 stats[key].append(val.item())
             stats["approx_kl"].append(float(approx_kl))
             stats["clipfrac"].append(float(clipfrac))
@@ -400,7 +397,6 @@ class PPO(Policy):
             if state is not None:
                 torch.set_rng_state(state["torch_rng"])
                 self.rng.bit_generator.state = state["numpy_rng"]
-                self.trim_stats(state["global_step"])
                 print(f"[ppo] {self.resume_message(state['global_step'])}", flush=True)
             else:
                 state = {"model": self.agent.state_dict(), "global_step": 0, "updates": 0}
@@ -413,44 +409,14 @@ class PPO(Policy):
         self.global_step, self.updates = state["global_step"], state["updates"]
         self.synced = True
 
-    def trim_stats(self, global_step: int) -> None:
-        """Drop stats rows logged after the checkpoint (a crash came before the next save)."""
-        data = self.files.read(STATS)
-        rows = list(csv.DictReader(io.StringIO(data.decode()))) if data else []
-        kept = [r for r in rows if r.get("global_step", "").isdigit() and int(r["global_step"]) <= global_step]
-        if len(kept) == len(rows):
-            return
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(kept)
-        self.files.write(STATS, text.getvalue().encode())
+    def log_hyperparameters(self, horizon: int) -> None:
+        """The root logs every hyperparameter as a text table, as CleanRL does."""
+        if self.metrics is not None:
+            options = {"workers": self.workers, "copies": self.copies, "schedule_steps": horizon}
+            options |= {"checkpoint_every": self.checkpoint_every, "device": str(self.device)}
+            self.metrics.hyperparameters(dataclasses.asdict(self.cfg) | options, self.global_step)
 
-    def log(self, stats: dict, steps_done: int, num_steps: int) -> None:
-        """The root appends stats to ppo_stats.csv and prints a progress line at intervals."""
-        if not self.is_root:
-            return
-        elapsed = time.perf_counter() - self.started
-        recent = self.record.ep_results[-100:] if self.record is not None else []
-        row = {"update": self.updates, "global_step": self.global_step, "time": round(elapsed, 3), **stats}
-        row["mean_return"] = float(np.mean(recent)) if recent else float("nan")
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=list(row))
-        if self.updates == 1 or not getattr(self, "stats_open", False):  # the header, once per file
-            self.stats_open = True
-            if self.files.read(STATS) is None:
-                writer.writeheader()
-        writer.writerow(row)
-        self.files.append(STATS, text.getvalue().encode())
-        if elapsed - self.last_log >= self.log_interval or steps_done == num_steps:
-            self.last_log = elapsed
-            policy = self.record.policy_id if self.record is not None else "?"
-            scale = self.workers * self.copies  # environment steps per step of this worker
-            ret = "n/a (no game finished yet)" if np.isnan(row["mean_return"]) else f"{row['mean_return']:.2f}"
-            print(
-                f"[ppo {policy}] {steps_done * scale:,}/{num_steps * scale:,} steps "
-                f"({100 * steps_done / num_steps:.0f}%), {steps_done * scale / max(elapsed, 1e-9):,.0f} "
-                f"steps/s, return {ret} | pi {stats['pg_loss']:.3f} v {stats['v_loss']:.3f} "
-                f"ent {stats['entropy']:.3f} kl {stats['approx_kl']:.4f}",
-                flush=True,
-            )
+    def log(self, stats: dict) -> None:
+        """The root logs the update's statistics (CleanRL's tags) at the policy's global step."""
+        if self.metrics is not None:
+            self.metrics.log(stats, self.global_step)

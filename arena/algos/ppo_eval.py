@@ -18,8 +18,6 @@ class PPOEval(PPO):
     policy's own folder); ``deterministic`` takes the most likely action.
     """
 
-    prints_progress = False
-
     def __init__(
         self,
         env: Any,
@@ -38,9 +36,6 @@ class PPOEval(PPO):
 
     def save(self) -> None:
         """Nothing: a frozen policy never writes a checkpoint."""
-
-    def trim_stats(self, global_step: int) -> None:
-        """Nothing: a frozen policy leaves its source's statistics alone."""
 
     def load_checkpoint(self) -> dict:
         """The source policy's checkpoint (or this policy's own), without its optimizer state."""

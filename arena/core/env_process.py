@@ -26,12 +26,10 @@ from arena.core.plan import MatchCopy
 from arena.core.proxies import HAS_INFO
 from arena.core.round import RoundConfig
 
-SEED_STRIDE = 10_007  # copies get seeds far apart, so their episodes do not coincide
 
-
-def copy_seeds(base_seed: int, match: MatchCopy) -> list[int]:
-    """The reproducible seed of each copy this rank runs."""
-    return [int(base_seed) + SEED_STRIDE * c for c in match.global_copy_ids()]
+def copy_seeds(cfg: RoundConfig, match: MatchCopy) -> list[int]:
+    """The seed of each copy this rank runs: reproducible, and new in every round."""
+    return [cfg.seed_for("env copy", c) for c in match.global_copy_ids()]
 
 
 def build_env(
@@ -178,8 +176,8 @@ def _check_step(checks: DataChecks, t: int, step: BatchStep, obs_spaces: list) -
 
 
 def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any], cfg: RoundConfig) -> dict:
-    """Step this rank's copies of a match ``cfg.steps_per_match`` times, exchanging buffers with the workers."""
-    steps, timeout = cfg.steps_per_match, cfg.silence_timeout
+    """Step this rank's copies of a match as often as its busiest policy plays, exchanging buffers with the workers."""
+    steps, timeout = cfg.match_steps([w.policy_id for w in match.workers]), cfg.silence_timeout
     batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index))
     K, threads = batch.num_copies, stepping_threads(batch)
     for w in match.workers:
@@ -195,7 +193,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     frames = FrameSender(comm, list(match.global_copy_ids())) if cfg.render else None
     memory = MemoryProbe()
     start = time.perf_counter()
-    obs, reset_infos = batch.reset(copy_seeds(cfg.seed, match))
+    obs, reset_infos = batch.reset(copy_seeds(cfg, match))
     if checks.on:
         checks.observations(0, obs, obs_spaces)
     for ch in channels:
@@ -222,7 +220,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         if checks.on:
             _check_step(checks, done_steps, step, obs_spaces)
         episodes += len(step.ended)
-        memory.sample(done_steps / steps)
+        memory.sample(done_steps / max(1, steps))
         if done_steps == warm_steps:
             warm_time = time.perf_counter()
         if frames is not None:

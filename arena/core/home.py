@@ -27,6 +27,7 @@ from typing import Any
 from arena.core import comm as mpi
 from arena.core import protocol
 from arena.files import LocalFiles, PolicyFiles, check_file_name
+from arena.metrics import Metrics, MetricsWriter, Row, tb_dir_of
 from arena.records import Episode, PolicyRecord, is_record_file, policy_dir
 
 PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
@@ -35,16 +36,25 @@ PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
 # ------------------------------------------------------------------ rank 0
 
 
-def open_round(policy_class: type, log_comms_dir: str, policy_id: int, plot_color: str | None) -> PolicyRecord:
-    """Load a policy's record for a new round, rewound to its checkpoint if the last run was cut short."""
+def open_round(
+    policy_class: type, log_comms_dir: str, policy_id: int, plot_color: str | None, round_start: list | None = None
+) -> PolicyRecord:
+    """Load a policy's record for a new round, rewound to its checkpoint if the last run was cut short.
+
+    ``round_start`` (``[episodes, steps]``, from the journal) is where the cut-short round
+    started the policy: a policy that keeps no checkpoint goes back there.
+    """
     record = PolicyRecord(policy_id, log_comms_dir, plot_color).load()
     saved_steps = getattr(policy_class, "saved_steps", None)
     steps = saved_steps(record.data_dir) if record.round_open and callable(saved_steps) else None
+    where = f"its checkpoint at step {steps:,}" if steps is not None else ""
+    if steps is None and record.round_open and round_start is not None:
+        steps, where = int(round_start[1]), f"where the round started it, step {round_start[1]:,} (no checkpoint)"
     if steps is not None:
         dropped = record.rewind(steps)
         print(
-            f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from its "
-            f"checkpoint at step {steps:,} ({dropped} episodes recorded after it were dropped)",
+            f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from {where} "
+            f"({dropped} episodes recorded after it were dropped)",
             flush=True,
         )
     record.round_open = True
@@ -86,6 +96,10 @@ class Home:
         self.dirty: set[int] = set()
         self.plotter: threading.Thread | None = None
         self.last_plot = time.monotonic()
+        self.metrics = {
+            pid: MetricsWriter(r.data_dir, tb_dir_of(r.log_comms_dir, pid), resume_step=r.steps_done)
+            for pid, r in records.items()
+        }
 
     def poll(self) -> None:
         """Take in every message that has arrived, write what is complete, and redraw curves when due."""
@@ -122,10 +136,16 @@ class Home:
         record = self.records[policy_id]
         if kind == "episodes":
             _, _, rows, steps_done, round_open, _ = header
-            record.episodes.extend(Episode(*row) for row in rows)
+            episodes = [Episode(*row) for row in rows]
+            record.episodes.extend(episodes)
             record.steps_done, record.round_open = steps_done, round_open
             record.save(plots=False)
+            self.metrics[policy_id].write(episode_scalars(episodes))
             self.dirty.add(policy_id)
+        elif kind == "metrics":
+            self.metrics[policy_id].write(header[2])
+        elif kind == "text":
+            self.metrics[policy_id].text(*header[2:5])
         elif kind == "write":
             record.files.write(header[2], data)
         elif kind == "append":
@@ -151,15 +171,30 @@ class Home:
         """True once every home message that ``source``'s summary counts has been taken in."""
         return self.handled[source] >= summary.get("home_messages", 0)
 
+    def close_metrics(self) -> None:
+        """Flush and close every policy's event files."""
+        for writer in self.metrics.values():
+            writer.close()
+
     def finish(self) -> None:
-        """Wait for a redraw in progress, then draw every policy's final curves."""
+        """Close the metrics, wait for a redraw in progress, then draw every policy's final curves."""
         from arena.plots import plot_record
 
+        self.close_metrics()
         if self.plotter is not None:
             self.plotter.join()
         for record in self.records.values():
             if record.episodes:
                 plot_record(record)
+
+
+def episode_scalars(episodes: list[Episode]) -> list[Row]:
+    """The CleanRL charts of finished episodes (true game scores), at the policy's step when each ended."""
+    rows = []
+    for e in episodes:
+        rows.append(("charts/episodic_return", e.ret, e.steps, e.time))
+        rows.append(("charts/episodic_length", float(e.length), e.steps, e.time))
+    return rows
 
 
 # ------------------------------------------------------------ root worker
@@ -266,6 +301,10 @@ class RemoteRecord(PolicyRecord):
         self._sent_meta = (self.steps_done, self.round_open)
         self.files = RemoteFiles(link, self.policy_id, package["files"], self.data_dir, home)
         self.files.before_write = self.save
+        self._metrics = Metrics(
+            lambda rows: link.send(("metrics", self.policy_id, rows)),
+            lambda tag, text, step: link.send(("text", self.policy_id, tag, text, step)),
+        )
 
     def save(self, plots: bool = True) -> None:
         """Send new episodes and the step count home (rank 0 draws the curves)."""

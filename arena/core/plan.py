@@ -88,6 +88,15 @@ class Plan:
         """Ranks with nothing to do this round."""
         return [r.rank for r in self.roles if r.role == UNUSED]
 
+    def policy_budgets(self, steps_per_match: int) -> dict[int, int]:
+        """Each policy's environment steps over a round: ``steps_per_match`` for every copy its workers play."""
+        budgets: dict[int, int] = {}
+        for role in self.roles:
+            if role.role == WORKER:
+                pid = role.worker.policy_id
+                budgets[pid] = budgets.get(pid, 0) + int(steps_per_match) * role.match.num_copies
+        return budgets
+
     def policy_ranks(self) -> dict[int, list[int]]:
         """Worker ranks of each policy id, in rank order."""
         ranks: dict[int, list[int]] = {}

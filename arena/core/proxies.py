@@ -9,6 +9,7 @@ environment rank through a ``MatchLink``, which moves preallocated buffers.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +174,22 @@ class MatchLink:
         self.returns[k], self.lengths[k] = 0.0, 0
         if self.on_episode is not None:
             self.on_episode(score, length)
+
+    def play_out(self, seed: int) -> None:
+        """Act at random until the environment ends the match, recording nothing: the policy's budget is spent
+        but a partner's is not (a resumed round). Its step count stays what the policy played."""
+        self.on_episode = self.on_step = None
+        played, spaces = self.steps, [copy.deepcopy(s) for s in self.act_spaces]
+        for i, space in enumerate(spaces):
+            space.seed(seed + i)
+        if self.state == "start":
+            self.start()
+        try:
+            while True:
+                self.step([[s.sample() for _ in range(self.copies)] for s in spaces])
+        except MatchEnded:
+            pass
+        self.steps = played
 
     def close(self) -> None:
         """Tell the environment rank this worker is done; take in the start it sent if nobody asked for it."""

@@ -10,6 +10,7 @@ from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.env_api import probe_spaces
 from arena.core.home import Home, open_round, round_package
+from arena.core.journal import Journal, RoundEntry, counts_of, kickoff_args, to_json, worker_steps_left
 from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
 from arena.core.placement import HostInfo, assign_devices, spinning_ranks, this_host
 from arena.core.plan import (
@@ -33,7 +34,7 @@ from arena.core.validation import (
     validate_options,
 )
 from arena.files import FolderLock, FolderLockedError
-from arena.records import PolicyRecord
+from arena.records import PolicyRecord, RoundView, load_records, show_round
 
 
 class Stem:
@@ -130,6 +131,24 @@ class Stem:
         except ValueError as err:
             raise KickoffError(str(err)) from None
         self._lock_log_folder()
+        args = kickoff_args(
+            match_list=match_list,
+            policy_types=policy_types,
+            steps_per_match=steps_per_match,
+            entity_remaps=entity_remaps,
+            scale=scale,
+            policy_kwargs=policy_kwargs,
+            env_kwargs=env_kwargs,
+            seed=seed,
+            copies_per_env=copies_per_env,
+            budgets=plan.policy_budgets(steps_per_match),
+        )
+        entry = self._journal_entry(args)
+        if entry is not None and entry.complete:
+            return self._replay(entry, plan)
+        show_round(self.log_comms_dir, None)
+        records = self._open_records(playing, classes, plot_colors, entry)
+        entry = self._begin_entry(entry, args, plan, records, int(steps_per_match))
         cfg = RoundConfig(
             self.rounds,
             int(steps_per_match),
@@ -148,10 +167,13 @@ class Stem:
             devices,
             spin_ranks,
             waits,
+            worker_steps=worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}, steps_per_match),
+            attempt=entry.attempts,
+            round_budgets=plan.policy_budgets(steps_per_match),
         )
         self._announce(plan, match_list, scale, devices)
         start = time.perf_counter()
-        summaries = self._run_round(plan, cfg)
+        summaries = self._run_round(plan, cfg, records)
         elapsed = time.perf_counter() - start
         steps = sum(s["steps"] for r, s in summaries.items() if plan.roles[r].role == ENV)
         print(
@@ -160,8 +182,67 @@ class Stem:
             flush=True,
         )
         self._plot_all(plot_colors)
+        result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
+        self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))
         self.rounds += 1
-        return {"steps": steps, "seconds": elapsed, "plan": plan, "ranks": summaries}
+        return result | {"plan": plan}
+
+    def _journal_entry(self, args: dict[str, str]) -> RoundEntry | None:
+        """The journal's entry for this round if its kickoff arguments are the same; a changed one is dropped."""
+        entry = self.journal.entry(self.rounds)
+        if entry is None or not entry.changed_args(args):
+            return entry
+        print(
+            f"[arena] round {self.rounds}: kickoff arguments differ from those {self.journal.path} recorded for "
+            f"this round ({', '.join(entry.changed_args(args))}). The journal from round {self.rounds} on is "
+            "dropped: this round and the later ones run in full, each policy from where its saved state stands",
+            flush=True,
+        )
+        show_round(self.log_comms_dir, None)
+        self.journal.drop_from(self.rounds)
+        return None
+
+    def _replay(self, entry: RoundEntry, plan: Plan) -> dict:
+        """Return a completed round's result at once; records read as at its end until the next live round."""
+        print(
+            f"[arena] round {self.rounds}: complete in {self.journal.path}; not played again (records read as at its "
+            "end)",
+            flush=True,
+        )
+        counts = {int(pid): (n, steps) for pid, (n, steps) in entry.end.items()}
+        show_round(self.log_comms_dir, RoundView(self.rounds, counts))
+        self.rounds += 1
+        ranks = {int(rank): summary for rank, summary in entry.result.get("ranks", {}).items()}
+        return entry.result | {"ranks": ranks, "plan": plan, "replayed": True}
+
+    def _begin_entry(
+        self, entry: RoundEntry | None, args: dict, plan: Plan, records: dict[int, PolicyRecord], steps: int
+    ) -> RoundEntry:
+        """Journal the round as started: a new entry, or the cut-short one again with its resume counted."""
+        if entry is None:
+            entry = RoundEntry(self.rounds, args, {str(p): b for p, b in plan.policy_budgets(steps).items()}, {})
+            entry.start = counts_of(records)
+        else:
+            entry.attempts += 1
+            self._report_resume(entry, records, steps)
+        self.journal.begin(entry)
+        return entry
+
+    def _report_resume(self, entry: RoundEntry, records: dict[int, PolicyRecord], steps: int) -> None:
+        """Say what a resumed round still has to play, per policy."""
+        left = worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}, steps)
+        parts = []
+        for pid, record in sorted(records.items()):
+            planned, copies = entry.planned[str(pid)], entry.planned[str(pid)] // steps
+            target = entry.start[str(pid)][1] + planned
+            parts.append(f"policy {pid} has {left[pid] * copies:,} of its {planned:,} steps left")
+            short = target - record.steps_done - left[pid] * copies
+            if short > 0:
+                parts[-1] += f", ending {short} steps short: its workers take equal steps"
+        print(
+            f"[arena] round {self.rounds} was cut short; resuming it (resume {entry.attempts}): " + "; ".join(parts),
+            flush=True,
+        )
 
     def _probe_envs(self, plan: Plan) -> dict[int, tuple[list, list]]:
         """Build each match's env here (twice, once per distinct env_kwargs) and check it fits the match list."""
@@ -195,6 +276,7 @@ class Stem:
             self.lock = FolderLock(self.log_comms_dir).acquire()
         except FolderLockedError as err:
             raise KickoffError(str(err)) from None
+        self.journal = Journal(self.log_comms_dir)
 
     def _policy_classes(self, playing: dict) -> dict[int, type]:
         from arena.algos import resolve_policy
@@ -229,9 +311,8 @@ class Stem:
         hosts = [h.host for h in self.hosts] if len({h.host for h in self.hosts}) > 1 else None
         print(format_plan(plan, devices, hosts), flush=True)
 
-    def _run_round(self, plan: Plan, cfg: RoundConfig) -> dict[int, dict]:
+    def _run_round(self, plan: Plan, cfg: RoundConfig, records: dict[int, PolicyRecord]) -> dict[int, dict]:
         policy_roots = {pid: min(ranks) for pid, ranks in cfg.policy_ranks.items()}
-        records = self._open_records(cfg)
         packages = {policy_roots[pid]: round_package(record) for pid, record in records.items()}
         busy = [r for r in plan.roles if r.role not in (UNUSED, "root")]
         requests = [
@@ -270,18 +351,23 @@ class Stem:
             view.close()
             print(f"[arena] render: {view.frames_written} mosaic frames in {view.video_path}", flush=True)
         if self.stop.requested:
+            home.close_metrics()
             self._end_stopped(policy_roots, {r: s for r, s in summaries.items() if finished(r)})
         home.finish()
         return summaries
 
-    def _open_records(self, cfg: RoundConfig) -> dict[int, PolicyRecord]:
-        """Every playing policy's record, from this host's log folder, opened for the round."""
-        from arena.algos import resolve_policy
+    def _open_records(
+        self, playing: dict, classes: dict[int, type], plot_colors: dict, entry: RoundEntry | None
+    ) -> dict[int, PolicyRecord]:
+        """Every playing policy's record, from this host's log folder, opened for the round.
 
+        When the journal says the round was cut short, a policy that keeps no checkpoint
+        goes back to where the round started it (it has nothing to resume from).
+        """
         records = {}
-        for pid in cfg.policy_ranks:
-            policy_class = resolve_policy(self.policies[cfg.policy_types[pid]])
-            records[pid] = open_round(policy_class, cfg.log_comms_dir, pid, cfg.plot_colors.get(pid))
+        for pid in playing:
+            start = entry.start.get(str(pid)) if entry is not None else None
+            records[pid] = open_round(classes[pid], self.log_comms_dir, pid, plot_colors.get(pid), start)
         return records
 
     def _begin_stop(self, policy_roots: dict[int, int], cfg: RoundConfig) -> float:
@@ -316,7 +402,6 @@ class Stem:
 
     def _plot_all(self, plot_colors: dict) -> None:
         from arena.plots import plot_policy_records
-        from arena.records import load_records
 
         records = [r for r in load_records(self.log_comms_dir).values() if r.episodes]
         for r in records:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 DEFAULT_SILENCE_TIMEOUT_S = 120.0
+_STREAMS = {"env copy": 0, "worker rank": 1}
+
+
+def stream_seed(base_seed: int, round_index: int, kind: str, index: int, attempt: int = 0) -> int:
+    """The seed of one random stream: an env copy's or a worker rank's, new in every round and every resume.
+
+    Drawn from ``SeedSequence([base seed, round, attempt, kind, index])``, so streams of
+    different rounds, resumes, copies and ranks are independent, and a run with one base
+    seed repeats exactly. ``attempt`` counts the times a cut-short round was resumed.
+    """
+    entropy = [int(base_seed), int(round_index), int(attempt), _STREAMS[kind], int(index)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)  # 31 bits: any library takes it
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,23 @@ class RoundConfig:
     devices: dict = field(default_factory=dict)  # learner rank -> torch device ("cuda:1", "cpu")
     spin_ranks: tuple = ()  # ranks with a core of their own: their per-step waits never sleep
     waits: str = "auto"  # ARENA_WAITS as rank 0 read it: "auto", "spin" or "sleep"
+    # Policy id -> steps each of its workers takes (per copy); absent: steps_per_match. A resumed
+    # round gives each policy what its budget has left, so policies of one match may differ.
+    worker_steps: dict = field(default_factory=dict)
+    attempt: int = 0  # 0 for a round's first run, then 1, 2... for each resume of it
+    round_budgets: dict = field(default_factory=dict)  # policy id -> its steps over the whole round
+
+    def steps_for(self, policy_id: int) -> int:
+        """Steps (per copy) each worker of ``policy_id`` takes in this round."""
+        return int(self.worker_steps.get(policy_id, self.steps_per_match))
+
+    def match_steps(self, policy_ids: list[int]) -> int:
+        """Steps (per copy) the match's environment runs: as many as its busiest policy takes."""
+        return max(self.steps_for(pid) for pid in policy_ids)
+
+    def seed_for(self, kind: str, index: int) -> int:
+        """This round's (and this resume's) seed for an env copy (by global copy id) or a worker (by rank)."""
+        return stream_seed(self.seed, self.round_index, kind, index, self.attempt)
 
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,

@@ -82,6 +82,8 @@ class EpisodeReporter:
         self.memory = MemoryProbe()
         link.on_episode = self.add_episode
         link.on_step = self.after_step
+        if record is not None:  # a checkpoint is written only after every episode it counts has gone home
+            record.files.before_write = self.flush
 
     def policy_steps(self) -> int:
         """Steps this policy has taken in this round, over all its workers."""
@@ -117,6 +119,7 @@ class EpisodeReporter:
         now = time.perf_counter()
         if now - self.last_save > SAVE_INTERVAL_S:
             self.record.save()
+            self.record.metrics.log({"charts/SPS": self.steps_per_second()}, self.base_steps + self.policy_steps())
             self.last_save = now
         if now - self.last_print > self.interval:
             print(self.progress_line(), flush=True)
@@ -138,16 +141,21 @@ class EpisodeReporter:
         self._drain()
         return self.finished_peers == mpi.size_of(self.comm) - 1
 
+    def steps_per_second(self) -> float:
+        """The policy's environment steps per second in this round, over all its workers."""
+        return self.policy_steps() / max(1e-9, time.perf_counter() - self.started)
+
     def progress_line(self) -> str:
-        """One line: steps of the budget, speed, episodes and recent mean return."""
+        """One line: steps of the budget, speed, episodes, recent mean return and the latest losses."""
         steps = self.policy_steps()
-        rate = steps / max(1e-9, time.perf_counter() - self.started)
         recent = self.record.ep_results[-100:]
         mean = f"{np.mean(recent):.3f}" if recent else "n/a"
+        losses = [f"{tag[7:]} {value:.4g}" for tag, value in self.record.metrics.latest.items() if tag[:7] == "losses/"]
         return (
             f"[arena] policy {self.record.policy_id}: {steps:,}/{self.budget:,} steps "
-            f"({100.0 * steps / max(1, self.budget):.0f}%), {rate:,.0f} steps/s, "
+            f"({100.0 * steps / max(1, self.budget):.0f}%), {self.steps_per_second():,.0f} steps/s, "
             f"{self.round_episodes} episodes this round, mean return (last 100) {mean}"
+            + (" | " + ", ".join(losses) if losses else "")
         )
 
     def finish(self) -> bool:
@@ -166,6 +174,7 @@ class EpisodeReporter:
             return False
         self.record.steps_done = self.base_steps + self.policy_steps()
         self.record.round_open = False
+        self.record.metrics.log({"charts/SPS": self.steps_per_second()}, self.record.steps_done)
         self.record.save()
         print(self.progress_line().replace("[arena]", "[arena] round done,"), flush=True)
         return True
@@ -177,14 +186,17 @@ class EpisodeReporter:
         self.record.save()
 
 
-def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | None) -> dict:
-    """The policy's kwargs, plus this worker's seed and device where the class takes them and the user gave none."""
+def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | None, budget: int | None) -> dict:
+    """The policy's kwargs, plus this worker's seed, device and schedule horizon (the round's whole budget,
+    also when a resumed round plays only what is left of it) where the class takes them and the user gave none."""
     kwargs = dict(kwargs)
     params = inspect.signature(policy_class).parameters
     if "seed" in params and "seed" not in kwargs:
         kwargs["seed"] = seed
     if "device" in params and kwargs.get("device") is None and device is not None:
         kwargs["device"] = device
+    if "schedule_steps" in params and kwargs.get("schedule_steps") is None and budget is not None:
+        kwargs["schedule_steps"] = budget
     return kwargs
 
 
@@ -226,15 +238,19 @@ def run_worker_rank(
     if package is not None:
         record = RemoteRecord(package, HomeLink(comm, timeout), cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id))
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
-    budget = cfg.steps_per_match * copies * mpi.size_of(policy_comm)
-    interval = float("inf") if getattr(policy_class, "prints_progress", False) else cfg.progress_interval
+    budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None
-    reporter = EpisodeReporter(records_comm, record, link, budget, interval, watch)
+    reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval, watch)
     policy_kwargs = cfg.policy_kwargs.get(spec.policy_id, {})
-    kwargs = _policy_kwargs(policy_class, policy_kwargs, cfg.seed + role.rank, cfg.devices.get(role.rank))
+    seed = cfg.seed_for("worker rank", role.rank)
+    kwargs = _policy_kwargs(
+        policy_class, policy_kwargs, seed, cfg.devices.get(role.rank), cfg.round_budgets.get(spec.policy_id)
+    )
     try:
         policy = policy_class(env, policy_comm, **kwargs)
-        summary = _play(policy, cfg, reporter, data_dir, f"rank {role.rank} (policy {spec.policy_id})")
+        steps = cfg.steps_for(spec.policy_id)
+        spare = cfg.match_steps([w.policy_id for w in match.workers]) - steps
+        summary = _play(policy, reporter, data_dir, f"rank {role.rank} (policy {spec.policy_id})", steps, spare, seed)
     finally:
         if record is None:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -244,13 +260,19 @@ def run_worker_rank(
     return summary | {"home_messages": record.link.sent if record is not None else 0}
 
 
-def _play(policy, cfg: RoundConfig, reporter: EpisodeReporter, data_dir: str, who: str) -> dict:  # noqa: ANN001 - any policy class
-    """Run the policy; the root then sends its records and files home (after a stop too)."""
+def _play(policy, reporter: EpisodeReporter, data_dir: str, who: str, steps: int, spare: int, seed: int) -> dict:  # noqa: ANN001
+    """Run the policy; the root then sends its records and files home (after a stop too).
+
+    A policy with ``spare`` steps fewer than its match (a resumed round where its budget
+    had less left than a partner's) acts at random for those steps, recording nothing.
+    """
     link, record = reporter.link, reporter.record
     if reporter.stop is not None:  # a stop reaches the root in any wait: a step, an Allreduce
         mpi.interrupt_waits_with(reporter.stop.raise_if_requested)
     try:
-        policy.run(cfg.steps_per_match, data_dir, record)
+        policy.run(steps, data_dir, record)
+        if spare > 0:
+            link.play_out(seed)
     except StopRequested:
         mpi.interrupt_waits_with(None)
         return _save_on_stop(policy, reporter)
