@@ -1,7 +1,8 @@
 """Scripts for tests/test_reruns.py.
 
-``python rerun_cases.py LOG_DIR story [KILL_AT]``: three rounds of PPO. Policies 1 and 2 learn Touchdown against each other in rounds 0 and 1; after round 0
-the one with the better records is forked into policy 3, which plays policy 2 in round 2.
+``python rerun_cases.py LOG_DIR story [KILL_AT]``: three rounds of PPO. Policies 1 and 2
+learn Touchdown against each other in rounds 0 and 1; after round 0 the one with the
+better records is forked into policy 3, which plays policy 2 in round 2.
 With KILL_AT, a non-root worker of policy 1 kills itself (SIGKILL) once the policy's
 global step reaches it: the job dies mid-round, and a re-run must finish the same work.
 
