@@ -90,6 +90,7 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     third = run_script(4, "ppo_cases.py", "eval", log, "2000", timeout=300)
     _ok(third)
     assert checkpoint.stat().st_mtime_ns == mtime
+    assert _update_steps(log) == steps, "ppo-eval changed the learning statistics of the policy it plays"
     p1 = PolicyRecord(1, log).load()
     assert _wins(p1.ep_results[-20:]) >= 0.7
 

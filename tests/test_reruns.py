@@ -14,10 +14,15 @@ import pytest
 from helpers import SCRIPTS, mpiexec_path
 from test_cluster import LAUNCHER, can_give_private_disks
 
-from arena.metrics import read_metrics
+from arena.metrics import read_metrics, tensorboard_available
 from arena.records import load_records
 
+if tensorboard_available():
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
 pytestmark = pytest.mark.mpi
+CLEANRL_TAGS = {"charts/episodic_return", "charts/episodic_length", "charts/SPS", "charts/learning_rate"}
+CLEANRL_TAGS |= {"losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl"}
 PLANNED = {1: 2400, 2: 3600, 3: 2400}  # 1,200 steps a round (2 copies x 600): 1 plays 2 rounds, 2 three, 3 one + fork
 
 
@@ -45,6 +50,12 @@ def _check_end_state(log):
         steps = [s for s, _ in rates]
         assert steps == sorted(set(steps)) and steps[-1] == PLANNED[pid], f"policy {pid}: updates repeat"
         assert all(b <= a for (_, a), (_, b) in zip(rates, rates[1:])), f"policy {pid}: the learning rate rose"
+        if tensorboard_available():  # the event files on rank 0's disk, read with TensorBoard's own reader
+            events = EventAccumulator(os.path.join(log, "tb", f"policy_{pid}"))
+            events.Reload()
+            assert set(events.Tags()["scalars"]) >= CLEANRL_TAGS
+            tb_steps = [e.step for e in events.Scalars("charts/learning_rate")]
+            assert tb_steps == sorted(set(tb_steps)) and tb_steps[-1] == PLANNED[pid], "TensorBoard repeats steps"
 
 
 def test_a_rerun_after_a_kill_in_round_2_of_3_finishes_exactly_the_planned_work(tmp_path):

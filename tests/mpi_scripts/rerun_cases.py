@@ -48,4 +48,4 @@ print(f"[script] after round 0: policies {sorted(records)}, best {best}, returns
 PolicyRecord(best, LOG).load().fork(3)
 arena.kickoff([[1, 2]], {1: "killable", 2: "ppo"}, STEPS, scale=True, policy_kwargs=kwargs, seed=3)
 arena.kickoff([[3, 2]], {3: "ppo", 2: "ppo"}, STEPS, scale=True, policy_kwargs=kwargs, seed=3)
-print(f"[script] done: steps {({pid: r.steps_done for pid, r in sorted(load_records(LOG).items())})}")
+print(f"[script] done: steps { ({pid: r.steps_done for pid, r in sorted(load_records(LOG).items())}) }")
