@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from arena.core.journal import Journal, RoundEntry, kickoff_args, worker_steps_left
+from arena.core.journal import Journal, RoundEntry, canonical, kickoff_args, worker_steps_left
 from arena.core.worker import _policy_kwargs
 from arena.records import PolicyRecord, RoundView, load_records, show_round
 
@@ -26,15 +26,15 @@ def replaying(tmp_path):
 def test_steps_left_end_every_policy_at_its_planned_count():
     # 2 copies a policy, 600 steps each: 1,200 planned. Killed with policy 1's checkpoint at 1,600
     # and policy 2's at 1,500 (the round started both at 1,200): their workers owe 400 and 450 steps.
-    entry = RoundEntry(1, {}, {"1": 1200, "2": 1200}, {"1": [14, 1200], "2": [14, 1200]})
-    assert worker_steps_left(entry, {1: 1600, 2: 1500}, 600) == {1: 400, 2: 450}
-    assert worker_steps_left(entry, {1: 1200, 2: 2400}, 600) == {1: 600, 2: 0}  # a new round; a policy done
+    entry = RoundEntry(1, {}, 600, {"1": 1200, "2": 1200}, {"1": [14, 1200], "2": [14, 1200]})
+    assert worker_steps_left(entry, {1: 1600, 2: 1500}) == {1: 400, 2: 450}
+    assert worker_steps_left(entry, {1: 1200, 2: 2400}) == {1: 600, 2: 0}  # a new round; a policy done
 
 
 def test_the_journal_keeps_rounds_and_names_the_arguments_that_changed(tmp_path):
     journal = Journal(str(tmp_path))
     args = kickoff_args(match_list=[[1, 2]], steps_per_match=600, policy_kwargs={1: {"lr": 1e-3}})
-    entry = RoundEntry(0, args, {"1": 600}, {"1": [0, 0]})
+    entry = RoundEntry(0, args, 600, {"1": 600}, {"1": [0, 0]})
     journal.begin(entry)
     journal.finish(entry, {"1": [3, 600]}, {"steps": 600})
     again = Journal(str(tmp_path)).entry(0)
@@ -42,6 +42,7 @@ def test_the_journal_keeps_rounds_and_names_the_arguments_that_changed(tmp_path)
     assert again.changed_args(args) == []
     changed = kickoff_args(match_list=[[1, 2]], steps_per_match=900, policy_kwargs={1: {"lr": 1e-3}})
     assert again.changed_args(changed) == ["steps_per_match"]
+    assert canonical({"f": print, "x": object()}) == canonical({"x": object(), "f": print})  # no addresses
     journal.drop_from(0)
     assert json.loads((tmp_path / "rounds.json").read_text()) == {"rounds": []}
 

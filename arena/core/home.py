@@ -37,24 +37,28 @@ PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
 
 
 def open_round(
-    policy_class: type, log_comms_dir: str, policy_id: int, plot_color: str | None, round_start: list | None = None
+    policy_class: type, log_comms_dir: str, policy_id: int, plot_color: str | None, grid: tuple[int, int] | None = None
 ) -> PolicyRecord:
     """Load a policy's record for a new round, rewound to its checkpoint if the last run was cut short.
 
-    ``round_start`` (``[episodes, steps]``, from the journal) is where the cut-short round
-    started the policy: a policy that keeps no checkpoint goes back there.
+    ``grid`` (from the journal of a cut-short round: the step the round started the policy
+    at, and the policy's steps per step of its workers) serves a policy that keeps no
+    checkpoint: it continues from its last saved step on that grid, so that what its
+    budget has left splits evenly over its workers.
     """
     record = PolicyRecord(policy_id, log_comms_dir, plot_color).load()
     saved_steps = getattr(policy_class, "saved_steps", None)
     steps = saved_steps(record.data_dir) if record.round_open and callable(saved_steps) else None
-    where = f"its checkpoint at step {steps:,}" if steps is not None else ""
-    if steps is None and record.round_open and round_start is not None:
-        steps, where = int(round_start[1]), f"where the round started it, step {round_start[1]:,} (no checkpoint)"
+    where, why = (f"its checkpoint at step {steps:,}", "") if steps is not None else ("", "")
+    if steps is None and record.round_open and grid is not None:
+        start, stride = grid
+        steps = start + max(0, record.steps_done - start) // stride * stride
+        where, why = f"its last save, at step {steps:,}", "it keeps no checkpoint; "
     if steps is not None:
         dropped = record.rewind(steps)
         print(
             f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from {where} "
-            f"({dropped} episodes recorded after it were dropped)",
+            f"({why}{dropped} episodes recorded after it were dropped)",
             flush=True,
         )
     record.round_open = True

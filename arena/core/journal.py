@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 
 from arena.files import atomic_path
@@ -25,8 +26,11 @@ STARTED, COMPLETE = "started", "complete"
 
 
 def canonical(value: object) -> str:
-    """A stable text for a kickoff argument, to compare it between runs (dict order never matters)."""
-    return json.dumps(value, sort_keys=True, default=repr)
+    """A stable text for a kickoff argument, to compare it between runs (dict order never matters).
+
+    Values JSON cannot hold go by their repr, less any memory address, which differs between runs.
+    """
+    return json.dumps(value, sort_keys=True, default=lambda o: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(o)))
 
 
 @dataclass
@@ -35,12 +39,17 @@ class RoundEntry:
 
     round_index: int
     args: dict[str, str]  # kickoff argument -> its canonical text
-    planned: dict[str, int]  # policy id -> its steps over the round
+    steps_per_match: int
+    planned: dict[str, int]  # policy id -> its steps over the round: steps_per_match x the copies it plays
     start: dict[str, list[int]]  # policy id -> [episodes, steps] when the round first started
     status: str = STARTED
     attempts: int = 0  # resumes so far
     end: dict[str, list[int]] = field(default_factory=dict)  # every policy -> [episodes, steps] at the end
     result: dict = field(default_factory=dict)  # what kickoff returned: steps, seconds, rank summaries
+
+    def stride(self, policy_id: int) -> int:
+        """The policy's steps per step of its workers (the copies they play together)."""
+        return self.planned[str(policy_id)] // self.steps_per_match
 
     @property
     def complete(self) -> bool:
@@ -98,7 +107,7 @@ def counts_of(records: dict) -> dict[str, list[int]]:
     return {str(pid): [len(r.episodes), int(r.steps_done)] for pid, r in records.items()}
 
 
-def worker_steps_left(entry: RoundEntry, steps_done: dict[int, int], steps_per_match: int) -> dict[int, int]:
+def worker_steps_left(entry: RoundEntry, steps_done: dict[int, int]) -> dict[int, int]:
     """Steps each worker of each policy takes so that the policy ends the round at exactly its planned count.
 
     ``steps_done`` is each policy's count now (after rewinding to its checkpoint). A policy's
@@ -106,9 +115,8 @@ def worker_steps_left(entry: RoundEntry, steps_done: dict[int, int], steps_per_m
     """
     left = {}
     for pid, planned in entry.planned.items():
-        copies = planned // steps_per_match  # copies over all its workers: planned = steps_per_match * copies
         target = entry.start[pid][1] + planned
-        left[int(pid)] = max(0, target - steps_done[int(pid)]) // copies
+        left[int(pid)] = max(0, target - steps_done[int(pid)]) // entry.stride(int(pid))
     return left
 
 

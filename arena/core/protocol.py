@@ -23,10 +23,12 @@ SURVEY = 5
 SPACES = 10
 # environment rank <-> worker, every step: observations out, actions in, infos when present.
 STEP, ACTION, INFO = 11, 12, 13
-# policy workers -> their policy's root worker: ("episode", return, length, steps) or ("finished", steps).
+# policy workers -> their policy's root worker: ("episode", return, length, steps), ("steps", steps)
+# every second, or ("finished", steps).
 EPISODE = 21
-# policy root worker -> rank 0: ("episodes", ...), ("write", ...), ("append", ...), ("read", ...);
-# the bytes of a write or append follow on HOME_DATA, and rank 0 answers a read on HOME_REPLY.
+# policy root worker -> rank 0: ("episodes", ...), ("metrics", id, rows), ("text", id, tag, text, step),
+# ("write", ...), ("append", ...), ("read", ...); the bytes of a write or append follow on
+# HOME_DATA, and rank 0 answers a read on HOME_REPLY.
 HOME, HOME_DATA, HOME_REPLY = 22, 23, 24
 # mpi.broadcast_object's point-to-point messages, inside a policy communicator.
 OBJECT_BROADCAST = 30_001

@@ -124,12 +124,8 @@ class Stem:
         env_spaces = self._probe_envs(plan)
         check_policy_spaces(plan, env_spaces, classes)
         devices = self._place_learners(plan, classes, policy_kwargs)
-        busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
-        try:
-            waits = os.environ.get("ARENA_WAITS", "auto")
-            spin_ranks = spinning_ranks(self.hosts, busy, waits)
-        except ValueError as err:
-            raise KickoffError(str(err)) from None
+        waits = os.environ.get("ARENA_WAITS", "auto")
+        spin_ranks = self._spinning_ranks(plan, waits)
         self._lock_log_folder()
         args = kickoff_args(
             match_list=match_list,
@@ -167,11 +163,23 @@ class Stem:
             devices,
             spin_ranks,
             waits,
-            worker_steps=worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}, steps_per_match),
+            worker_steps=worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}),
             attempt=entry.attempts,
             round_budgets=plan.policy_budgets(steps_per_match),
         )
         self._announce(plan, match_list, scale, devices)
+        return self._play_round(plan, cfg, records, entry)
+
+    def _spinning_ranks(self, plan: Plan, waits: str) -> tuple:
+        """Ranks whose per-step waits may poll: those with a core of their own (see placement)."""
+        busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
+        try:
+            return spinning_ranks(self.hosts, busy, waits)
+        except ValueError as err:
+            raise KickoffError(str(err)) from None
+
+    def _play_round(self, plan: Plan, cfg: RoundConfig, records: dict[int, PolicyRecord], entry: RoundEntry) -> dict:
+        """Run the round on every rank, report it, draw the curves and journal it as complete."""
         start = time.perf_counter()
         summaries = self._run_round(plan, cfg, records)
         elapsed = time.perf_counter() - start
@@ -181,7 +189,7 @@ class Stem:
             f"({steps / max(elapsed, 1e-9):,.0f} steps/s)",
             flush=True,
         )
-        self._plot_all(plot_colors)
+        self._plot_all(cfg.plot_colors)
         result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
         self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))
         self.rounds += 1
@@ -220,25 +228,25 @@ class Stem:
     ) -> RoundEntry:
         """Journal the round as started: a new entry, or the cut-short one again with its resume counted."""
         if entry is None:
-            entry = RoundEntry(self.rounds, args, {str(p): b for p, b in plan.policy_budgets(steps).items()}, {})
+            budgets = {str(p): b for p, b in plan.policy_budgets(steps).items()}
+            entry = RoundEntry(self.rounds, args, steps, budgets, {})
             entry.start = counts_of(records)
         else:
             entry.attempts += 1
-            self._report_resume(entry, records, steps)
+            self._report_resume(entry, records)
         self.journal.begin(entry)
         return entry
 
-    def _report_resume(self, entry: RoundEntry, records: dict[int, PolicyRecord], steps: int) -> None:
+    def _report_resume(self, entry: RoundEntry, records: dict[int, PolicyRecord]) -> None:
         """Say what a resumed round still has to play, per policy."""
-        left = worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}, steps)
+        left = worker_steps_left(entry, {p: r.steps_done for p, r in records.items()})
         parts = []
         for pid, record in sorted(records.items()):
-            planned, copies = entry.planned[str(pid)], entry.planned[str(pid)] // steps
-            target = entry.start[str(pid)][1] + planned
-            parts.append(f"policy {pid} has {left[pid] * copies:,} of its {planned:,} steps left")
-            short = target - record.steps_done - left[pid] * copies
-            if short > 0:
-                parts[-1] += f", ending {short} steps short: its workers take equal steps"
+            planned, playing = entry.planned[str(pid)], left[pid] * entry.stride(pid)
+            parts.append(f"policy {pid} has {playing:,} of its {planned:,} steps left")
+            short = entry.start[str(pid)][1] + planned - record.steps_done - playing
+            if short > 0:  # a checkpoint off the workers' grid: they take equal steps
+                parts[-1] += f", and will end {short} steps short of them"
         print(
             f"[arena] round {self.rounds} was cut short; resuming it (resume {entry.attempts}): " + "; ".join(parts),
             flush=True,
@@ -361,13 +369,15 @@ class Stem:
     ) -> dict[int, PolicyRecord]:
         """Every playing policy's record, from this host's log folder, opened for the round.
 
-        When the journal says the round was cut short, a policy that keeps no checkpoint
-        goes back to where the round started it (it has nothing to resume from).
+        When the journal says the round was cut short, it tells a policy that keeps no
+        checkpoint the grid its steps must stay on (see open_round).
         """
         records = {}
         for pid in playing:
-            start = entry.start.get(str(pid)) if entry is not None else None
-            records[pid] = open_round(classes[pid], self.log_comms_dir, pid, plot_colors.get(pid), start)
+            grid = None
+            if entry is not None:
+                grid = (entry.start[str(pid)][1], entry.stride(pid))
+            records[pid] = open_round(classes[pid], self.log_comms_dir, pid, plot_colors.get(pid), grid)
         return records
 
     def _begin_stop(self, policy_roots: dict[int, int], cfg: RoundConfig) -> float:

@@ -23,6 +23,7 @@ from arena.records import PolicyRecord
 
 POLL_EVERY_STEPS = 32
 SAVE_INTERVAL_S = 10.0  # finished episodes reach rank 0 (and its disk) at least this often
+STEPS_REPORT_S = 1.0  # how often a worker tells its policy's root how many steps it has taken
 
 
 class StopWatch:
@@ -55,8 +56,9 @@ class StopWatch:
 class EpisodeReporter:
     """Streams finished episodes from every worker of a policy to its root worker, which records them.
 
-    Workers send ``("episode", return, length, steps)`` as episodes end and one
-    ``("finished", steps)`` after their run; the root drains them between steps.
+    Workers send ``("episode", return, length, steps)`` as episodes end, ``("steps", steps)``
+    every second and one ``("finished", steps)`` after their run; the root drains them
+    between steps.
     """
 
     def __init__(
@@ -98,6 +100,15 @@ class EpisodeReporter:
             message = ("episode", ret, length, self.link.steps)
             self.pending.append(mpi.isend_object(message, 0, protocol.EPISODE, self.comm))
 
+    def _report_steps(self) -> None:
+        """A worker tells the root its step count every STEPS_REPORT_S, so progress lines and SPS count every worker."""
+        now = time.perf_counter()
+        if now - self.last_save > STEPS_REPORT_S:
+            self.pending.append(mpi.isend_object(("steps", self.link.steps), 0, protocol.EPISODE, self.comm))
+            self.last_save = now
+        if len(self.pending) > 64 and mpi.test_all(self.pending):
+            self.pending = []
+
     def _record(self, ret: float, length: int) -> None:
         self.record.add_result(ret, length, steps=self.base_steps + self.policy_steps())
         self.round_episodes += 1
@@ -111,8 +122,7 @@ class EpisodeReporter:
             raise StopRequested("the job was asked to stop")
         self.memory.sample(self.link.steps / max(1, self.own_budget))
         if not self.is_root:
-            if len(self.pending) > 64 and mpi.test_all(self.pending):
-                self.pending = []
+            self._report_steps()
             return
         self._drain()
         self.record.link.progress()
@@ -134,7 +144,7 @@ class EpisodeReporter:
             self.peer_steps[source] = message[-1]
             if message[0] == "episode":
                 self._record(message[1], message[2])
-            else:
+            elif message[0] == "finished":
                 self.finished_peers += 1
 
     def _all_finished(self) -> bool:
