@@ -75,7 +75,7 @@ class EpisodeReporter:
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
         self.base_steps = record.steps_done if record is not None else 0
         self.budget, self.interval = budget, interval
-        self.started = self.last_print = self.last_save = time.perf_counter()
+        self.started = self.last_print = self.last_save = self.last_report = time.perf_counter()
         self.round_episodes = 0
         self.finished_peers = 0
         self.pending: list = []
@@ -103,9 +103,9 @@ class EpisodeReporter:
     def _report_steps(self) -> None:
         """A worker tells the root its step count every STEPS_REPORT_S, so progress lines and SPS count every worker."""
         now = time.perf_counter()
-        if now - self.last_save > STEPS_REPORT_S:
+        if now - self.last_report > STEPS_REPORT_S:
             self.pending.append(mpi.isend_object(("steps", self.link.steps), 0, protocol.EPISODE, self.comm))
-            self.last_save = now
+            self.last_report = now
         if len(self.pending) > 64 and mpi.test_all(self.pending):
             self.pending = []
 
