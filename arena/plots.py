@@ -42,18 +42,29 @@ def plot_policy_records(
     alphas: Sequence[float],
     filename: str,
     colors: Sequence[str] | None = None,
+    offsets: Sequence[int] | None = None,
     x: str = "steps",
     title: str | None = None,
+    episodic: bool = False,
 ) -> str:
-    """Draw rolling mean returns of several policies, one line per window, into ``filename``."""
+    """Draw rolling mean returns of several policies, one line per window, into ``filename``.
+
+    ``offsets`` shifts each record's steps (arena5's evolution plots start a forked policy
+    where its parent's round began); ``episodic=True`` is arena5's spelling of ``x="episodes"``.
+    """
     if len(windows) != len(alphas):
         raise ValueError("give one alpha per window")
+    if offsets is not None and len(offsets) != len(records):
+        raise ValueError(f"give one offset per record: {len(offsets)} offsets for {len(records)} records")
+    x = "episodes" if episodic else x
     fig = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     for i, record in enumerate(records):
         color = (colors[i] if colors else None) or record.plot_color or f"C{i % 10}"
+        shift = offsets[i] if offsets is not None else 0
         xs = np.asarray(record.ep_cumlens) if x == "steps" else np.arange(1, len(record.episodes) + 1)
+        xs = xs + shift
         for window, alpha in zip(windows, alphas):
             label = f"policy {record.policy_id}" if window == windows[-1] else None
             ax.plot(*thin(xs, rolling_mean(record.ep_results, window)), color=color, alpha=alpha, label=label)

@@ -254,8 +254,17 @@ def load_records(log_comms_dir: str) -> dict[int, PolicyRecord]:
         return records
     view = round_view(log_comms_dir)
     for name in sorted(os.listdir(log_comms_dir)):
-        if name.startswith("policy_") and name[7:].isdigit():
-            policy_id = int(name[7:])
-            if view is None or policy_id in view.counts:
-                records[policy_id] = PolicyRecord(policy_id, log_comms_dir).load()
-    return records
+        policy_id = _policy_id_of(name)
+        if policy_id is not None and (view is None or policy_id in view.counts):
+            records[policy_id] = PolicyRecord(policy_id, log_comms_dir).load()
+    return dict(sorted(records.items()))
+
+
+def _policy_id_of(folder_name: str) -> int | None:
+    """The policy id of a ``policy_<id>`` folder (any int, 0 and negative ones included), else None."""
+    if not folder_name.startswith("policy_"):
+        return None
+    try:
+        return int(folder_name[7:])
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from arena.algos.random_policy import RandomPolicy
 
 BUILTIN_POLICIES: dict[str, str] = {
     "random": "arena.algos.random_policy:RandomPolicy",
+    "multiagent_random": "arena.algos.random_policy:RandomPolicy",  # arena5's name: random for a block of entities
     "ppo": "arena.algos.ppo:PPO",
     "ppo-eval": "arena.algos.ppo_eval:PPOEval",
 }

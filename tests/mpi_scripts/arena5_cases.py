@@ -1,0 +1,18 @@
+"""arena5-style scripts for tests/test_arena5_names.py: python arena5_cases.py CASE LOG_DIR."""
+
+import sys
+
+from arena.core.stems import *  # noqa: F403 - as arena5's scripts import it
+from arena.envs import Touchdown
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+
+
+def make_env():
+    return Touchdown(players_per_team=3)
+
+
+arena = make_stem(make_env, LOG)  # noqa: F405
+if CASE == "blocks":  # touchdown_multi_agent's second script: two blocks of three, remapped, policy id 0
+    match_list = [[[0, 0, 0], [1, 1, 1]]]
+    arena.kickoff(match_list, {0: "multiagent_random", 1: "multiagent_random"}, 300, entity_remaps=[[0, 2, 4, 1, 3, 5]])
