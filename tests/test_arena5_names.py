@@ -5,8 +5,10 @@ import pytest
 from helpers import run_script
 
 from arena.algos import BUILTIN_POLICIES
+from arena.compat import modern_ppo_kwargs
 from arena.core.policy_record import plot_policy_records
 from arena.core.utils import count_number_scaled_matches, total_steps_to_match_steps
+from arena.metrics import read_metrics
 from arena.records import PolicyRecord, load_records
 
 
@@ -53,3 +55,38 @@ def test_blocks_of_multiagent_random_with_policy_id_0_play_a_remapped_match(tmp_
     records = load_records(str(tmp_path))
     assert sorted(records) == [0, 1]
     assert all(r.steps_done == 300 and r.episodes for r in records.values())
+
+
+def test_ppo1_names_become_the_arenas_and_names_without_equivalent_are_refused(capsys):
+    kwargs = {"optim_stepsize": 1e-3, "timesteps_per_actorbatch": 256, "optim_batchsize": 64, "lam": 0.9}
+    kwargs |= {"clip_param": 0.2, "entcoeff": 0.0, "optim_epochs": 3, "schedule": "constant", "gamma": 0.98}
+    modern = modern_ppo_kwargs(kwargs)
+    assert modern == {
+        "learning_rate": 1e-3,
+        "n_steps": 256,
+        "n_minibatches": 4,
+        "gae_lambda": 0.9,
+        "clip_coef": 0.2,
+        "ent_coef": 0.0,
+        "n_epochs": 3,
+        "anneal_lr": False,
+        "gamma": 0.98,
+    }
+    assert "'optim_stepsize': is 'learning_rate' here" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="'eval_mode' has no equivalent here: play a trained policy with"):
+        modern_ppo_kwargs({"eval_mode": True})
+    with pytest.raises(ValueError, match="not both"):
+        modern_ppo_kwargs({"lam": 0.9, "gae_lambda": 0.95})
+
+
+@pytest.mark.mpi
+def test_a_script_with_ppo1_names_trains_with_their_meaning(tmp_path):
+    result = run_script(4, "arena5_cases.py", "ppo1", str(tmp_path), timeout=180)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    assert "arena5's PPO keyword 'optim_stepsize': is 'learning_rate' here" in result.output
+    rates = read_metrics(str(tmp_path / "policy_1"))["charts/learning_rate"]
+    assert [step for step, _ in rates] == [64, 128, 192, 200] and {lr for _, lr in rates} == {0.0}
+    table = (tmp_path / "policy_1" / "text_hyperparameters.md").read_text()
+    assert "|n_minibatches|2|" in table and "|anneal_lr|False|" in table
+    refused = run_script(4, "arena5_cases.py", "ppo1-refused", str(tmp_path / "r"), timeout=120)
+    assert refused.returncode != 0 and "'clip_rewards' has no equivalent here" in refused.output

@@ -117,8 +117,9 @@ class Stem:
         except PlanError as err:
             raise KickoffError(str(err)) from None
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
-        check_policy_kwargs(playing, policy_kwargs, self.policies)
         classes = self._policy_classes(playing)
+        policy_kwargs = self._modern_kwargs(policy_kwargs, classes)
+        check_policy_kwargs(playing, policy_kwargs, self.policies)
         if copies_per_env > 1:
             self._check_vector_support(playing, classes)
         env_spaces = self._probe_envs(plan)
@@ -290,6 +291,20 @@ class Stem:
         from arena.algos import resolve_policy
 
         return {pid: resolve_policy(self.policies[name]) for pid, name in playing.items()}
+
+    def _modern_kwargs(self, policy_kwargs: dict, classes: dict[int, type]) -> dict:
+        """Playing PPO policies' kwargs with arena5's PPO1 names turned into the arena's (see arena.compat)."""
+        from arena.algos.ppo import PPO
+        from arena.compat import modern_ppo_kwargs
+
+        out = dict(policy_kwargs)
+        for pid, cls in classes.items():
+            if pid in out and isinstance(cls, type) and issubclass(cls, PPO):
+                try:
+                    out[pid] = modern_ppo_kwargs(out[pid])
+                except ValueError as err:
+                    raise KickoffError(f"policy_kwargs for policy {pid}: {err}") from None
+        return out
 
     def _check_vector_support(self, playing: dict, classes: dict[int, type]) -> None:
         for pid, name in playing.items():

@@ -8,11 +8,16 @@ from arena.envs import Touchdown
 CASE, LOG = sys.argv[1], sys.argv[2]
 
 
-def make_env():
-    return Touchdown(players_per_team=3)
+def make_env(players_per_team=3):
+    return Touchdown(players_per_team=players_per_team)
 
 
 arena = make_stem(make_env, LOG)  # noqa: F405
 if CASE == "blocks":  # touchdown_multi_agent's second script: two blocks of three, remapped, policy id 0
     match_list = [[[0, 0, 0], [1, 1, 1]]]
     arena.kickoff(match_list, {0: "multiagent_random", 1: "multiagent_random"}, 300, entity_remaps=[[0, 2, 4, 1, 3, 5]])
+elif CASE == "ppo1":  # round_robin_with_parameters passes arena5's PPO1 names
+    ppo1 = {"optim_stepsize": 0.0, "timesteps_per_actorbatch": 64, "optim_batchsize": 32, "schedule": "constant"}
+    arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 200, policy_kwargs={1: ppo1}, env_kwargs={"players_per_team": 1})
+elif CASE == "ppo1-refused":
+    arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 200, policy_kwargs={1: {"clip_rewards": True}})
