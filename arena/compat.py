@@ -7,6 +7,7 @@ keyword, and a name with no equivalent is refused with what to use instead.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 # arena5 (PPO1) name -> the arena's PPO keyword, for names that mean the same thing.
@@ -65,3 +66,77 @@ def modern_ppo_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         if old in out:
             raise ValueError(f"arena5's PPO keyword {old!r} has no equivalent here: {instead}")
     return out
+
+
+# ----------------------------------------------------------------- policies
+
+
+def is_arena5_policy(policy_class: Any) -> bool:
+    """True for a policy written for arena5: a plain class or a factory, not a subclass of ``arena.Policy``.
+
+    Such a policy sees arena5's env (``reset() -> obs``, ``step(a) -> (obs, reward, done, info)``)
+    and is asked for every worker's steps at once, as arena5 did. A plain class written for the
+    arena's Gymnasium API says so with a class attribute ``gymnasium_api = True``.
+    """
+    from arena.algos.base import Policy
+
+    if isinstance(policy_class, type) and issubclass(policy_class, Policy):
+        return False
+    return not getattr(policy_class, "gymnasium_api", False)
+
+
+class Arena5Env:
+    """A worker's env in arena5's form: ``reset()`` returns the observations, ``step`` a 4-tuple."""
+
+    def __init__(self, env: Any):
+        self.env = env
+        self.is_multiagent = hasattr(env, "action_spaces")  # arena5's flag: a block of entities
+        for name in ("observation_space", "action_space", "observation_spaces", "action_spaces"):
+            if hasattr(env, name):
+                setattr(self, name, getattr(env, name))
+
+    def seed(self, seed: int | None = None) -> None:
+        """Nothing: the environment rank seeds the match (arena5's proxy did the same)."""
+
+    def reset(self, **kwargs: Any) -> Any:
+        """The first observations of an episode (one per entity for a block)."""
+        obs, _ = self.env.reset()
+        return obs
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, Any]:
+        """``(obs, reward, done, info)``; for a block, lists per entity and one ``done`` for the match."""
+        from arena.algos.base import episode_over
+
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward, episode_over(terminated, truncated), info
+
+    def close(self) -> None:
+        """Leave the match."""
+        self.env.close()
+
+
+class Arena5Policy:
+    """Runs an arena5 policy as the arena does every policy: ``run(steps)`` with this worker's steps.
+
+    arena5 asked every worker for all its policy's steps (each divided them by its
+    ``policy_comm`` size) and gave directories ending in a separator (its policies join
+    names to them with ``+``).
+    """
+
+    def __init__(self, policy: Any, workers: int):
+        self.policy, self.workers = policy, workers
+
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """Run the arena5 policy for ``num_steps`` steps of this worker."""
+        directory = os.path.join(data_dir, "")
+        if policy_record is not None:
+            policy_record.data_dir = directory
+            self.policy.run(num_steps * self.workers, directory, policy_record)
+        else:
+            self.policy.run(num_steps * self.workers, directory)
+
+    def save(self) -> None:
+        """The arena5 policy's own ``save()``, if it has one."""
+        save = getattr(self.policy, "save", None)
+        if callable(save):
+            save()

@@ -90,3 +90,13 @@ def test_a_script_with_ppo1_names_trains_with_their_meaning(tmp_path):
     assert "|n_minibatches|2|" in table and "|anneal_lr|False|" in table
     refused = run_script(4, "arena5_cases.py", "ppo1-refused", str(tmp_path / "r"), timeout=120)
     assert refused.returncode != 0 and "'clip_rewards' has no equivalent here" in refused.output
+
+
+@pytest.mark.mpi
+def test_arena5_policies_get_four_tuples_and_all_their_workers_steps(tmp_path):
+    result = run_script(7, "arena5_cases.py", "legacy-policies", str(tmp_path), timeout=120)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    records = load_records(str(tmp_path))
+    assert {pid: r.steps_done for pid, r in records.items()} == {1: 600, 2: 600}  # 2 copies x 300
+    for pid in (1, 2):
+        assert (tmp_path / f"policy_{pid}" / "model.txt").read_text() == "300 steps on each of 2 workers"

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from arena.compat import Arena5Env, Arena5Policy, is_arena5_policy
 from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.checks import DataChecks
@@ -256,8 +257,11 @@ def run_worker_rank(
     kwargs = _policy_kwargs(
         policy_class, policy_kwargs, seed, cfg.devices.get(role.rank), cfg.round_budgets.get(spec.policy_id)
     )
+    legacy = is_arena5_policy(policy_class)
     try:
-        policy = policy_class(env, policy_comm, **kwargs)
+        policy = policy_class(Arena5Env(env) if legacy else env, policy_comm, **kwargs)
+        if legacy:
+            policy = Arena5Policy(policy, mpi.size_of(policy_comm))
         steps = cfg.steps_for(spec.policy_id)
         spare = cfg.match_steps([w.policy_id for w in match.workers]) - steps
         summary = _play(policy, reporter, data_dir, f"rank {role.rank} (policy {spec.policy_id})", steps, spare, seed)

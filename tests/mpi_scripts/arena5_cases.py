@@ -8,11 +8,34 @@ from arena.envs import Touchdown
 CASE, LOG = sys.argv[1], sys.argv[2]
 
 
+class LegacyRandom:
+    """A policy as arena5's tutorial writes one: a plain class, 4-tuple steps, all workers' steps at once."""
+
+    def __init__(self, env, policy_comm):
+        self.env, self.comm = env, policy_comm
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        self.env.reset()
+        local_steps = int(num_steps / self.comm.Get_size())
+        for _ in range(local_steps):
+            _, _, done, _ = self.env.step(self.env.action_space.sample())
+            if done:
+                self.env.reset()
+        if policy_record is not None:
+            policy_record.save()
+            with open(policy_record.data_dir + "model.txt", "w") as f:  # arena5's data_dir ends with "/"
+                f.write(f"{local_steps} steps on each of {self.comm.Get_size()} workers")
+
+
+def make_legacy_policy(env, comms):
+    return LegacyRandom(env, comms)
+
+
 def make_env(players_per_team=3):
     return Touchdown(players_per_team=players_per_team)
 
 
-arena = make_stem(make_env, LOG)  # noqa: F405
+arena = make_stem(make_env, LOG, additional_policies={"legacy": LegacyRandom, "legacy-factory": make_legacy_policy})  # noqa: F405
 if CASE == "blocks":  # touchdown_multi_agent's second script: two blocks of three, remapped, policy id 0
     match_list = [[[0, 0, 0], [1, 1, 1]]]
     arena.kickoff(match_list, {0: "multiagent_random", 1: "multiagent_random"}, 300, entity_remaps=[[0, 2, 4, 1, 3, 5]])
@@ -21,3 +44,6 @@ elif CASE == "ppo1":  # round_robin_with_parameters passes arena5's PPO1 names
     arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 200, policy_kwargs={1: ppo1}, env_kwargs={"players_per_team": 1})
 elif CASE == "ppo1-refused":
     arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 200, policy_kwargs={1: {"clip_rewards": True}})
+elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and a factory, scaled to 2 copies
+    types = {1: "legacy", 2: "legacy-factory"}
+    arena.kickoff([[1, 2]], types, 300, scale=True, env_kwargs={"players_per_team": 1})
