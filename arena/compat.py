@@ -140,3 +140,36 @@ class Arena5Policy:
         save = getattr(self.policy, "save", None)
         if callable(save):
             save()
+
+
+# ------------------------------------------------------------- environments
+
+
+def split_reset(result: Any, n: int) -> tuple[Any, Any, bool]:
+    """``(obs, infos, legacy)`` from what ``reset()`` returned: arena5 envs return only the observations."""
+    if (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[1], (list, tuple, dict))
+        and (isinstance(result[1], dict) or all(isinstance(i, dict) for i in result[1]))
+        and len(result[0]) == n
+    ):
+        return result[0], result[1], False
+    return result, None, True
+
+
+def four_tuple_flags(done: Any, infos: list[dict]) -> tuple[list[bool], list[bool]]:
+    """arena5's ``done`` as Gymnasium's ``(terminated, truncated)``, per entity; a time limit says so in its infos."""
+    import numpy as np
+
+    truncated = [bool(i.get("TimeLimit.truncated", False)) for i in infos]
+    done = np.asarray(done, dtype=bool).reshape(-1)
+    done = np.repeat(done, len(infos)) if done.size == 1 else done
+    return [bool(d) and not t for d, t in zip(done, truncated)], truncated
+
+
+def arena5_action(action: Any) -> list:
+    """An action as arena5 handed it to an env: a 1-D list (a Discrete 3 arrives as ``[3]``)."""
+    import numpy as np
+
+    return np.atleast_1d(np.squeeze(np.asarray(action))).tolist()

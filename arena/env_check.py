@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from arena.core.checks import reward_problem, value_problem
-from arena.core.env_api import describe_error, entity_spaces, load_make_env, reset_env, step_env
+from arena.core.env_api import describe_error, entity_spaces, load_make_env, reset_env, reset_env_form, step_env
 
 
 @dataclass
@@ -99,12 +99,12 @@ def _play(env: Any, obs_spaces: list, act_spaces: list, steps: int, seed: int, r
     n = len(obs_spaces)
     for space in act_spaces:
         space.seed(seed)
-    obs, _ = reset_env(env, n, seed=seed)
+    obs, _, legacy = reset_env_form(env, n, seed=seed)
     if not _check_values(0, obs, None, obs_spaces, report):
         return
     episodes, lengths, length = 0, [], 0
     for t in range(1, steps + 1):
-        result = step_env(env, [space.sample() for space in act_spaces], n)
+        result = step_env(env, [space.sample() for space in act_spaces], n, legacy)
         length += 1
         if not _check_values(t, result.obs, result.rewards, obs_spaces, report):
             return

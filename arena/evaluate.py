@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from arena.core.env_api import entity_spaces, game_continues, game_score, load_make_env, reset_env, step_env
+from arena.core.env_api import (
+    entity_spaces,
+    game_continues,
+    game_score,
+    load_make_env,
+    reset_env,
+    reset_env_form,
+    step_env,
+)
 from arena.records import policy_dir
 
 VIDEO_FPS = 15  # Atari runs at 60 frames/s and the agent acts every 4th frame
@@ -55,11 +63,11 @@ def make_chooser(agent: Any, act_space: Any, epsilon: float, sample: bool, rng: 
 
 def play_game(env: Any, n: int, entity: int, choose: Callable, act_spaces: list, frames: list | None) -> tuple:
     """One whole game: episodes that only cost a life (``info["game_over"]`` False) continue it."""
-    obs, _ = reset_env(env, n)
+    obs, _, legacy = reset_env_form(env, n)
     returns, length = np.zeros(n), 0
     while True:
         actions = [choose(obs[e]) if e == entity else s.sample() for e, s in enumerate(act_spaces)]
-        result = step_env(env, actions, n)
+        result = step_env(env, actions, n, legacy)
         returns += result.rewards
         length += 1
         if frames is not None:

@@ -5,7 +5,7 @@ import pytest
 from helpers import run_script
 
 from arena.algos import BUILTIN_POLICIES
-from arena.compat import modern_ppo_kwargs
+from arena.compat import arena5_action, modern_ppo_kwargs
 from arena.core.policy_record import plot_policy_records
 from arena.core.utils import count_number_scaled_matches, total_steps_to_match_steps
 from arena.metrics import read_metrics
@@ -100,3 +100,18 @@ def test_arena5_policies_get_four_tuples_and_all_their_workers_steps(tmp_path):
     assert {pid: r.steps_done for pid, r in records.items()} == {1: 600, 2: 600}  # 2 copies x 300
     for pid in (1, 2):
         assert (tmp_path / f"policy_{pid}" / "model.txt").read_text() == "300 steps on each of 2 workers"
+
+
+def test_actions_reach_arena5_envs_as_one_dimensional_lists():
+    assert arena5_action(3) == [3]
+    assert arena5_action(np.int64(2)) == [2]
+    assert arena5_action(np.array([0.5, -0.5], np.float32)) == [0.5, -0.5]
+    assert arena5_action(np.array([[0.25]])) == [0.25]
+
+
+@pytest.mark.mpi
+def test_an_arena5_env_with_list_actions_plays(tmp_path):
+    result = run_script(4, "arena5_cases.py", "list-actions", str(tmp_path), timeout=120)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    records = load_records(str(tmp_path))
+    assert {pid: (r.steps_done, len(r.episodes)) for pid, r in records.items()} == {1: (200, 20), 2: (200, 20)}

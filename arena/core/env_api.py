@@ -8,8 +8,9 @@ An arena environment has one entry per entity in ``observation_spaces`` and
 
 ``terminated`` and ``truncated`` may be one bool for the whole episode or one per
 entity. The episode ends when every entity is terminated or truncated.
-Legacy environments whose ``reset()`` returns only the observations and whose
-``step`` returns ``(obs_list, rewards, done, infos)`` are accepted too.
+arena5 environments, whose ``reset()`` returns only the observations and whose
+``step`` returns ``(obs_list, rewards, done, infos)``, are accepted too, and get
+their actions in arena5's form (the rules live in ``arena.compat``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from arena.compat import arena5_action, four_tuple_flags, split_reset
 
 
 @dataclass
@@ -74,40 +77,39 @@ def _per_entity_flags(flags: Any, n: int, what: str) -> np.ndarray:
 
 def reset_env(env: Any, n: int, seed: int | None = None) -> tuple[list, list[dict]]:
     """Reset with a seed where the env accepts one; returns ``(obs_list, info_list)``."""
+    obs, infos, _ = reset_env_form(env, n, seed)
+    return obs, infos
+
+
+def reset_env_form(env: Any, n: int, seed: int | None = None) -> tuple[list, list[dict], bool]:
+    """``reset_env``, and whether the env is an arena5 one (its reset gives only observations; see arena.compat)."""
     try:
         result = env.reset(seed=seed)
     except TypeError:
         if seed is not None and hasattr(env, "seed"):
             env.seed(seed)
         result = env.reset()
-    if (
-        isinstance(result, tuple)
-        and len(result) == 2
-        and isinstance(result[1], (list, tuple, dict))
-        and (isinstance(result[1], dict) or all(isinstance(i, dict) for i in result[1]))
-        and len(result[0]) == n
-    ):
-        obs, infos = result
-    else:
-        obs, infos = result, None
+    obs, infos, legacy = split_reset(result, n)
     obs = list(obs)
     if len(obs) != n:
         raise ValueError(f"env.reset() returned {len(obs)} observations for {n} entities")
-    return obs, _per_entity_infos(infos, n)
+    return obs, _per_entity_infos(infos, n), legacy
 
 
-def step_env(env: Any, actions: list, n: int) -> StepResult:
-    """Step with one action per entity; accepts the 5-tuple and the legacy 4-tuple."""
-    result = env.step(actions)
+def step_env(env: Any, actions: list, n: int, legacy: bool = False) -> StepResult:
+    """Step with one action per entity; accepts the 5-tuple and arena5's 4-tuple.
+
+    An arena5 env (``legacy``) gets each action as arena5 sent it, a 1-D list.
+    """
+    result = env.step([arena5_action(a) for a in actions] if legacy else actions)
     if len(result) == 5:
         obs, rewards, terminated, truncated, infos = result
     elif len(result) == 4:
         obs, rewards, done, infos = result
         infos = _per_entity_infos(infos, n)
-        truncated = [bool(i.get("TimeLimit.truncated", False)) for i in infos]
-        terminated = _per_entity_flags(done, n, "done") & ~np.asarray(truncated, dtype=bool)
+        terminated, truncated = four_tuple_flags(done, infos)
     else:
-        raise ValueError(f"env.step() returned a {len(result)}-tuple; expected 5 (or legacy 4)")
+        raise ValueError(f"env.step() returned a {len(result)}-tuple; expected 5 (or arena5's 4)")
     obs = list(obs)
     if len(obs) != n:
         raise ValueError(f"env.step() returned {len(obs)} observations for {n} entities")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from arena.core.env_api import entity_spaces, reset_env, step_env
+from arena.core.env_api import entity_spaces, reset_env, reset_env_form, step_env
 
 
 @dataclass
@@ -70,13 +70,15 @@ class CopiesBatch:
         self.num_copies = len(envs)
         self.observation_spaces, self.action_spaces = entity_spaces(envs[0])
         self.n = len(self.observation_spaces)
+        self.legacy = [False] * self.num_copies
         for k, env in enumerate(envs[1:], start=1):
             if entity_spaces(env) != (self.observation_spaces, self.action_spaces):
                 raise ValueError(f"copy {k} of the match has different spaces from copy 0; make_env must agree")
 
     def reset(self, seeds: list[int]) -> tuple[list[Sequence], list[list[dict]]]:
         """Reset every copy with its own seed."""
-        results = [reset_env(env, self.n, seed=seed) for env, seed in zip(self.envs, seeds)]
+        results = [reset_env_form(env, self.n, seed=seed) for env, seed in zip(self.envs, seeds)]
+        self.legacy = [r[2] for r in results]  # arena5 envs get arena5's actions
         obs = [[r[0][e] for r in results] for e in range(self.n)]
         return obs, [r[1] for r in results]
 
@@ -87,7 +89,7 @@ class CopiesBatch:
         rewards, terminated, truncated = np.zeros((K, n)), np.zeros((K, n), bool), np.zeros((K, n), bool)
         ended: dict[int, Ended] = {}
         for k, env in enumerate(self.envs):
-            result = step_env(env, [_plain(actions[e][k]) for e in range(n)], n)
+            result = step_env(env, [_plain(actions[e][k]) for e in range(n)], n, self.legacy[k])
             rewards[k], terminated[k], truncated[k] = result.rewards, result.terminated, result.truncated
             current = result.obs
             if result.episode_over:

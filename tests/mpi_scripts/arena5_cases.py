@@ -27,12 +27,36 @@ class LegacyRandom:
                 f.write(f"{local_steps} steps on each of {self.comm.Get_size()} workers")
 
 
+class ListActionEnv:
+    """An env as arena5's examples write one: reset() gives observations only, step() a 4-tuple,
+    and every action arrives as a 1-D list (a Discrete action ``a`` as ``[a]``)."""
+
+    def __init__(self, length=10):
+        import numpy as np
+        from gymnasium.spaces import Box, Discrete
+
+        self.np, self.length = np, length
+        self.observation_spaces = [Box(-10.0, 10.0, (2,)), Box(-10.0, 10.0, (2,))]
+        self.action_spaces = [Discrete(3), Box(-1.0, 1.0, (2,))]
+
+    def reset(self):
+        self.t, self.pos = 0, [0.0, 0.0]
+        return [self.np.zeros(2, self.np.float32), self.np.zeros(2, self.np.float32)]
+
+    def step(self, actions):
+        self.t += 1
+        self.pos[0] += actions[0][0] - 1  # arena5's Touchdown indexes action[0]
+        self.pos[1] += sum(actions[1])  # a Box action as a list of its values
+        obs = [self.np.full(2, p / self.length, self.np.float32) for p in self.pos]
+        return obs, [self.pos[0], -self.pos[0]], self.t >= self.length, [{}, {}]
+
+
 def make_legacy_policy(env, comms):
     return LegacyRandom(env, comms)
 
 
-def make_env(players_per_team=3):
-    return Touchdown(players_per_team=players_per_team)
+def make_env(players_per_team=3, game="touchdown"):
+    return ListActionEnv() if game == "list-actions" else Touchdown(players_per_team=players_per_team)
 
 
 arena = make_stem(make_env, LOG, additional_policies={"legacy": LegacyRandom, "legacy-factory": make_legacy_policy})  # noqa: F405
@@ -47,3 +71,5 @@ elif CASE == "ppo1-refused":
 elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and a factory, scaled to 2 copies
     types = {1: "legacy", 2: "legacy-factory"}
     arena.kickoff([[1, 2]], types, 300, scale=True, env_kwargs={"players_per_team": 1})
+elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
+    arena.kickoff([[1, 2]], {1: "random", 2: "legacy"}, 200, env_kwargs={"game": "list-actions"})
