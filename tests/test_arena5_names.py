@@ -115,3 +115,11 @@ def test_an_arena5_env_with_list_actions_plays(tmp_path):
     assert result.returncode == 0 and not result.timed_out, result.output
     records = load_records(str(tmp_path))
     assert {pid: (r.steps_done, len(r.episodes)) for pid, r in records.items()} == {1: (200, 20), 2: (200, 20)}
+
+
+@pytest.mark.mpi
+def test_render_with_an_env_that_draws_its_own_window_is_skipped_with_one_warning(tmp_path):
+    result = run_script(4, "arena5_cases.py", "window-render", str(tmp_path), timeout=120)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    assert result.output.count("the env's render() failed") == 1, result.output
+    assert {r.steps_done for r in load_records(str(tmp_path)).values()} == {300}

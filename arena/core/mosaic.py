@@ -44,14 +44,25 @@ class FrameSender:
         self.comm, self.copy_ids, self.interval = comm, copy_ids, interval
         self.next_time = 0.0
         self.pending: list = []
+        self.failed = False  # render() raised once: this rank renders no more
 
     def maybe_send(self, batch: Any) -> None:
         """Render every copy and send the frames, if due and the previous ones have left."""
         now = time.perf_counter()
-        if now < self.next_time or (self.pending and not mpi.test_all(self.pending)):
+        if self.failed or now < self.next_time or (self.pending and not mpi.test_all(self.pending)):
             return
         self.next_time = now + self.interval
-        frames = [(c, batch.render(k)) for k, c in enumerate(self.copy_ids)]
+        try:
+            frames = [(c, batch.render(k)) for k, c in enumerate(self.copy_ids)]
+        except Exception as err:  # an arena5 env opening its own window, headless
+            self.failed = True
+            print(
+                f"[arena] rank {mpi.rank_of(self.comm)}: the env's render() failed ({type(err).__name__}: "
+                f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); this rank's copies are left out "
+                "of the mosaic. An env for render=True returns an RGB array from render()",
+                flush=True,
+            )
+            return
         frames = [(c, shrink(f)) for c, f in frames if f is not None]  # a human-mode env draws its own window
         if frames:
             self.pending = [mpi.isend_object(frames, 0, protocol.FRAME, self.comm)]

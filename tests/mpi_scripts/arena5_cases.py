@@ -50,6 +50,13 @@ class ListActionEnv:
         obs = [self.np.full(2, p / self.length, self.np.float32) for p in self.pos]
         return obs, [self.pos[0], -self.pos[0]], self.t >= self.length, [{}, {}]
 
+    def render(self):  # as arena5's Touchdown: draws its own window, returns nothing
+        import cv2
+
+        cv2.namedWindow("img", cv2.WINDOW_NORMAL)
+        cv2.imshow("img", self.np.zeros((30, 30, 3), self.np.uint8))
+        cv2.waitKey(1)
+
 
 def make_legacy_policy(env, comms):
     return LegacyRandom(env, comms)
@@ -73,3 +80,5 @@ elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and
     arena.kickoff([[1, 2]], types, 300, scale=True, env_kwargs={"players_per_team": 1})
 elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
     arena.kickoff([[1, 2]], {1: "random", 2: "legacy"}, 200, env_kwargs={"game": "list-actions"})
+elif CASE == "window-render":  # render=True with an env that opens its own window, here headless
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs={"game": "list-actions"}, render=True)
