@@ -41,7 +41,7 @@ def is_record_file(name: str) -> bool:
     """True for what the arena itself keeps in a policy's folder (records, metrics, curves, half-written files)."""
     base = os.path.basename(name)
     kept = (RECORDS_FILE, META_FILE, METRICS_FILE)
-    return base in kept or base.startswith(("curve_", TEXT_PREFIX)) or ".tmp" in base
+    return base in kept or base.startswith(("curve_", TEXT_PREFIX, CHANNEL_PREFIX)) or ".tmp" in base
 
 
 def parse_records(text: str) -> list[Episode]:
@@ -56,6 +56,56 @@ def parse_records(text: str) -> list[Episode]:
         except (TypeError, ValueError):
             continue
     return episodes
+
+
+CHANNEL_PREFIX = "channel_"  # a named channel's results: policy_<id>/channel_<name>.csv
+
+
+class RecordChannel:
+    """One series of results: ``ep_results``, ``ep_lengths`` and ``ep_cumlens``, as arena5 kept them."""
+
+    def __init__(
+        self, name: str, results: list | None = None, lengths: list | None = None, cumlens: list | None = None
+    ):
+        self.name = name
+        self.ep_results = list(results or [])
+        self.ep_lengths = list(lengths or [])
+        self.ep_cumlens = list(cumlens or [])
+
+    def columns(self) -> list[list]:
+        """``[results, lengths, cumulative lengths]``, as the arena sends a channel between ranks."""
+        return [self.ep_results, self.ep_lengths, self.ep_cumlens]
+
+    def add(self, result: float, length: int) -> None:
+        """Add one result; its cumulative length goes on from the last."""
+        self.ep_results.append(float(result))
+        self.ep_lengths.append(int(length))
+        self.ep_cumlens.append((self.ep_cumlens[-1] if self.ep_cumlens else 0) + int(length))
+
+    def save(self, folder: str) -> None:
+        """Write the series as ``channel_<name>.csv`` (atomically)."""
+        path = os.path.join(folder, f"{CHANNEL_PREFIX}{self.name}.csv")
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("result", "length", "cumulative_length"))
+            writer.writerows(zip(map(repr, self.ep_results), self.ep_lengths, self.ep_cumlens))
+
+    @classmethod
+    def load_all(cls, folder: str) -> dict[str, RecordChannel]:
+        """Every named channel saved in ``folder``."""
+        channels = {}
+        names = os.listdir(folder) if os.path.isdir(folder) else []
+        for name in sorted(n for n in names if n.startswith(CHANNEL_PREFIX) and n.endswith(".csv")):
+            with open(os.path.join(folder, name), newline="") as f:
+                rows = list(csv.reader(f))[1:]
+            channel = cls(name[len(CHANNEL_PREFIX) : -4])
+            for row in rows:
+                if len(row) == 3:
+                    channel.ep_results.append(float(row[0]))
+                    channel.ep_lengths.append(int(row[1]))
+                    channel.ep_cumlens.append(int(row[2]))
+            channels[channel.name] = channel
+        return channels
 
 
 class RoundView:
@@ -91,7 +141,8 @@ def policy_dir(log_comms_dir: str, policy_id: int) -> str:
 class PolicyRecord:
     """Every finished episode of one policy, across rounds and re-runs."""
 
-    def __init__(self, policy_id: int, log_comms_dir: str, plot_color: str | None = None):
+    def __init__(self, policy_id: int, log_comms_dir: str, plot_color: str | None = None, load: bool = True):
+        """A policy's record; as in arena5, what its folder holds is loaded at once (``load=False``: start empty)."""
         self.policy_id = policy_id
         self.log_comms_dir = log_comms_dir
         self.data_dir = policy_dir(log_comms_dir, policy_id)
@@ -104,6 +155,15 @@ class PolicyRecord:
         self.replayed_round: int | None = None  # set when loaded as at the end of a replayed round: read-only
         self.files: PolicyFiles = LocalFiles(self.data_dir)  # the policy's own saved files
         self._metrics: Metrics | None = None
+        self.extra_channels: dict[str, RecordChannel] = {}  # results a policy adds under other names
+        if load and os.path.isdir(self.data_dir):
+            self.load()
+
+    @property
+    def channels(self) -> dict[str, RecordChannel]:
+        """arena5's record channels: ``"main"`` is the episodes; others are series a policy adds by name."""
+        main = RecordChannel("main", self.ep_results, self.ep_lengths, self.ep_cumlens)
+        return {"main": main, **self.extra_channels}
 
     @property
     def metrics(self) -> Metrics:
@@ -133,8 +193,19 @@ class PolicyRecord:
         """Cumulative steps at the last recorded episode."""
         return self.episodes[-1].steps if self.episodes else 0
 
-    def add_result(self, total_reward: float, ep_len: int, steps: int | None = None) -> None:
-        """Record a finished episode; ``steps`` defaults to the previous total plus ``ep_len``."""
+    def add_result(
+        self, total_reward: float, ep_len: int, steps: int | str | None = None, channel: str = "main"
+    ) -> None:
+        """Record a finished episode; ``steps`` defaults to the previous total plus ``ep_len``.
+
+        ``channel`` other than "main" adds to a named series instead (arena5's channels; its
+        third positional argument was the channel name, which is accepted here too).
+        """
+        if isinstance(steps, str):
+            channel, steps = steps, None
+        if channel != "main":
+            self.extra_channels.setdefault(channel, RecordChannel(channel)).add(total_reward, ep_len)
+            return
         steps = max(self.total_steps, self.steps_done) + int(ep_len) if steps is None else int(steps)
         self.episodes.append(Episode(len(self.episodes), float(total_reward), int(ep_len), steps, time.time()))
         self.steps_done = max(self.steps_done, steps)
@@ -166,6 +237,8 @@ class PolicyRecord:
             "round_open": self.round_open,
         }
         _write_json(os.path.join(self.data_dir, META_FILE), meta)
+        for channel in self.extra_channels.values():
+            channel.save(self.data_dir)
         if plots and self.episodes:
             from arena.plots import plot_record
 
@@ -188,6 +261,7 @@ class PolicyRecord:
                 meta = json.load(f)
             self.steps_done = max(self.steps_done, int(meta.get("steps", 0)))
             self.round_open = bool(meta.get("round_open", False))
+        self.extra_channels = RecordChannel.load_all(self.data_dir)
         view = round_view(self.log_comms_dir)
         if view is not None:
             self._show(view)

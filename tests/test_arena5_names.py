@@ -97,9 +97,11 @@ def test_arena5_policies_get_four_tuples_and_all_their_workers_steps(tmp_path):
     result = run_script(7, "arena5_cases.py", "legacy-policies", str(tmp_path), timeout=120)
     assert result.returncode == 0 and not result.timed_out, result.output
     records = load_records(str(tmp_path))
-    assert {pid: r.steps_done for pid, r in records.items()} == {1: 600, 2: 600}  # 2 copies x 300
+    assert {pid: r.steps_done for pid, r in records.items()} == {1: 600, 2: 600}  # 2 rounds x 2 copies x 150
     for pid in (1, 2):
-        assert (tmp_path / f"policy_{pid}" / "model.txt").read_text() == "300 steps on each of 2 workers"
+        assert (tmp_path / f"policy_{pid}" / "model.txt").read_text() == "150 steps on each of 2 workers"
+        runs = PolicyRecord(pid, str(tmp_path)).channels["runs"]  # loads itself, as arena5's record did
+        assert (runs.ep_results, runs.ep_cumlens) == ([150.0, 150.0], [1, 2])
 
 
 def test_actions_reach_arena5_envs_as_one_dimensional_lists():
@@ -123,3 +125,16 @@ def test_render_with_an_env_that_draws_its_own_window_is_skipped_with_one_warnin
     assert result.returncode == 0 and not result.timed_out, result.output
     assert result.output.count("the env's render() failed") == 1, result.output
     assert {r.steps_done for r in load_records(str(tmp_path)).values()} == {300}
+
+
+def test_channels_keep_named_series_beside_the_episodes_and_records_load_themselves(tmp_path):
+    record = PolicyRecord(1, str(tmp_path))
+    record.add_result(1.0, 10)
+    record.add_result(0.5, 3, "wins")  # arena5's third positional argument: the channel
+    record.add_result(0.0, 4, channel="wins")
+    record.save(plots=False)
+    again = PolicyRecord(1, str(tmp_path))  # no load(): it loads itself
+    assert again.channels["main"].ep_results == [1.0] and again.channels["main"].ep_cumlens == [10]
+    wins = again.channels["wins"]
+    assert (wins.ep_results, wins.ep_lengths, wins.ep_cumlens) == ([0.5, 0.0], [3, 4], [3, 7])
+    assert PolicyRecord(1, str(tmp_path), load=False).episodes == []

@@ -28,7 +28,7 @@ from arena.core import comm as mpi
 from arena.core import protocol
 from arena.files import LocalFiles, PolicyFiles, check_file_name
 from arena.metrics import Metrics, MetricsWriter, Row, tb_dir_of
-from arena.records import Episode, PolicyRecord, is_record_file, policy_dir
+from arena.records import Episode, PolicyRecord, RecordChannel, is_record_file, policy_dir
 
 PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
 
@@ -84,6 +84,7 @@ def round_package(record: PolicyRecord) -> dict:
         "policy_id": record.policy_id,
         "episodes": [dataclasses.astuple(e) for e in record.episodes],
         "steps_done": record.steps_done,
+        "channels": {name: channel.columns() for name, channel in record.extra_channels.items()},
         "files": folder_files(record.data_dir) if os.path.isdir(record.data_dir) else {},
     }
 
@@ -146,6 +147,9 @@ class Home:
             record.save(plots=False)
             self.metrics[policy_id].write(episode_scalars(episodes))
             self.dirty.add(policy_id)
+        elif kind == "channels":
+            record.extra_channels = {name: RecordChannel(name, *columns) for name, columns in header[2].items()}
+            record.save(plots=False)
         elif kind == "metrics":
             self.metrics[policy_id].write(header[2])
         elif kind == "text":
@@ -295,7 +299,7 @@ class RemoteRecord(PolicyRecord):
     """The policy's record on its root worker: episodes are kept here and sent home when saved."""
 
     def __init__(self, package: dict, link: HomeLink, log_comms_dir: str, plot_color: str | None):
-        super().__init__(package["policy_id"], log_comms_dir, plot_color)
+        super().__init__(package["policy_id"], log_comms_dir, plot_color, load=False)  # never read rank 0's disk
         home = self.data_dir
         self.data_dir = tempfile.mkdtemp(prefix=f"arena_policy_{self.policy_id}_")
         self.link = link
@@ -303,6 +307,8 @@ class RemoteRecord(PolicyRecord):
         self.steps_done, self.round_open = package["steps_done"], True
         self._saved = len(self.episodes)
         self._sent_meta = (self.steps_done, self.round_open)
+        self.extra_channels = {name: RecordChannel(name, *cols) for name, cols in package.get("channels", {}).items()}
+        self._sent_channels = self._channel_sizes()
         self.files = RemoteFiles(link, self.policy_id, package["files"], self.data_dir, home)
         self.files.before_write = self.save
         self._metrics = Metrics(
@@ -316,6 +322,13 @@ class RemoteRecord(PolicyRecord):
         if rows or self._sent_meta != (self.steps_done, self.round_open):
             self.link.send(("episodes", self.policy_id, rows, self.steps_done, self.round_open))
             self._saved, self._sent_meta = len(self.episodes), (self.steps_done, self.round_open)
+        if self._channel_sizes() != self._sent_channels:  # arena5's named channels, whole (they are small)
+            channels = {name: channel.columns() for name, channel in self.extra_channels.items()}
+            self.link.send(("channels", self.policy_id, channels))
+            self._sent_channels = self._channel_sizes()
+
+    def _channel_sizes(self) -> dict[str, int]:
+        return {name: len(channel.ep_results) for name, channel in self.extra_channels.items()}
 
     def load(self) -> PolicyRecord:
         """Nothing to read: the package brought the records."""

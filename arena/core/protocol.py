@@ -26,7 +26,8 @@ STEP, ACTION, INFO = 11, 12, 13
 # policy workers -> their policy's root worker: ("episode", return, length, steps), ("steps", steps)
 # every second, or ("finished", steps).
 EPISODE = 21
-# policy root worker -> rank 0: ("episodes", ...), ("metrics", id, rows), ("text", id, tag, text, step),
+# policy root worker -> rank 0: ("episodes", ...), ("channels", id, {name: columns}), ("metrics", id, rows),
+# ("text", id, tag, text, step),
 # ("write", ...), ("append", ...), ("read", ...); the bytes of a write or append follow on
 # HOME_DATA, and rank 0 answers a read on HOME_REPLY.
 HOME, HOME_DATA, HOME_REPLY = 22, 23, 24

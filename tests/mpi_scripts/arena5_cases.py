@@ -22,6 +22,7 @@ class LegacyRandom:
             if done:
                 self.env.reset()
         if policy_record is not None:
+            policy_record.add_result(float(local_steps), 1, channel="runs")  # an arena5 channel of its own
             policy_record.save()
             with open(policy_record.data_dir + "model.txt", "w") as f:  # arena5's data_dir ends with "/"
                 f.write(f"{local_steps} steps on each of {self.comm.Get_size()} workers")
@@ -77,7 +78,8 @@ elif CASE == "ppo1-refused":
     arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 200, policy_kwargs={1: {"clip_rewards": True}})
 elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and a factory, scaled to 2 copies
     types = {1: "legacy", 2: "legacy-factory"}
-    arena.kickoff([[1, 2]], types, 300, scale=True, env_kwargs={"players_per_team": 1})
+    for _ in range(2):  # two rounds: the channel carries on
+        arena.kickoff([[1, 2]], types, 150, scale=True, env_kwargs={"players_per_team": 1})
 elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
     arena.kickoff([[1, 2]], {1: "random", 2: "legacy"}, 200, env_kwargs={"game": "list-actions"})
 elif CASE == "window-render":  # render=True with an env that opens its own window, here headless
