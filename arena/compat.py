@@ -107,12 +107,27 @@ class Arena5Env:
         """``(obs, reward, done, info)``; for a block, lists per entity and one ``done`` for the match."""
         from arena.algos.base import episode_over
 
+        if self.is_multiagent:
+            action = [shaped_action(a, space) for a, space in zip(action, self.action_spaces)]
+        else:
+            action = shaped_action(action, self.action_space)
         obs, reward, terminated, truncated, info = self.env.step(action)
         return obs, reward, episode_over(terminated, truncated), info
 
     def close(self) -> None:
         """Leave the match."""
         self.env.close()
+
+
+def shaped_action(action: Any, space: Any) -> Any:
+    """An arena5 policy's action in its space's shape: arena5 squeezed away batch axes such as ``(1, 2)``."""
+    import numpy as np
+
+    array = np.asarray(action)
+    shape = getattr(space, "shape", None)
+    if shape is None or array.shape == shape or array.size != int(np.prod(shape, dtype=np.int64)):
+        return action
+    return array.reshape(shape)
 
 
 class Arena5Policy:

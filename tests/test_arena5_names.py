@@ -1,11 +1,12 @@
 """Names arena5's examples import, with arena5's meaning (no mpiexec)."""
 
+import gymnasium
 import numpy as np
 import pytest
 from helpers import run_script
 
 from arena.algos import BUILTIN_POLICIES
-from arena.compat import arena5_action, modern_ppo_kwargs
+from arena.compat import arena5_action, modern_ppo_kwargs, shaped_action
 from arena.core.policy_record import plot_policy_records
 from arena.core.utils import count_number_scaled_matches, total_steps_to_match_steps
 from arena.metrics import read_metrics
@@ -109,6 +110,9 @@ def test_actions_reach_arena5_envs_as_one_dimensional_lists():
     assert arena5_action(np.int64(2)) == [2]
     assert arena5_action(np.array([0.5, -0.5], np.float32)) == [0.5, -0.5]
     assert arena5_action(np.array([[0.25]])) == [0.25]
+    box = gymnasium.spaces.Box(-1.0, 1.0, (2,))
+    assert shaped_action(np.zeros((1, 2)), box).shape == (2,)  # an arena5 policy's batch axis goes
+    assert shaped_action(3, gymnasium.spaces.Discrete(5)) == 3
 
 
 @pytest.mark.mpi

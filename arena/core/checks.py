@@ -82,6 +82,7 @@ class DataChecks:
             raise ValueError(f"data_checks must be one of {MODES}, got {mode!r}")
         self.mode, self.where = mode, where
         self.warned: set[str] = set()
+        self.action_bounds = True  # False: Box actions may leave their bounds (arena5 policies sent them so)
 
     @property
     def on(self) -> bool:
@@ -109,7 +110,7 @@ class DataChecks:
     def actions(self, step: int, actions: list, act_spaces: list, entities: list[int]) -> None:
         """Check a worker's actions for its entities (one per copy)."""
         for values, space, e in zip(actions, act_spaces, entities):
-            problem = value_problem(values, space, "action", check_bounds=True)
+            problem = value_problem(values, space, "action", check_bounds=self.action_bounds)
             if problem:
                 self.report(step, e, problem, "action")
 

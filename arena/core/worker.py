@@ -233,6 +233,8 @@ def run_worker_rank(
         # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
         mpi.spin_step_waits(False)
     checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
+    legacy = is_arena5_policy(policy_class)
+    checks.action_bounds = not legacy  # arena5 sent Box actions unclipped; its envs scale or clip them
     link = MatchLink(
         comm,
         match.env_rank,
@@ -257,7 +259,6 @@ def run_worker_rank(
     kwargs = _policy_kwargs(
         policy_class, policy_kwargs, seed, cfg.devices.get(role.rank), cfg.round_budgets.get(spec.policy_id)
     )
-    legacy = is_arena5_policy(policy_class)
     try:
         policy = policy_class(Arena5Env(env) if legacy else env, policy_comm, **kwargs)
         if legacy:

@@ -59,6 +59,19 @@ class ListActionEnv:
         cv2.waitKey(1)
 
 
+class LegacyGaussian(LegacyRandom):
+    """Like arena5's PyTorch examples: Box actions with a batch axis, shape (1, 2), and unbounded."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        import numpy as np
+
+        self.env.reset()
+        for _ in range(int(num_steps / self.comm.Get_size())):
+            _, _, done, _ = self.env.step(np.random.default_rng(0).normal(0.0, 3.0, (1, 2)))
+            if done:
+                self.env.reset()
+
+
 def make_legacy_policy(env, comms):
     return LegacyRandom(env, comms)
 
@@ -67,7 +80,8 @@ def make_env(players_per_team=3, game="touchdown"):
     return ListActionEnv() if game == "list-actions" else Touchdown(players_per_team=players_per_team)
 
 
-arena = make_stem(make_env, LOG, additional_policies={"legacy": LegacyRandom, "legacy-factory": make_legacy_policy})  # noqa: F405
+LEGACY = {"legacy": LegacyRandom, "legacy-factory": make_legacy_policy, "gaussian": LegacyGaussian}
+arena = make_stem(make_env, LOG, additional_policies=LEGACY)  # noqa: F405
 if CASE == "blocks":  # touchdown_multi_agent's second script: two blocks of three, remapped, policy id 0
     match_list = [[[0, 0, 0], [1, 1, 1]]]
     arena.kickoff(match_list, {0: "multiagent_random", 1: "multiagent_random"}, 300, entity_remaps=[[0, 2, 4, 1, 3, 5]])
@@ -81,6 +95,6 @@ elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and
     for _ in range(2):  # two rounds: the channel carries on
         arena.kickoff([[1, 2]], types, 150, scale=True, env_kwargs={"players_per_team": 1})
 elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
-    arena.kickoff([[1, 2]], {1: "random", 2: "legacy"}, 200, env_kwargs={"game": "list-actions"})
+    arena.kickoff([[1, 2]], {1: "random", 2: "gaussian"}, 200, env_kwargs={"game": "list-actions"})
 elif CASE == "window-render":  # render=True with an env that opens its own window, here headless
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs={"game": "list-actions"}, render=True)
