@@ -142,3 +142,13 @@ def test_channels_keep_named_series_beside_the_episodes_and_records_load_themsel
     wins = again.channels["wins"]
     assert (wins.ep_results, wins.ep_lengths, wins.ep_cumlens) == ([0.5, 0.0], [3, 4], [3, 7])
     assert PolicyRecord(1, str(tmp_path), load=False).episodes == []
+
+
+@pytest.mark.mpi
+def test_an_arena5_evolution_loop_scores_by_channel_forks_and_plots_with_offsets(tmp_path):
+    result = run_script(7, "arena5_cases.py", "evolution", str(tmp_path), timeout=240)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    assert result.output.count("[evolution] generation") == 2
+    assert (tmp_path / "gen_0.png").exists() and (tmp_path / "gen_1.png").exists()
+    records = load_records(str(tmp_path))
+    assert {1, 2, 3, 4} <= set(records) and records[3].steps_done >= 300  # a child carries its parent's steps

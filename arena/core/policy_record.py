@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from arena.records import PolicyRecord, load_records, policy_dir
 
 
@@ -18,4 +20,5 @@ def plot_policy_records(*args: Any, **kwargs: Any) -> str:
     return plot(*args, **kwargs)
 
 
-__all__ = ["PolicyRecord", "load_records", "policy_dir", "plot_policy_records"]
+# arena5's scripts use ``np`` from this star import (arena5's module exported its own imports).
+__all__ = ["PolicyRecord", "load_records", "policy_dir", "plot_policy_records", "np"]

@@ -98,3 +98,26 @@ elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
     arena.kickoff([[1, 2]], {1: "random", 2: "gaussian"}, 200, env_kwargs={"game": "list-actions"})
 elif CASE == "window-render":  # render=True with an env that opens its own window, here headless
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs={"game": "list-actions"}, render=True)
+elif CASE == "evolution":  # atari_evo's loop: channels to score, forks, plots with offsets, PPO1 names
+    import numpy as np
+
+    from arena.core.policy_record import PolicyRecord, plot_policy_records
+
+    pool, latest, offsets, offset = [1, 2], 2, {1: 0, 2: 0}, 0
+    for generation in range(2):
+        kwargs = {p: {"timesteps_per_actorbatch": 50, "optim_stepsize": 1e-3} for p in pool}
+        match_list = [[p, 9] for p in pool]
+        types = {p: "ppo" for p in pool} | {9: "random"}
+        arena.kickoff(match_list, types, 300, policy_kwargs=kwargs, env_kwargs={"players_per_team": 1})
+        records = [PolicyRecord(p, LOG) for p in sorted(offsets)]
+        plot_policy_records(
+            records, [10], [1.0], f"{LOG}/gen_{generation}.png", colors=None, offsets=list(offsets.values())
+        )
+        scores = {p: np.mean(PolicyRecord(p, LOG).channels["main"].ep_results[-20:] or [0.0]) for p in pool}
+        best = max(pool, key=lambda p: (scores[p], -p))
+        offset += 300
+        latest += 1
+        PolicyRecord(best, LOG).fork(latest)
+        offsets[latest] = offset
+        pool = [best, latest]
+        print(f"[evolution] generation {generation}: best {best}, forked into {latest}", flush=True)
