@@ -119,11 +119,7 @@ class Stem:
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
         classes = self._policy_classes(playing)
         policy_kwargs = self._modern_kwargs(policy_kwargs, classes)
-        check_policy_kwargs(playing, policy_kwargs, self.policies)
-        if copies_per_env > 1:
-            self._check_vector_support(playing, classes)
-        env_spaces = self._probe_envs(plan)
-        check_policy_spaces(plan, env_spaces, classes)
+        env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, copies_per_env)
         devices = self._place_learners(plan, classes, policy_kwargs)
         waits = os.environ.get("ARENA_WAITS", "auto")
         spin_ranks = self._spinning_ranks(plan, waits)
@@ -170,6 +166,17 @@ class Stem:
         )
         self._announce(plan, match_list, scale, devices)
         return self._play_round(plan, cfg, records, entry)
+
+    def _check_policies(
+        self, plan: Plan, playing: dict, classes: dict[int, type], policy_kwargs: dict, copies_per_env: int
+    ) -> dict[int, tuple[list, list]]:
+        """KickoffError unless every playing policy takes its kwargs, its copies and its spaces; the envs' spaces."""
+        check_policy_kwargs(playing, policy_kwargs, self.policies)
+        if copies_per_env > 1:
+            self._check_vector_support(playing, classes)
+        env_spaces = self._probe_envs(plan)
+        check_policy_spaces(plan, env_spaces, classes)
+        return env_spaces
 
     def _spinning_ranks(self, plan: Plan, waits: str) -> tuple:
         """Ranks whose per-step waits may poll: those with a core of their own (see placement)."""
