@@ -286,7 +286,7 @@ class PolicyRecord:
         While a re-run replays completed rounds, a fork the earlier run made at this point
         is recognised (``fork.json`` names the parent and its counts) and not repeated.
         """
-        child = PolicyRecord(new_id, self.log_comms_dir, self.plot_color)
+        child = PolicyRecord(new_id, self.log_comms_dir, self.plot_color, load=False)
         at = [len(self.episodes), self.steps_done]
         if self.replayed_round is not None:
             return self._replayed_fork(child, at)
@@ -330,7 +330,7 @@ def load_records(log_comms_dir: str) -> dict[int, PolicyRecord]:
     for name in sorted(os.listdir(log_comms_dir)):
         policy_id = _policy_id_of(name)
         if policy_id is not None and (view is None or policy_id in view.counts):
-            records[policy_id] = PolicyRecord(policy_id, log_comms_dir).load()
+            records[policy_id] = PolicyRecord(policy_id, log_comms_dir, load=False).load()
     return dict(sorted(records.items()))
 
 

@@ -46,7 +46,7 @@ def open_round(
     checkpoint: it continues from its last saved step on that grid, so that what its
     budget has left splits evenly over its workers.
     """
-    record = PolicyRecord(policy_id, log_comms_dir, plot_color).load()
+    record = PolicyRecord(policy_id, log_comms_dir, plot_color, load=False).load()
     saved_steps = getattr(policy_class, "saved_steps", None)
     steps = saved_steps(record.data_dir) if record.round_open and callable(saved_steps) else None
     where, why = (f"its checkpoint at step {steps:,}", "") if steps is not None else ("", "")

@@ -124,6 +124,7 @@ class Stem:
         waits = os.environ.get("ARENA_WAITS", "auto")
         spin_ranks = self._spinning_ranks(plan, waits)
         self._lock_log_folder()
+        budgets = plan.policy_budgets(steps_per_match)
         args = kickoff_args(
             match_list=match_list,
             policy_types=policy_types,
@@ -134,14 +135,17 @@ class Stem:
             env_kwargs=env_kwargs,
             seed=seed,
             copies_per_env=copies_per_env,
-            budgets=plan.policy_budgets(steps_per_match),
+            budgets=budgets,
         )
         entry = self._journal_entry(args)
         if entry is not None and entry.complete:
             return self._replay(entry, plan)
         show_round(self.log_comms_dir, None)
         records = self._open_records(playing, classes, plot_colors, entry)
-        entry = self._begin_entry(entry, args, plan, records, int(steps_per_match))
+        entry = self._begin_entry(entry, args, budgets, records, int(steps_per_match))
+        left = worker_steps_left(entry, {p: r.steps_done for p, r in records.items()})
+        if entry.attempts:
+            self._report_resume(entry, records, left)
         cfg = RoundConfig(
             self.rounds,
             int(steps_per_match),
@@ -160,9 +164,9 @@ class Stem:
             devices,
             spin_ranks,
             waits,
-            worker_steps=worker_steps_left(entry, {p: r.steps_done for p, r in records.items()}),
+            worker_steps=left,
             attempt=entry.attempts,
-            round_budgets=plan.policy_budgets(steps_per_match),
+            round_budgets=budgets,
         )
         self._announce(plan, match_list, scale, devices)
         return self._play_round(plan, cfg, records, entry)
@@ -232,22 +236,19 @@ class Stem:
         return entry.result | {"ranks": ranks, "plan": plan, "replayed": True}
 
     def _begin_entry(
-        self, entry: RoundEntry | None, args: dict, plan: Plan, records: dict[int, PolicyRecord], steps: int
+        self, entry: RoundEntry | None, args: dict, budgets: dict, records: dict[int, PolicyRecord], steps: int
     ) -> RoundEntry:
         """Journal the round as started: a new entry, or the cut-short one again with its resume counted."""
         if entry is None:
-            budgets = {str(p): b for p, b in plan.policy_budgets(steps).items()}
-            entry = RoundEntry(self.rounds, args, steps, budgets, {})
-            entry.start = counts_of(records)
+            planned = {str(p): b for p, b in budgets.items()}
+            entry = RoundEntry(self.rounds, args, steps, planned, counts_of(records))
         else:
             entry.attempts += 1
-            self._report_resume(entry, records)
         self.journal.begin(entry)
         return entry
 
-    def _report_resume(self, entry: RoundEntry, records: dict[int, PolicyRecord]) -> None:
-        """Say what a resumed round still has to play, per policy."""
-        left = worker_steps_left(entry, {p: r.steps_done for p, r in records.items()})
+    def _report_resume(self, entry: RoundEntry, records: dict[int, PolicyRecord], left: dict[int, int]) -> None:
+        """Say what a resumed round still has to play, per policy (``left``: each worker's steps)."""
         parts = []
         for pid, record in sorted(records.items()):
             planned, playing = entry.planned[str(pid)], left[pid] * entry.stride(pid)
