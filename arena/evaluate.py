@@ -1,4 +1,4 @@
-"""Watch and score a trained PPO policy, without MPI.
+"""Watch and score a trained policy (PPO or DQN), without MPI.
 
     python -m arena.evaluate examples/atari --policy 1 --games 10 --epsilon 0.0
 
@@ -33,30 +33,27 @@ from arena.records import policy_dir
 VIDEO_FPS = 15  # Atari runs at 60 frames/s and the agent acts every 4th frame
 
 
-def load_actor(checkpoint: str, obs_space: Any, act_space: Any) -> Any:
-    """The PPO actor-critic saved in ``checkpoint``, on the CPU, in eval mode."""
+def load_actor(checkpoint: str, obs_space: Any, act_space: Any) -> Callable:
+    """The policy saved in ``checkpoint`` (any built-in learner, by its "algo"), on the CPU: ``act(obs, sample)``."""
     import torch
 
-    from arena.algos.networks import ActorCritic
+    from arena.algos import ACTORS, resolve_policy
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    agent = ActorCritic(obs_space, act_space, state.get("config", {}).get("hidden", 64))
-    agent.load_state_dict(state["model"])
-    agent.eval()
-    print(f"[evaluate] {checkpoint}: trained for {state.get('global_step', 0):,} steps", flush=True)
-    return agent
+    algo = state.get("algo", "ppo")  # checkpoints from before the zoo are PPO's
+    if algo not in ACTORS:
+        raise ValueError(f"{checkpoint} holds a {algo!r} policy; arena.evaluate plays {sorted(ACTORS)}")
+    print(f"[evaluate] {checkpoint}: {algo}, trained for {state.get('global_step', 0):,} steps", flush=True)
+    return resolve_policy(ACTORS[algo])(state, obs_space, act_space)
 
 
-def make_chooser(agent: Any, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator) -> Callable:
-    """obs -> action: the most likely action (or a sample), replaced by a random one with probability ``epsilon``."""
-    import torch
+def make_chooser(act: Callable, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator) -> Callable:
+    """obs -> action: the greedy action (or a sample), replaced by a random one with probability ``epsilon``."""
 
     def choose(obs: Any) -> Any:
         if rng.random() < epsilon:
             return act_space.sample()
-        with torch.no_grad():
-            action, _, _, _ = agent.act_and_value(torch.as_tensor(np.asarray(obs)[None]), deterministic=not sample)
-        return action[0].numpy()
+        return act(np.asarray(obs)[None], sample)[0]
 
     return choose
 

@@ -139,3 +139,21 @@ def test_atari_pong_seven_copies_rendered(tmp_path):
         mosaic[r * 230 + LABEL_HEIGHT : r * 230 + 228, c * 162 : c * 162 + 160] for r in range(3) for c in range(3)
     ]
     assert [tile.max() > 0 for tile in tiles] == [True] * 7 + [False] * 2  # one Pong per copy
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", ["pong_dqn", "space_invaders_dqn"])
+def test_dqn_examples_then_evaluate(tmp_path, name):
+    log, output = _run_example(tmp_path, name, 3, 1500, timeout=300, env={"ARENA_REPLAY": "20000"})
+    assert "[dqn] policy 1: preset 'modern', replay of 20,000 transitions (142 MB" in output
+    record = PolicyRecord(1, str(log)).load()
+    assert record.steps_done == 1500 and not record.round_open
+    result = subprocess.run(
+        [sys.executable, "-m", "arena.evaluate", str(log.parent), "--policy", "1", "--games", "1", "--no-video"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dqn, trained for 1,500 steps" in result.stdout
+    assert re.search(r"1 games: mean -?\d+\.\d+", result.stdout)

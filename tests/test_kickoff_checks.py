@@ -1,12 +1,13 @@
 """Kickoff checks that need the spaces rank 0 found (no mpiexec)."""
 
+import numpy as np
 import pytest
 from gymnasium import spaces
 
 from arena.algos.ppo import PPO
 from arena.algos.random_policy import RandomPolicy
 from arena.core.plan import make_plan
-from arena.core.validation import KickoffError, check_policy_spaces
+from arena.core.validation import KickoffError, check_policy_memory, check_policy_spaces
 
 SMALL, LARGE = spaces.Box(0, 1, (3,)), spaces.Box(0, 1, (5,))
 MOVE = spaces.Discrete(4)
@@ -34,3 +35,19 @@ def test_ppo_refuses_a_small_uint8_board_that_the_cnn_cannot_take():
     check_policy_spaces(plan, env_spaces, {1: RandomPolicy, 2: RandomPolicy})  # random plays anything
     frames = spaces.Box(0, 255, (4, 84, 84), dtype="uint8")
     check_policy_spaces(plan, {0: ([frames, frames], [MOVE, MOVE])}, {1: PPO, 2: PPO})
+
+
+def test_replays_larger_than_a_host_are_refused():
+    from arena.algos.dqn import DQN
+    from arena.core.placement import HostInfo
+
+    frames = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    plan = make_plan([[1]], 5, scale=True)  # two matches: policy 1 has two workers (ranks 2 and 4)
+    spaces_of = {0: ([frames], [spaces.Discrete(6)]), 1: ([frames], [spaces.Discrete(6)])}
+    one_host = [HostInfo("a", 0, (0,), 4 * 10**9)] * 5
+    check_policy_memory(plan, spaces_of, {1: DQN}, {1: {"replay_size": 500_000}}, one_host)  # 3.5 GB fits in 4
+    with pytest.raises(KickoffError, match=r"need 7\.\d GB on host a, which has 4\.0 GB.*replay_size"):
+        check_policy_memory(plan, spaces_of, {1: DQN}, {1: {}}, one_host)
+    # On two hosts each worker keeps half of the replay: 3.5 GB each fits.
+    two_hosts = [HostInfo("a", 0, (0,), 4 * 10**9)] * 3 + [HostInfo("b", 0, (0,), 4 * 10**9)] * 2
+    check_policy_memory(plan, spaces_of, {1: DQN}, {1: {}}, two_hosts)

@@ -15,6 +15,14 @@ BUILTIN_POLICIES: dict[str, str] = {
     "multiagent_random": "arena.algos.random_policy:RandomPolicy",  # arena5's name: random for a block of entities
     "ppo": "arena.algos.ppo:PPO",
     "ppo-eval": "arena.algos.ppo_eval:PPOEval",
+    "dqn": "arena.algos.dqn:DQN",
+}
+
+
+# Per checkpoint "algo": a function (state, obs_space, act_space) -> act(obs batch, sample) -> actions.
+ACTORS: dict[str, str] = {
+    "ppo": "arena.algos.ppo:greedy_actor",
+    "dqn": "arena.algos.dqn:greedy_actor",
 }
 
 
@@ -26,4 +34,4 @@ def resolve_policy(entry: type | str) -> type:
     return entry
 
 
-__all__ = ["BUILTIN_POLICIES", "Policy", "RandomPolicy", "resolve_policy"]
+__all__ = ["ACTORS", "BUILTIN_POLICIES", "Policy", "RandomPolicy", "resolve_policy"]

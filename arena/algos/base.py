@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 
@@ -46,3 +47,14 @@ def episode_over(terminated: Any, truncated: Any) -> bool:
     if isinstance(terminated, (list, tuple)):
         return all(t or u for t, u in zip(terminated, truncated))
     return bool(terminated or truncated)
+
+
+def accepted_options(policy_class: type) -> set[str]:
+    """Keyword arguments the ``__init__`` of the class or of any base names (a subclass may pass ``**options`` up)."""
+    return {
+        name
+        for klass in policy_class.__mro__
+        if "__init__" in vars(klass)
+        for name, p in inspect.signature(klass.__init__).parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }

@@ -157,3 +157,35 @@ class ActorCritic(nn.Module):
             log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
         value = self.critic(features).squeeze(-1)
         return action, log_prob, entropy, value
+
+
+class QNetwork(nn.Module):
+    """Action values over the Nature CNN (images) or an MLP (vectors); ``dueling`` splits value and advantage.
+
+    The dueling head (Wang et al. 2016) is ``V(s) + A(s, a) - mean_a A(s, a)``, two linear
+    streams over the shared features.
+    """
+
+    def __init__(self, obs_space: spaces.Space, n_actions: int, dueling: bool = False, hidden: int = 128):
+        super().__init__()
+        self.image = is_image_space(obs_space)
+        if self.image:
+            self.encoder = ImageEncoder(obs_space.shape)
+            features = self.encoder.out_features
+        else:
+            n_in = int(np.prod(obs_space.shape))
+            self.encoder = nn.Sequential(
+                nn.Flatten(), nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
+            )
+            features = hidden
+        self.dueling = dueling
+        self.head = nn.Linear(features, n_actions)  # the advantages, when dueling
+        self.value = nn.Linear(features, 1) if dueling else None
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Q(obs, .), shape (B, n_actions)."""
+        features = self.encoder(obs) if self.image else self.encoder(obs.float())
+        q = self.head(features)
+        if self.dueling:
+            q = self.value(features) + q - q.mean(dim=1, keepdim=True)
+        return q

@@ -12,25 +12,22 @@ update -> log -> checkpoint), then the pieces ``run`` calls.
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv
 from torch import nn
 
-from arena.algos.base import Policy, episode_over, is_multi_entity
-from arena.algos.networks import ActorCritic, is_image_space, space_problem
-from arena.algos.schedules import linear, schedule_finished_message
-from arena.algos.torch_sync import GradientAverager, broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
+from arena.algos.learner import CHECKPOINT, Learner
+from arena.algos.networks import ActorCritic, is_image_space
+from arena.algos.schedules import linear
+from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
 
-CHECKPOINT = "checkpoint.pt"
+__all__ = ["CHECKPOINT", "PPO", "PPOConfig", "greedy_actor"]
 LOSSES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")  # logged as losses/<name>, as in CleanRL
 
 
@@ -59,17 +56,6 @@ class PPOConfig:
 IMAGE_DEFAULTS = PPOConfig()
 # Vector tasks learn faster with longer rollouts, more epochs and a wider clip.
 VECTOR_DEFAULTS = PPOConfig(n_steps=256, n_epochs=10, learning_rate=3e-4, clip_coef=0.2, ent_coef=0.0)
-
-
-def pick_device(device: str | None) -> torch.device:
-    """``device`` (the arena passes each learner its own GPU) if torch can use it, else the first GPU, else the CPU."""
-    if device is None:
-        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
-    chosen = torch.device(device)
-    if chosen.type == "cuda" and (not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()):
-        print(f"[ppo] {device} is not available to this torch build here; using the CPU", flush=True)
-        return torch.device("cpu")
-    return chosen
 
 
 def gae(
@@ -117,64 +103,30 @@ def clipped_value_loss(
     return 0.5 * torch.max((value - returns) ** 2, (clipped - returns) ** 2).mean()
 
 
-class PPO(Policy):
+class PPO(Learner):
     """Proximal Policy Optimization for the policy type ``"ppo"``."""
 
-    supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
-    uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
+    name = "ppo"
+    config_class = PPOConfig
 
-    def __init__(
-        self,
-        env: Any,
-        policy_comm: mpi.Comm,
-        seed: int | None = None,
-        device: str | None = None,
-        checkpoint_every: int = 20,
-        torch_threads: int = 1,
-        schedule_steps: int | None = None,
-        **hyperparameters: Any,
-    ):
-        super().__init__(env, policy_comm)
-        self.vector = isinstance(env, VectorEnv)  # copies reset themselves; rows end one by one
-        self.multi = is_multi_entity(env)
-        self.copies = env.num_envs if self.vector else 1  # environment steps per step() call
-        if self.vector:
-            obs_spaces = [env.single_observation_space] * env.num_envs
-            act_spaces = [env.single_action_space] * env.num_envs
-        else:
-            obs_spaces = list(env.observation_spaces) if self.multi else [env.observation_space]
-            act_spaces = list(env.action_spaces) if self.multi else [env.action_space]
-        if any(s != obs_spaces[0] for s in obs_spaces) or any(s != act_spaces[0] for s in act_spaces):
-            raise ValueError("PPO shares one network over a block of entities: their spaces must be equal")
-        self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
-        defaults = IMAGE_DEFAULTS if is_image_space(self.obs_space) else VECTOR_DEFAULTS
-        self.check_kwargs(hyperparameters)
-        self.cfg = dataclasses.replace(defaults, **hyperparameters)
-        self.checkpoint_every = checkpoint_every
-        # The global step at which annealing ends; None: each run's budget (see schedule_horizon).
-        self.schedule_steps = schedule_steps
-        torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
-        self.rng = np.random.default_rng(seed)
-        torch.manual_seed(int(self.rng.integers(2**31)))
-        self.device = pick_device(device)
+    def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
+        super().__init__(env, policy_comm, **options)
         self.agent = ActorCritic(self.obs_space, self.act_space, self.cfg.hidden).to(self.device)
         self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
         self.average_gradients = GradientAverager(list(self.agent.parameters()), policy_comm)
-        self.is_root = mpi.rank_of(policy_comm) == 0
-        self.workers = mpi.size_of(policy_comm)
-        self.global_step = 0  # environment steps of this policy, over all workers and runs
-        self.updates = 0
+
+    @classmethod
+    def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> PPOConfig:
+        """The Atari settings for images, the vector ones otherwise."""
+        return IMAGE_DEFAULTS if is_image_space(obs_space) else VECTOR_DEFAULTS
 
     # ------------------------------------------------------------------ run
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Collect rollouts and update until this worker has taken ``num_steps`` steps."""
-        self.data_dir, self.record = data_dir, policy_record
-        self.files = policy_record.files if policy_record is not None else None  # the root's saved files
-        self.metrics = policy_record.metrics if policy_record is not None else None  # the root logs scalars
-        self.sync_from_root()
+        self.start_run(data_dir, policy_record)
         cfg, E = self.cfg, self.n_entities
         num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
-        horizon = self.schedule_horizon(num_steps)
+        horizon = self.schedule_horizon(num_steps, self.cfg.anneal_lr)
         self.log_hyperparameters(horizon)
         obs = self.reset()
         steps_done = 0
@@ -189,14 +141,6 @@ class PPO(Policy):
             self.log(stats)
             if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):
                 self.save_checkpoint()
-
-    def schedule_horizon(self, num_steps: int) -> int:
-        """``schedule_steps``, else this run's budget over every worker and copy; says so if it has passed."""
-        horizon = self.schedule_steps or num_steps * self.workers * self.copies
-        if self.cfg.anneal_lr and self.global_step >= horizon and self.is_root:
-            name = f"policy {self.record.policy_id}" if self.record is not None else "this policy"
-            print(f"[ppo] {schedule_finished_message(name, self.global_step, horizon)}", flush=True)
-        return horizon
 
     def learning_rate_at(self, global_step: int, horizon: int) -> float:
         """The learning rate for the update that starts at ``global_step``: linear to 0 at ``horizon``, if annealed."""
@@ -294,129 +238,26 @@ class PPO(Policy):
         kl = mpi.allreduce_sum(np.array([float(approx_kl) * samples, samples], np.float64), self.comm)
         return float(kl[0] / max(kl[1], 1.0))
 
-    # ------------------------------------------------------ env plumbing
-    def reset(self) -> np.ndarray:
-        """Observations of every controlled entity (or copy), stacked: shape (E, *obs_shape)."""
-        obs, _ = self.env.reset()
-        if self.vector:
-            return np.asarray(obs)
-        return np.stack(obs) if self.multi else np.asarray(obs)[None]
+    # ------------------------------------------------------- checkpoints
+    def model_state(self) -> dict:
+        """The actor-critic and Adam's state."""
+        return {"model": self.agent.state_dict(), "optimizer": self.optimizer.state_dict()}
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Act for every row: ``(obs, rewards, terminated, truncated, final_obs)``.
-
-        ``final_obs`` is what each row saw last, for bootstrapping: the same as ``obs``
-        except where a vector env's copy has just reset itself. Actions outside a Box
-        are clipped to its bounds.
-        """
-        if isinstance(self.act_space, spaces.Box):
-            actions = np.clip(actions, self.act_space.low, self.act_space.high)
-        else:
-            actions = actions.astype(np.int64)
-        if self.vector:
-            obs, rew, term, trunc, infos = self.env.step(actions)
-            obs, final = np.asarray(obs), np.asarray(obs)
-            if "_final_obs" in infos:
-                final = obs.copy()
-                for k in np.flatnonzero(infos["_final_obs"]):
-                    final[k] = infos["final_obs"][k]
-            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), final
-        if self.multi:
-            obs, rew, term, trunc, _ = self.env.step(list(actions))
-            obs = np.stack(obs)
-            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), obs
-        obs, rew, term, trunc, _ = self.env.step(actions[0])
-        obs = np.asarray(obs)[None]
-        return obs, np.array([rew], np.float32), np.array([term]), np.array([trunc]), obs
-
-    def episode_ends(self, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
-        """Which rows' episodes ended: each copy on its own, or a block's entities all together."""
-        if self.vector:
-            return terminated | truncated
-        return np.full(self.n_entities, episode_over(terminated.tolist(), truncated.tolist()))
-
-    # ------------------------------------------------ checkpoints & logs
-    def state(self) -> dict:
-        """Everything a resumed run needs (tensors and plain Python only: weights_only loads it)."""
-        return {
-            "model": self.agent.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "global_step": self.global_step,
-            "updates": self.updates,
-            "torch_rng": torch.get_rng_state(),
-            "numpy_rng": self.rng.bit_generator.state,
-            "config": dataclasses.asdict(self.cfg),
-        }
-
-    @classmethod
-    def check_kwargs(cls, kwargs: dict) -> None:
-        """TypeError for keyword arguments that are neither options nor PPOConfig fields (checked at kickoff)."""
-        options = {name for k in cls.__mro__ if "__init__" in vars(k) for name in inspect.signature(k).parameters}
-        unknown = set(kwargs) - options - {f.name for f in dataclasses.fields(PPOConfig)}
-        if unknown:
-            raise TypeError(f"unknown PPO hyperparameters {sorted(unknown)}; see arena.algos.ppo.PPOConfig")
-
-    @classmethod
-    def check_spaces(cls, obs_space: spaces.Space, act_space: spaces.Space) -> None:
-        """ValueError if the networks cannot take these spaces (rank 0 asks at kickoff, before any rank starts)."""
-        problem = space_problem(obs_space, act_space)
-        if problem is not None:
-            raise ValueError(f"PPO cannot play this entity: {problem}")
-
-    @classmethod
-    def saved_steps(cls, data_dir: str) -> int | None:
-        """The global step in the checkpoint, if there is one."""
-        path = os.path.join(data_dir, CHECKPOINT)
-        if not os.path.exists(path):
-            return None
-        return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
-
-    def save(self) -> None:
-        """On the root worker, once the run has started: checkpoint the weights of the last update."""
-        if self.is_root and getattr(self, "synced", False):  # before that the weights are not the policy's yet
-            self.save_checkpoint()
-
-    def save_checkpoint(self) -> None:
-        """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole)."""
-        self.files.write(CHECKPOINT, state_to_bytes(self.state()))
-
-    def load_checkpoint(self) -> dict | None:
-        """The root's saved state, if it has one, on the CPU."""
-        data = self.files.read(CHECKPOINT)
-        return None if data is None else state_from_bytes(data)
-
-    def resume_message(self, global_step: int) -> str:
-        """What the root prints when it starts from a checkpoint."""
-        return f"resuming from {self.files.where(CHECKPOINT)} at step {global_step:,}"
-
-    def sync_from_root(self) -> None:
-        """The root loads its checkpoint (if any) and every worker adopts the root's state."""
-        state = None
-        if self.is_root:
-            state = self.load_checkpoint()
-            if state is not None:
-                torch.set_rng_state(state["torch_rng"])
-                self.rng.bit_generator.state = state["numpy_rng"]
-                print(f"[ppo] {self.resume_message(state['global_step'])}", flush=True)
-            else:
-                state = {"model": self.agent.state_dict(), "global_step": 0, "updates": 0}
-            state = {k: state[k] for k in ("model", "optimizer", "global_step", "updates") if k in state}
-            state = cpu_copy(state)  # peers must not open a context on the root's GPU
-        state = broadcast_state(state, self.comm)
+    def adopt(self, state: dict) -> None:
+        """Take the root's weights (and optimizer, when resuming); run() sets the rate from the schedule."""
         self.agent.load_state_dict(state["model"])
         if "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])  # run() sets the rate from the schedule
-        self.global_step, self.updates = state["global_step"], state["updates"]
-        self.synced = True
+            self.optimizer.load_state_dict(state["optimizer"])
 
-    def log_hyperparameters(self, horizon: int) -> None:
-        """The root logs every hyperparameter as a text table, as CleanRL does."""
-        if self.metrics is not None:
-            options = {"workers": self.workers, "copies": self.copies, "schedule_steps": horizon}
-            options |= {"checkpoint_every": self.checkpoint_every, "device": str(self.device)}
-            self.metrics.hyperparameters(dataclasses.asdict(self.cfg) | options, self.global_step)
 
-    def log(self, stats: dict) -> None:
-        """The root logs the update's statistics (CleanRL's tags) at the policy's global step."""
-        if self.metrics is not None:
-            self.metrics.log(stats, self.global_step)
+def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:
+    """The checkpoint's policy on the CPU: ``act(obs_batch, sample)`` takes the most likely actions unless sampling."""
+    agent = ActorCritic(obs_space, act_space, state.get("config", {}).get("hidden", 64))
+    agent.load_state_dict(state["model"])
+    agent.eval()
+
+    def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
+        with torch.no_grad():
+            return agent.act_and_value(torch.as_tensor(obs), deterministic=not sample)[0].numpy()
+
+    return act

@@ -21,6 +21,15 @@ class HostInfo:
     host: str
     gpus: int  # GPUs this process may use
     cores: tuple[int, ...]  # ids of the cores this process may run on
+    memory: int = 0  # the host's physical memory in bytes (0: unknown)
+
+
+def host_memory() -> int:
+    """This host's physical memory in bytes, or 0 where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def gpu_count() -> int:
@@ -37,7 +46,7 @@ def gpu_count() -> int:
 
 def this_host() -> HostInfo:
     """This process's host name, visible GPUs and usable cores."""
-    return HostInfo(socket.gethostname(), gpu_count(), tuple(sorted(os.sched_getaffinity(0))))
+    return HostInfo(socket.gethostname(), gpu_count(), tuple(sorted(os.sched_getaffinity(0))), host_memory())
 
 
 def assign_devices(

@@ -29,6 +29,7 @@ from arena.core.signals import StopFlag
 from arena.core.validation import (
     KickoffError,
     check_policy_kwargs,
+    check_policy_memory,
     check_policy_spaces,
     validate_kickoff,
     validate_options,
@@ -180,6 +181,7 @@ class Stem:
             self._check_vector_support(playing, classes)
         env_spaces = self._probe_envs(plan)
         check_policy_spaces(plan, env_spaces, classes)
+        check_policy_memory(plan, env_spaces, classes, policy_kwargs, self.hosts)
         return env_spaces
 
     def _spinning_ranks(self, plan: Plan, waits: str) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections import Counter
 from numbers import Integral, Real
 from typing import Any
 
@@ -126,3 +127,33 @@ def check_policy_spaces(plan: Plan, env_spaces: dict[int, tuple[list, list]], cl
                 check(obs_space, act_space)
             except (TypeError, ValueError) as err:
                 raise KickoffError(f"policy {pid} in match {match_index}: {err}") from None
+
+
+def check_policy_memory(
+    plan: Plan, env_spaces: dict[int, tuple[list, list]], classes: dict[int, type], policy_kwargs: dict, hosts: list
+) -> None:
+    """KickoffError when the replays of the workers on a host would take more than that host's memory.
+
+    A class that keeps a large memory says how much with ``memory_needed(obs_space, act_space, kwargs)``:
+    the bytes of the whole policy, split evenly over its workers.
+    """
+    workers = [r for r in plan.roles if r.worker is not None and hasattr(classes[r.worker.policy_id], "memory_needed")]
+    count = Counter(r.worker.policy_id for r in workers)
+    per_host: dict[str, float] = {}
+    needs: dict[int, int] = {}
+    for role in workers:
+        pid = role.worker.policy_id
+        if pid not in needs and role.match.match_index in env_spaces:
+            obs_spaces, act_spaces = env_spaces[role.match.match_index]
+            entity = role.worker.entities[0]
+            needs[pid] = classes[pid].memory_needed(obs_spaces[entity], act_spaces[entity], policy_kwargs.get(pid, {}))
+        host = hosts[role.rank]
+        per_host[host.host] = per_host.get(host.host, 0) + needs.get(pid, 0) / count[pid]
+    for host in {h.host: h for h in hosts}.values():
+        if host.memory and per_host.get(host.host, 0) > host.memory:
+            mine = sorted(needs)
+            raise KickoffError(
+                f"the replays of policies {mine} need {per_host[host.host] / 1e9:.1f} GB on host {host.host}, "
+                f"which has {host.memory / 1e9:.1f} GB of memory; lower replay_size in policy_kwargs "
+                "(about 7 GB per million Atari transitions)"
+            )

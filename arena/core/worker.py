@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import shutil
 import sys
 import tempfile
@@ -10,6 +9,7 @@ import time
 
 import numpy as np
 
+from arena.algos.base import accepted_options
 from arena.compat import Arena5Env, Arena5Policy, is_arena5_policy
 from arena.core import comm as mpi
 from arena.core import protocol
@@ -201,7 +201,7 @@ def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | No
     """The policy's kwargs, plus this worker's seed, device and schedule horizon (the round's whole budget,
     also when a resumed round plays only what is left of it) where the class takes them and the user gave none."""
     kwargs = dict(kwargs)
-    params = inspect.signature(policy_class).parameters
+    params = accepted_options(policy_class)
     if "seed" in params and "seed" not in kwargs:
         kwargs["seed"] = seed
     if "device" in params and kwargs.get("device") is None and device is not None:

@@ -1,0 +1,255 @@
+"""What every torch learner shares: rows of the env, the device, one checkpoint format, resume and logs.
+
+An algorithm file (``ppo.py``, ``dqn.py``) subclasses ``Learner`` and keeps only its
+own mathematics and loop. Here live:
+  - the env as rows: one entity, a block of entities, or K copies of a vector env,
+    always as arrays of shape ``(rows, ...)``;
+  - the checkpoint: ``checkpoint.pt`` through ``policy_record.files``, a dict of
+    tensors and plain Python with ``"algo"``, ``"config"``, ``"global_step"`` and
+    ``"updates"``, loaded with ``weights_only=True``;
+  - the resume: the root loads it, every worker adopts the root's state;
+  - hyperparameter checks at kickoff and the metrics layer's logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from gymnasium.vector import VectorEnv
+
+from arena.algos.base import Policy, accepted_options, episode_over, is_multi_entity
+from arena.algos.networks import is_image_space, space_problem
+from arena.algos.schedules import schedule_finished_message
+from arena.algos.torch_sync import broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
+from arena.core import comm as mpi
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def pick_device(device: str | None) -> torch.device:
+    """``device`` (the arena passes each learner its own GPU) if torch can use it, else the first GPU, else the CPU."""
+    if device is None:
+        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and (not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()):
+        print(f"[arena] {device} is not available to this torch build here; using the CPU", flush=True)
+        return torch.device("cpu")
+    return chosen
+
+
+class Learner(Policy):
+    """Base of the torch learners: subclasses set ``name``, ``config_class`` and the defaults, and write ``run``."""
+
+    name: ClassVar[str] = "learner"  # the policy type, used in messages and checkpoints
+    config_class: ClassVar[type]  # the hyperparameter dataclass
+    supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
+    uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
+    shared_state: ClassVar[tuple[str, ...]] = ("model", "optimizer")  # what workers adopt from the root's checkpoint
+
+    def __init__(
+        self,
+        env: Any,
+        policy_comm: mpi.Comm,
+        seed: int | None = None,
+        device: str | None = None,
+        checkpoint_every: int = 20,
+        torch_threads: int = 1,
+        schedule_steps: int | None = None,
+        **hyperparameters: Any,
+    ):
+        super().__init__(env, policy_comm)
+        self.setup_rows(env)
+        self.check_kwargs(hyperparameters)
+        self.cfg = dataclasses.replace(self.defaults_for(self.obs_space, hyperparameters), **hyperparameters)
+        self.checkpoint_every = checkpoint_every
+        # The global step at which schedules end; None: each run's budget (see schedule_horizon).
+        self.schedule_steps = schedule_steps
+        torch.set_num_threads(torch_threads)  # ranks outnumber cores: one thread each
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(int(self.rng.integers(2**31)))
+        self.device = pick_device(device)
+        self.is_root = mpi.rank_of(policy_comm) == 0
+        self.workers = mpi.size_of(policy_comm)
+        self.global_step = 0  # environment steps of this policy, over all workers, copies and runs
+        self.updates = 0
+        self.files = self.metrics = self.record = None
+
+    @classmethod
+    def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> Any:
+        """The config the given hyperparameters start from (subclasses pick by observation kind or preset)."""
+        return cls.config_class()
+
+    def start_run(self, data_dir: str, policy_record: Any) -> None:
+        """Take the run's folder and record (the root's files and metrics), then adopt the root's state."""
+        self.data_dir, self.record = data_dir, policy_record
+        self.files = policy_record.files if policy_record is not None else None
+        self.metrics = policy_record.metrics if policy_record is not None else None
+        self.sync_from_root()
+
+    def schedule_horizon(self, num_steps: int, annealing: bool = True) -> int:
+        """``schedule_steps``, else this run's budget over every worker and copy; says so if it has passed."""
+        horizon = self.schedule_steps or num_steps * self.workers * self.copies
+        if annealing and self.global_step >= horizon and self.is_root:
+            print(f"[{self.name}] {schedule_finished_message(self.who(), self.global_step, horizon)}", flush=True)
+        return horizon
+
+    def who(self) -> str:
+        """'policy 3' (or 'this policy' outside the arena), for messages."""
+        return f"policy {self.record.policy_id}" if self.record is not None else "this policy"
+
+    # ------------------------------------------------------ env as rows
+    def setup_rows(self, env: Any) -> None:
+        """The spaces and the number of rows (entities of a block, or copies of a vector env)."""
+        self.vector = isinstance(env, VectorEnv)  # copies reset themselves; rows end one by one
+        self.multi = is_multi_entity(env)
+        self.copies = env.num_envs if self.vector else 1  # environment steps per step() call
+        if self.vector:
+            obs_spaces = [env.single_observation_space] * env.num_envs
+            act_spaces = [env.single_action_space] * env.num_envs
+        else:
+            obs_spaces = list(env.observation_spaces) if self.multi else [env.observation_space]
+            act_spaces = list(env.action_spaces) if self.multi else [env.action_space]
+        if any(s != obs_spaces[0] for s in obs_spaces) or any(s != act_spaces[0] for s in act_spaces):
+            raise ValueError(f"{self.name} shares one network over a block of entities: their spaces must be equal")
+        self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
+
+    def reset(self) -> np.ndarray:
+        """Observations of every controlled entity (or copy), stacked: shape (E, *obs_shape)."""
+        obs, _ = self.env.reset()
+        if self.vector:
+            return np.asarray(obs)
+        return np.stack(obs) if self.multi else np.asarray(obs)[None]
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Act for every row: ``(obs, rewards, terminated, truncated, final_obs)``.
+
+        ``final_obs`` is what each row saw last, for bootstrapping: the same as ``obs``
+        except where a vector env's copy has just reset itself. Actions outside a Box
+        are clipped to its bounds.
+        """
+        if isinstance(self.act_space, spaces.Box):
+            actions = np.clip(actions, self.act_space.low, self.act_space.high)
+        else:
+            actions = actions.astype(np.int64)
+        if self.vector:
+            obs, rew, term, trunc, infos = self.env.step(actions)
+            obs, final = np.asarray(obs), np.asarray(obs)
+            if "_final_obs" in infos:
+                final = obs.copy()
+                for k in np.flatnonzero(infos["_final_obs"]):
+                    final[k] = infos["final_obs"][k]
+            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), final
+        if self.multi:
+            obs, rew, term, trunc, _ = self.env.step(list(actions))
+            obs = np.stack(obs)
+            return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), obs
+        obs, rew, term, trunc, _ = self.env.step(actions[0])
+        obs = np.asarray(obs)[None]
+        return obs, np.array([rew], np.float32), np.array([term]), np.array([trunc]), obs
+
+    def episode_ends(self, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
+        """Which rows' episodes ended: each copy on its own, or a block's entities all together."""
+        if self.vector:
+            return terminated | truncated
+        return np.full(self.n_entities, episode_over(terminated.tolist(), truncated.tolist()))
+
+    # ---------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        """Everything a resumed run needs (tensors and plain Python only: weights_only loads it)."""
+        return {
+            "algo": self.name,
+            "global_step": self.global_step,
+            "updates": self.updates,
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": self.rng.bit_generator.state,
+            "config": dataclasses.asdict(self.cfg),
+        } | self.model_state()
+
+    def model_state(self) -> dict:
+        """The networks and optimizer, by the names in ``shared_state``."""
+        raise NotImplementedError
+
+    def adopt(self, state: dict) -> None:
+        """Take the root's networks and optimizer (whichever of ``shared_state`` the state holds)."""
+        raise NotImplementedError
+
+    def save(self) -> None:
+        """On the root worker, once the run has started: checkpoint the weights of the last update."""
+        if self.is_root and getattr(self, "synced", False):  # before that the weights are not the policy's yet
+            self.save_checkpoint()
+
+    def save_checkpoint(self) -> None:
+        """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole)."""
+        self.files.write(CHECKPOINT, state_to_bytes(self.state()))
+
+    def load_checkpoint(self) -> dict | None:
+        """The root's saved state, if it has one, on the CPU."""
+        data = self.files.read(CHECKPOINT)
+        return None if data is None else state_from_bytes(data)
+
+    def resume_message(self, global_step: int) -> str:
+        """What the root prints when it starts from a checkpoint."""
+        return f"resuming from {self.files.where(CHECKPOINT)} at step {global_step:,}"
+
+    def sync_from_root(self) -> None:
+        """The root loads its checkpoint (if any) and every worker adopts the root's state."""
+        state = None
+        if self.is_root:
+            state = self.load_checkpoint()
+            if state is not None:
+                torch.set_rng_state(state["torch_rng"])
+                self.rng.bit_generator.state = state["numpy_rng"]
+                print(f"[{self.name}] {self.resume_message(state['global_step'])}", flush=True)
+            else:
+                state = self.model_state() | {"global_step": 0, "updates": 0}
+                state.pop("optimizer", None)  # a fresh optimizer is the same everywhere
+            keep = (*self.shared_state, "global_step", "updates")
+            state = cpu_copy({k: state[k] for k in keep if k in state})  # peers must not open the root's GPU
+        state = broadcast_state(state, self.comm)
+        self.adopt(state)
+        self.global_step, self.updates = state["global_step"], state["updates"]
+        self.synced = True
+
+    @classmethod
+    def saved_steps(cls, data_dir: str) -> int | None:
+        """The global step in the checkpoint, if there is one."""
+        path = os.path.join(data_dir, CHECKPOINT)
+        if not os.path.exists(path):
+            return None
+        return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+
+    # ------------------------------------------------------ checks and logs
+    @classmethod
+    def check_kwargs(cls, kwargs: dict) -> None:
+        """TypeError for keyword arguments that are neither options nor config fields (checked at kickoff)."""
+        unknown = set(kwargs) - accepted_options(cls) - {f.name for f in dataclasses.fields(cls.config_class)}
+        if unknown:
+            where = f"{cls.config_class.__module__}.{cls.config_class.__name__}"
+            raise TypeError(f"unknown {cls.name.upper()} hyperparameters {sorted(unknown)}; see {where}")
+
+    @classmethod
+    def check_spaces(cls, obs_space: spaces.Space, act_space: spaces.Space) -> None:
+        """ValueError if the networks cannot take these spaces (rank 0 asks at kickoff, before any rank starts)."""
+        problem = space_problem(obs_space, act_space)
+        if problem is not None:
+            raise ValueError(f"{cls.name.upper()} cannot play this entity: {problem}")
+
+    def log_hyperparameters(self, horizon: int, extra: dict | None = None) -> None:
+        """The root logs every hyperparameter as a text table, as CleanRL does."""
+        if self.metrics is not None:
+            options = {"workers": self.workers, "copies": self.copies, "schedule_steps": horizon}
+            options |= {"checkpoint_every": self.checkpoint_every, "device": str(self.device)} | (extra or {})
+            self.metrics.hyperparameters(dataclasses.asdict(self.cfg) | options, self.global_step)
+
+    def log(self, stats: dict) -> None:
+        """The root logs statistics (CleanRL's tags) at the policy's global step."""
+        if self.metrics is not None:
+            self.metrics.log(stats, self.global_step)
+
+
+__all__ = ["CHECKPOINT", "Learner", "is_image_space", "pick_device"]

@@ -1,0 +1,65 @@
+"""DQN scenarios for tests/test_dqn.py: python dqn_cases.py CASE LOG_DIR [STEPS]."""
+
+import json
+import os
+import sys
+
+import gymnasium as gym
+import numpy as np
+
+from arena import make_stem, single_agent_wrapper
+from arena.algos.dqn import DQN
+from arena.algos.torch_sync import flat_parameters
+from arena.core import comm as mpi
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+STEPS = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+
+
+def make_env(game="cartpole", num_copies=1):
+    if game == "cartpole":
+        return single_agent_wrapper(gym.make("CartPole-v1"))
+    from arena.envs.atari import make_atari_game
+
+    return make_atari_game("Pong", num_copies=num_copies)
+
+
+class CheckedDQN(DQN):
+    """DQN that, after its run, proves every worker holds bit-identical online and target networks."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        super().run(num_steps, data_dir, policy_record)
+        identical = 0.0
+        for net in (self.q, self.target):
+            mine = flat_parameters(net)
+            root = mine.copy()
+            mpi.broadcast_array(root, self.comm)
+            identical += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
+        count = mpi.allreduce_sum(np.array([identical]), self.comm)
+        if self.is_root:
+            report = {"workers": self.workers, "identical": int(count[0]), "updates": self.updates}
+            with open(os.path.join(data_dir, "identical.json"), "w") as f:
+                json.dump(report, f)
+
+
+arena = make_stem(make_env, LOG, additional_policies={"checked-dqn": CheckedDQN})
+
+if CASE == "cartpole":
+    arena.kickoff([[1]], {1: "checked-dqn"}, STEPS or 30_000, scale=True, seed=2)
+elif CASE == "pong":
+    # The image path with every option of the modern preset, K=2 copies per environment rank, tiny sizes;
+    # a second round starts from the first one's checkpoint.
+    small = {"replay_size": 4_000, "learning_starts": 300, "target_update_every": 20, "log_every": 10}
+    for _ in range(2):
+        arena.kickoff(
+            [[1]],
+            {1: "checked-dqn"},
+            STEPS or 1_200,
+            scale=True,
+            seed=3,
+            copies_per_env=2,
+            env_kwargs={"game": "pong"},
+            policy_kwargs={1: small},
+        )
+        if mpi.rank_of(mpi.world()) == 0:
+            os.replace(f"{LOG}/policy_1/identical.json", f"{LOG}/policy_1/identical_{arena.rounds}.json")

@@ -1,0 +1,56 @@
+"""DQN through the arena: pooled learning on CartPole, the image path with every modern option, resume."""
+
+import json
+
+import numpy as np
+import pytest
+from helpers import run_script
+
+from arena.metrics import read_metrics
+from arena.records import PolicyRecord
+
+pytestmark = pytest.mark.mpi
+
+
+def _ok(result):
+    assert not result.timed_out, result.output
+    assert result.returncode == 0, result.output
+
+
+def test_cartpole_two_workers_learn_and_stay_identical(tmp_path):
+    # [[1]] scaled on 5 ranks: 2 workers of policy 1, 15,000 steps each, the "vector" preset.
+    result = run_script(5, "dqn_cases.py", "cartpole", str(tmp_path), "15000", timeout=420)
+    _ok(result)
+    record = PolicyRecord(1, str(tmp_path)).load()
+    assert record.steps_done == 30_000
+    first, last = np.mean(record.ep_results[:20]), np.mean(record.ep_results[-20:])
+    assert last >= 150, f"mean return of the last 20 episodes is {last:.1f} (first 20: {first:.1f})"
+    with open(tmp_path / "policy_1" / "identical.json") as f:
+        report = json.load(f)
+    # Updates start after 1,000 global steps (500 per worker), then 2 every 4 steps: (15,000 - 500) / 2.
+    assert report == {"workers": 2, "identical": 4, "updates": 7_250}
+    metrics = read_metrics(str(tmp_path / "policy_1"))
+    for tag in ("losses/td_loss", "losses/q_values", "losses/grad_norm", "charts/epsilon", "charts/learning_rate"):
+        assert tag in metrics, sorted(metrics)
+    eps = [v for _, v in metrics["charts/epsilon"]]
+    assert eps[0] > eps[-1] == pytest.approx(0.04)
+    assert "replay of 50,000 transitions" in result.output
+
+
+def test_images_with_every_modern_option_and_resume(tmp_path):
+    # Pong, K=2 copies in one batch: dueling, Double, PER, 3-step, Huber, gradient clipping; two rounds.
+    result = run_script(3, "dqn_cases.py", "pong", str(tmp_path), "600", timeout=300)
+    _ok(result)
+    assert "preset 'modern', replay of 4,000 transitions (28 MB" in result.output
+    reports = []
+    for n in (1, 2):
+        with open(tmp_path / "policy_1" / f"identical_{n}.json") as f:
+            reports.append(json.load(f))
+    # 300 global steps of warm-up (150 worker steps of 2 copies), then an update every 4th worker step.
+    first_round = 600 // 4 - 150 // 4
+    assert reports[0] == {"workers": 1, "identical": 2, "updates": first_round}
+    # The second round resumes the networks and counters; its replay starts empty and refills first.
+    assert "resuming from" in result.output and "at step 1,200" in result.output
+    assert reports[1] == {"workers": 1, "identical": 2, "updates": 2 * first_round}
+    beta = [v for step, v in read_metrics(str(tmp_path / "policy_1"))["charts/per_beta"] if step <= 1_200]
+    assert 0.4 < beta[0] < beta[-1] < 1.0
