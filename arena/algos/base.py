@@ -49,12 +49,15 @@ def episode_over(terminated: Any, truncated: Any) -> bool:
     return bool(terminated or truncated)
 
 
-def accepted_options(policy_class: type) -> set[str]:
-    """Keyword arguments the ``__init__`` of the class or of any base names (a subclass may pass ``**options`` up)."""
+def accepted_options(policy_class: Any) -> set[str]:
+    """Keyword arguments the ``__init__`` of the class or of any base names (a subclass may pass ``**options`` up).
+
+    A policy factory (a function, as arena5's policies are) accepts what its signature names.
+    """
+    inits = [k.__init__ for k in getattr(policy_class, "__mro__", ()) if "__init__" in vars(k)] or [policy_class]
     return {
         name
-        for klass in policy_class.__mro__
-        if "__init__" in vars(klass)
-        for name, p in inspect.signature(klass.__init__).parameters.items()
+        for init in inits
+        for name, p in inspect.signature(init).parameters.items()
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
