@@ -179,6 +179,7 @@ class DQN(Learner):
                     self.train_step(linear(cfg.per_beta, 1.0, self.global_step, horizon), stats)
                 if self.updates % cfg.log_every < cfg.gradient_steps:
                     self.log_updates(stats)
+                # checkpoint_every counts logs here: a 27 MB Atari checkpoint every 2,000 updates by default.
                 if self.is_root and self.updates % (self.checkpoint_every * cfg.log_every) < cfg.gradient_steps:
                     self.save_checkpoint()
         if self.is_root:

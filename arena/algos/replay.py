@@ -19,11 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def leaves_for(size: int) -> int:
+    """A sum tree's leaves for ``size`` priorities: the power of two at least ``size``."""
+    return 1 << max(0, int(size - 1).bit_length())
+
+
 class SumTree:
     """Sums of leaf priorities in a binary tree: set leaves, sample in proportion, both in O(log n)."""
 
     def __init__(self, size: int):
-        self.leaves = 1 << max(0, int(size - 1).bit_length())  # a power of two at least ``size``
+        self.leaves = leaves_for(size)
         self.tree = np.zeros(2 * self.leaves, dtype=np.float64)  # node i has children 2i and 2i+1; the root is 1
         self.count = 0  # leaves with a priority above 0
         self.depth = self.leaves.bit_length() - 1
@@ -165,7 +170,7 @@ class Replay:
         axis = stack_axis_of(obs_shape) if np.dtype(obs_dtype) == np.uint8 and frame_stack else None
         if axis is not None:
             frames //= obs_shape[axis]
-        return capacity * (frames + 8 + 4 + 3) + 2 * SumTree(capacity).leaves * 8
+        return capacity * (frames + 8 + 4 + 3) + 2 * leaves_for(capacity) * 8
 
     def __len__(self) -> int:
         """Transitions that can be sampled now."""
