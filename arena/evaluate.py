@@ -1,11 +1,16 @@
-"""Watch and score a trained policy (PPO or DQN), without MPI.
+"""Watch and score a trained policy (PPO or DQN), without MPI: the evaluation protocol's games.
 
-    python -m arena.evaluate examples/atari --policy 1 --games 10 --epsilon 0.0
+    python -m arena.evaluate examples/atari --policy 1 --games 10 --epsilon 0.05
+    python -m arena.evaluate examples/pong_dqn --policy 1 --checkpoint best    # a catalog entry
+    python -m arena.evaluate examples/pong_dqn --policy 1 --list               # the catalog
 
-loads ``<log_dir>/policy_<id>/checkpoint.pt``, builds the env from ``make_env.py``,
-plays whole games (a life lost is not a game over; scores are the true, unclipped
-game scores from ``info["episode"]`` where the env reports them), prints mean,
-std, min and max, and writes a video of the first game.
+loads ``<log_dir>/policy_<id>/checkpoint.pt`` (or an entry of ``checkpoints/catalog.json``:
+``best``, ``latest`` or a step), builds the env from ``make_env.py``, plays whole games
+(a life lost is not a game over; scores are the true, unclipped game scores from
+``info["episode"]`` where the env reports them), prints mean, std, min and max, and
+writes a video of the first game. Games are cut at ``--max-frames`` emulator frames
+(Atari: 18,000 by default, 108,000 with sticky actions). The in-training evaluations
+(``arena.core.evaluator``) play their games with the same functions.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,63 +37,159 @@ from arena.core.env_api import (
 from arena.records import policy_dir
 
 VIDEO_FPS = 15  # Atari runs at 60 frames/s and the agent acts every 4th frame
+MAX_FRAMES = 18_000  # an Atari game's cap without sticky actions (5 minutes, Nature DQN's evaluation)
+MAX_FRAMES_STICKY = 108_000  # with sticky actions (30 minutes, Machado et al. 2018)
+NOOP_STARTS = 30  # no-op starts the evaluation adds where an Atari env has none of its own
 
 
-def load_actor(checkpoint: str, obs_space: Any, act_space: Any) -> Callable:
-    """The policy saved in ``checkpoint`` (any built-in learner, by its "algo"), on the CPU: ``act(obs, sample)``."""
+def load_actor(checkpoint: str | dict, obs_space: Any, act_space: Any) -> Callable:
+    """The policy in ``checkpoint`` (a path or a loaded state; any built-in learner, by its "algo"), on the CPU."""
     import torch
 
     from arena.algos import ACTORS, resolve_policy
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    state = checkpoint
+    if isinstance(checkpoint, str):
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        print(f"[evaluate] {checkpoint}: {state.get('algo', 'ppo')}, {state.get('global_step', 0):,} steps", flush=True)
     algo = state.get("algo", "ppo")  # checkpoints from before the zoo are PPO's
     if algo not in ACTORS:
-        raise ValueError(f"{checkpoint} holds a {algo!r} policy; arena.evaluate plays {sorted(ACTORS)}")
-    print(f"[evaluate] {checkpoint}: {algo}, trained for {state.get('global_step', 0):,} steps", flush=True)
+        raise ValueError(f"the checkpoint holds a {algo!r} policy; arena.evaluate plays {sorted(ACTORS)}")
     return resolve_policy(ACTORS[algo])(state, obs_space, act_space)
 
 
-def make_chooser(act: Callable, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator) -> Callable:
-    """obs -> action: the greedy action (or a sample), replaced by a random one with probability ``epsilon``."""
+class Chooser:
+    """obs -> action: the policy's action (greedy, or sampled), replaced by a random one with probability epsilon.
 
-    def choose(obs: Any) -> Any:
-        if rng.random() < epsilon:
-            return act_space.sample()
-        return act(np.asarray(obs)[None], sample)[0]
+    It counts its actions and the random ones, so the epsilon actually played is on record.
+    """
 
-    return choose
+    def __init__(self, act: Callable, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator):
+        self.act, self.act_space, self.epsilon, self.sample, self.rng = act, act_space, epsilon, sample, rng
+        self.actions = self.random = 0
+
+    def __call__(self, obs: Any) -> Any:
+        """The action for one observation."""
+        self.actions += 1
+        if self.rng.random() < self.epsilon:
+            self.random += 1
+            return self.act_space.sample()
+        return self.act(np.asarray(obs)[None], self.sample)[0]
 
 
-def play_game(env: Any, n: int, entity: int, choose: Callable, act_spaces: list, frames: list | None) -> tuple:
-    """One whole game: episodes that only cost a life (``info["game_over"]`` False) continue it."""
-    obs, _, legacy = reset_env_form(env, n)
-    returns, length = np.zeros(n), 0
-    while True:
-        actions = [choose(obs[e]) if e == entity else s.sample() for e, s in enumerate(act_spaces)]
-        result = step_env(env, actions, n, legacy)
-        returns += result.rewards
-        length += 1
-        if frames is not None:
-            frames.append(env.render())
-        if result.episode_over:
-            if not game_continues(result.infos):
-                score, length = game_score([result.infos[entity]], returns[[entity]], length)
-                return score, length
-            obs, _ = reset_env(env, n)
+def make_chooser(act: Callable, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator) -> Chooser:
+    """The ``Chooser`` for a policy's ``act``."""
+    return Chooser(act, act_space, epsilon, sample, rng)
+
+
+class VideoWriter:
+    """RGB frames to an MP4 file as they come (a whole game never sits in memory)."""
+
+    def __init__(self, path: str, fps: int = VIDEO_FPS):
+        self.path, self.fps, self.video, self.frames = path, fps, None, 0
+
+    def add(self, frame: Any) -> None:
+        """Append one frame (None frames are skipped)."""
+        if frame is None:
+            return
+        import cv2
+
+        frame = np.asarray(frame, dtype=np.uint8)
+        if self.video is None:
+            h, w = frame.shape[:2]
+            self.video = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+        self.video.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file; ValueError if no frame came (the env does not render)."""
+        if self.video is None:
+            raise ValueError("the env's render() returned no frames; build it with render_mode='rgb_array'")
+        self.video.release()
 
 
 def write_video(frames: list, path: str, fps: int = VIDEO_FPS) -> None:
     """RGB frames to an MP4 file."""
-    import cv2
-
-    frames = [f for f in frames if f is not None]
-    if not frames:
-        raise ValueError("the env's render() returned no frames; build it with render_mode='rgb_array'")
-    h, w = frames[0].shape[:2]
-    video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    video = VideoWriter(path, fps)
     for frame in frames:
-        video.write(cv2.cvtColor(np.asarray(frame, dtype=np.uint8), cv2.COLOR_RGB2BGR))
-    video.release()
+        video.add(frame)
+    video.close()
+
+
+@dataclass
+class Game:
+    """One played game: its true score, agent steps, and whether the frame cap ended it."""
+
+    score: float
+    steps: int
+    capped: bool
+
+
+def play_game(
+    env: Any,
+    n: int,
+    entities: int | list[int],
+    choose: Callable,
+    act_spaces: list,
+    video: VideoWriter | None = None,
+    max_steps: int | None = None,
+    noop_starts: int = 0,
+    rng: np.random.Generator | None = None,
+) -> Game:
+    """One whole game: episodes that only cost a life (``info["game_over"]`` False) continue it.
+
+    ``entities`` play by ``choose``; the others act at random. The game ends at game
+    over or after ``max_steps`` agent steps; then its score is the unclipped score so
+    far where the env keeps one (``arena.envs.atari.running_score``). With
+    ``noop_starts``, each game starts with 1 to that many NOOPs (action 0).
+    """
+    from arena.envs.atari import running_score
+
+    mine = [entities] if isinstance(entities, int) else list(entities)
+    obs, _, legacy = reset_env_form(env, n)
+    returns, length = np.zeros(n), 0
+    noops = int(rng.integers(1, noop_starts + 1)) if noop_starts and rng is not None else 0
+    while True:
+        if length < noops:
+            actions = [0 if e in mine else s.sample() for e, s in enumerate(act_spaces)]
+        else:
+            actions = [choose(obs[e]) if e in mine else s.sample() for e, s in enumerate(act_spaces)]
+        result = step_env(env, actions, n, legacy)
+        returns += result.rewards
+        length += 1
+        if video is not None:
+            video.add(env.render())
+        if result.episode_over:
+            if not game_continues(result.infos):
+                score, length = game_score([result.infos[e] for e in mine], returns[mine], length)
+                return Game(score, length, False)
+            obs, _ = reset_env(env, n)
+        else:
+            obs = result.obs
+        if max_steps is not None and length >= max_steps:
+            true_score = running_score(env) if n == 1 else None
+            return Game(float(np.mean(returns[mine])) if true_score is None else true_score, length, True)
+
+
+def game_cap(env: Any, max_frames: int | None) -> tuple[int | None, int, int]:
+    """(agent steps per game or None, frames per agent step, no-op starts to add) for the protocol on ``env``.
+
+    Atari games get ``max_frames`` (default 18,000; 108,000 with sticky actions) and
+    30 no-op starts where the env has none; other envs end games themselves.
+    """
+    from arena.envs.atari import atari_facts
+
+    facts = atari_facts(env)
+    if facts is None:
+        return (None if max_frames is None else int(max_frames)), 1, 0
+    frames = max_frames or (MAX_FRAMES_STICKY if facts.sticky else MAX_FRAMES)
+    return -(-int(frames) // facts.frame_skip), facts.frame_skip, 0 if facts.noop_max else NOOP_STARTS
+
+
+def summarize(scores: list[float]) -> dict:
+    """games, mean, std, min and max of a list of scores."""
+    s = np.asarray(scores, dtype=np.float64)
+    return {"games": len(scores), "mean": s.mean(), "std": s.std(), "min": s.min(), "max": s.max()}
 
 
 def evaluate(
@@ -100,6 +202,7 @@ def evaluate(
     video: str | None = None,
     seed: int = 0,
     env_kwargs: dict | None = None,
+    max_frames: int | None = None,
 ) -> dict:
     """Play ``games`` whole games with the policy in ``checkpoint``; other entities act randomly."""
     env = load_make_env(make_env)(**(env_kwargs or {}))
@@ -109,33 +212,63 @@ def evaluate(
         raise ValueError(f"entity {entity} out of range: the env has {n} entities")
     for i, space in enumerate(act_spaces):
         space.seed(seed + i)
-    choose = make_chooser(
-        load_actor(checkpoint, obs_spaces[entity], act_spaces[entity]),
-        act_spaces[entity],
-        epsilon,
-        sample,
-        np.random.default_rng(seed),
-    )
+    rng = np.random.default_rng(seed)
+    act = load_actor(checkpoint, obs_spaces[entity], act_spaces[entity])
+    choose = make_chooser(act, act_spaces[entity], epsilon, sample, rng)
+    max_steps, _, noops = game_cap(env, max_frames)
     reset_env(env, n, seed=seed)
-    scores, lengths = [], []
+    played = []
     for game in range(games):
-        frames = [] if video and game == 0 else None
-        score, length = play_game(env, n, entity, choose, act_spaces, frames)
-        scores.append(score)
-        lengths.append(length)
-        print(f"[evaluate] game {game + 1}/{games}: score {score:g} in {length} steps", flush=True)
-        if frames is not None:
-            write_video(frames, video)
+        writer = VideoWriter(video) if video and game == 0 else None
+        played.append(play_game(env, n, entity, choose, act_spaces, writer, max_steps, noops, rng))
+        capped = " (cut at the frame cap)" if played[-1].capped else ""
+        print(f"[evaluate] game {game + 1}/{games}: score {played[-1].score:g} in {played[-1].steps} steps{capped}")
+        if writer is not None:
+            writer.close()
             print(f"[evaluate] video of game 1: {video}", flush=True)
     if hasattr(env, "close"):
         env.close()
-    s = np.asarray(scores)
-    summary = {"games": games, "mean": s.mean(), "std": s.std(), "min": s.min(), "max": s.max()}
-    summary = {k: float(v) for k, v in summary.items()} | {"scores": scores, "lengths": lengths}
+    summary = {k: float(v) for k, v in summarize([g.score for g in played]).items()}
+    summary |= {"scores": [g.score for g in played], "lengths": [g.steps for g in played]}
+    summary |= {"games": games, "random_actions": choose.random / max(choose.actions, 1)}
     print(
-        f"[evaluate] {games} games: mean {s.mean():.2f} std {s.std():.2f} min {s.min():g} max {s.max():g}", flush=True
+        f"[evaluate] {games} games: mean {summary['mean']:.2f} std {summary['std']:.2f} "
+        f"min {summary['min']:g} max {summary['max']:g}",
+        flush=True,
     )
     return summary
+
+
+def catalog_checkpoint(folder: str, which: str) -> str:
+    """The file of a catalog entry: ``best``, ``latest``, or a step (``2000000`` or ``step_2000000``)."""
+    from arena.core.evaluator import CATALOG, read_catalog
+
+    with open(os.path.join(folder, CATALOG), "rb") as f:
+        catalog = read_catalog(f.read())
+    if which in ("best", "latest"):
+        name = catalog.get(which) and catalog[which]["file"]
+    else:
+        step = int(which.removeprefix("step_").removesuffix(".pt"))
+        name = next((e["file"] for e in catalog["entries"] if e["step"] == step), None)
+    if not name:
+        steps = [e["step"] for e in catalog["entries"]]
+        raise ValueError(f"no catalog entry {which!r} in {folder}; entries at steps {steps} (and best, latest)")
+    return os.path.join(folder, name)
+
+
+def print_catalog(folder: str) -> None:
+    """The catalog as a table: step, frames, games, mean, std, min, max, file."""
+    from arena.core.evaluator import CATALOG, read_catalog
+
+    with open(os.path.join(folder, CATALOG), "rb") as f:
+        catalog = read_catalog(f.read())
+    print(f"{'step':>12} {'frames':>12} {'games':>5} {'mean':>8} {'std':>7} {'min':>7} {'max':>7}  file")
+    for e in catalog["entries"]:
+        mark = " (best)" if catalog.get("best", {}).get("step") == e["step"] else ""
+        print(
+            f"{e['step']:>12,} {e['frames']:>12,} {e['games']:>5} {e['mean']:>8.2f} {e['std']:>7.2f} "
+            f"{e['min']:>7g} {e['max']:>7g}  {e['file']}{mark}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,18 +277,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("make_env", help="directory holding make_env.py, or the file itself")
     p.add_argument("--policy", type=int, required=True, help="policy id whose checkpoint to play")
     p.add_argument("--log-dir", default=None, help="the run's log_comms_dir (default: <make_env dir>/log_comms)")
+    p.add_argument("--checkpoint", default=None, help="a catalog entry: best, latest or a step (default: the last)")
+    p.add_argument("--list", action="store_true", help="print the policy's checkpoint catalog and exit")
     p.add_argument("--games", type=int, default=10, help="number of whole games (default 10)")
     p.add_argument("--epsilon", type=float, default=0.0, help="probability of a random action (default 0)")
     p.add_argument("--sample", action="store_true", help="sample actions instead of taking the most likely")
     p.add_argument("--entity", type=int, default=0, help="the entity the policy plays (others act randomly)")
     p.add_argument("--video", default=None, help="MP4 path for game 1 (default: eval_game.mp4 in the policy folder)")
     p.add_argument("--no-video", action="store_true", help="write no video")
+    p.add_argument("--max-frames", type=int, default=None, help="cut games at this many frames (Atari default 18,000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-kwargs", default="{}", help="JSON keyword arguments for make_env")
     args = p.parse_args(argv)
     base = args.make_env if os.path.isdir(args.make_env) else os.path.dirname(os.path.abspath(args.make_env))
     folder = policy_dir(args.log_dir or os.path.join(base, "log_comms"), args.policy)
-    checkpoint = os.path.join(folder, "checkpoint.pt")
+    try:
+        if args.list:
+            print_catalog(folder)
+            return 0
+        checkpoint = catalog_checkpoint(folder, args.checkpoint) if args.checkpoint else None
+    except (OSError, ValueError) as exc:
+        print(f"[evaluate] {exc}", file=sys.stderr)
+        return 2
+    checkpoint = checkpoint or os.path.join(folder, "checkpoint.pt")
     if not os.path.isfile(checkpoint):
         print(f"[evaluate] no checkpoint at {checkpoint}; train policy {args.policy} first", file=sys.stderr)
         return 2
@@ -170,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         video,
         args.seed,
         json.loads(args.env_kwargs),
+        args.max_frames,
     )
     with open(os.path.join(folder, "eval.json"), "w") as f:
         json.dump(summary, f, indent=1)

@@ -1,6 +1,6 @@
 """The benchmarks' match: Pong with DeepMind preprocessing, scaled to fill the ranks.
 
-Args: POLICY TOTAL_STEPS LOG_DIR [--copies K] [--render] [--pickle] [--no-scale] [--summary FILE]
+Args: POLICY TOTAL_STEPS LOG_DIR [--copies K] [--render] [--pickle] [--no-scale] [--summary FILE] [--kwargs JSON]
 With --copies K > 1, every environment rank runs K copies in ale-py's AtariVectorEnv.
 With --summary, every rank's round summary (steps, steady speed, memory) is written as JSON.
 """
@@ -21,6 +21,7 @@ parser.add_argument("--render", action="store_true")
 parser.add_argument("--pickle", action="store_true", help="pickled per-step messages (the reference protocol)")
 parser.add_argument("--no-scale", action="store_true")
 parser.add_argument("--summary", default=None)
+parser.add_argument("--kwargs", default="{}", help="the policy's keyword options, as JSON")
 args = parser.parse_args()
 
 
@@ -39,6 +40,7 @@ result = arena.kickoff(
     match_list,
     {1: args.policy},
     steps,
+    policy_kwargs={1: json.loads(args.kwargs)},
     scale=scale,
     render=args.render,
     copies_per_env=args.copies,

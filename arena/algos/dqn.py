@@ -7,14 +7,13 @@ and the target networks updated from them, stay identical on every worker. One
 worker alone is CleanRL's dqn_atari.py with the options below.
 
 Reading order: hyperparameters and presets, construction, ``run`` (sync -> act ->
-store -> train -> target -> log -> checkpoint), then the pieces ``run`` calls.
+store -> evaluate -> train -> target -> log -> checkpoint), then the pieces ``run`` calls.
 Global steps count every environment step of the policy (all workers and copies);
 on Atari one step is 4 emulator frames.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -174,6 +173,7 @@ class DQN(Learner):
                 next_obs = self.start_episodes(self.reset())
             obs = next_obs
             self.global_step += self.workers * self.copies
+            self.evaluate_if_due()
             if self.learning(step) and (step + 1) % cfg.train_freq == 0:
                 for _ in range(cfg.gradient_steps):
                     self.train_step(linear(cfg.per_beta, 1.0, self.global_step, horizon), stats)
@@ -184,6 +184,7 @@ class DQN(Learner):
                     self.save_checkpoint()
         if self.is_root:
             self.save_checkpoint()
+        self.end_run()
 
     def learning(self, step: int) -> bool:
         """Past the warm-up: ``learning_starts`` global steps, and as many again in this run once resumed.
@@ -298,8 +299,7 @@ class DQN(Learner):
     @classmethod
     def memory_needed(cls, obs_space: spaces.Space, act_space: spaces.Space, kwargs: dict) -> int:
         """Bytes of the policy's whole replay (split over its workers), for the check at kickoff."""
-        cfg = dataclasses.replace(cls.defaults_for(obs_space, kwargs), **kwargs)
-        return replay_bytes(cfg.replay_size, obs_space)
+        return replay_bytes(cls.config_for(obs_space, kwargs).replay_size, obs_space)
 
     def announce(self) -> None:
         """The root's start-up line: preset, replay size and the memory it will take."""

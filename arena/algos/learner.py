@@ -27,6 +27,7 @@ from arena.algos.networks import is_image_space, space_problem
 from arena.algos.schedules import schedule_finished_message
 from arena.algos.torch_sync import broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
 from arena.core import comm as mpi
+from arena.core.evaluator import evaluation_options, start_evaluator
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -60,12 +61,13 @@ class Learner(Policy):
         checkpoint_every: int = 20,
         torch_threads: int = 1,
         schedule_steps: int | None = None,
+        evaluation: bool | dict | None = None,
         **hyperparameters: Any,
     ):
         super().__init__(env, policy_comm)
         self.setup_rows(env)
         self.check_kwargs(hyperparameters)
-        self.cfg = dataclasses.replace(self.defaults_for(self.obs_space, hyperparameters), **hyperparameters)
+        self.cfg = self.config_for(self.obs_space, hyperparameters)
         self.checkpoint_every = checkpoint_every
         # The global step at which schedules end; None: each run's budget (see schedule_horizon).
         self.schedule_steps = schedule_steps
@@ -77,12 +79,22 @@ class Learner(Policy):
         self.workers = mpi.size_of(policy_comm)
         self.global_step = 0  # environment steps of this policy, over all workers, copies and runs
         self.updates = 0
-        self.files = self.metrics = self.record = None
+        self.files = self.metrics = self.record = self.evaluator = None
+        # The evaluation protocol (arena.core.evaluator): None evaluates policies that see images.
+        self.eval_options = evaluation_options(evaluation, is_image_space(self.obs_space))
+        self.eval_asked = evaluation not in (None, False)
 
     @classmethod
     def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> Any:
         """The config the given hyperparameters start from (subclasses pick by observation kind or preset)."""
         return cls.config_class()
+
+    @classmethod
+    def config_for(cls, obs_space: spaces.Space, kwargs: dict) -> Any:
+        """The config that policy kwargs give (options such as ``seed`` or ``evaluation`` are no config fields)."""
+        fields = {f.name for f in dataclasses.fields(cls.config_class)}
+        hyperparameters = {k: v for k, v in kwargs.items() if k in fields}
+        return dataclasses.replace(cls.defaults_for(obs_space, hyperparameters), **hyperparameters)
 
     def start_run(self, data_dir: str, policy_record: Any) -> None:
         """Take the run's folder and record (the root's files and metrics), then adopt the root's state."""
@@ -90,6 +102,23 @@ class Learner(Policy):
         self.files = policy_record.files if policy_record is not None else None
         self.metrics = policy_record.metrics if policy_record is not None else None
         self.sync_from_root()
+        if self.is_root and self.eval_options is not None:
+            game = getattr(policy_record, "evaluation_game", None)
+            seed = int(self.rng.integers(2**31))
+            self.evaluator = start_evaluator(
+                game, self.eval_options, self.eval_asked, self.files, self.metrics, self.who(), seed
+            )
+
+    def evaluate_if_due(self) -> None:
+        """Between steps, on the root worker: start the evaluation that is due, or take in finished scores."""
+        if self.evaluator is not None:
+            self.evaluator.tick(self.global_step, lambda: state_to_bytes(self.state()))
+
+    def end_run(self) -> None:
+        """At the run's end: finish the evaluations under way and due, so their scores and checkpoints are kept."""
+        if self.evaluator is not None:
+            self.evaluator.finish(self.global_step, lambda: state_to_bytes(self.state()))
+            self.evaluator = None
 
     def schedule_horizon(self, num_steps: int, annealing: bool = True) -> int:
         """``schedule_steps``, else this run's budget over every worker and copy; says so if it has passed."""
@@ -182,6 +211,9 @@ class Learner(Policy):
         """On the root worker, once the run has started: checkpoint the weights of the last update."""
         if self.is_root and getattr(self, "synced", False):  # before that the weights are not the policy's yet
             self.save_checkpoint()
+        if self.evaluator is not None:  # a stop ends the run: the evaluation under way is dropped
+            self.evaluator.close()
+            self.evaluator = None
 
     def save_checkpoint(self) -> None:
         """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole)."""
@@ -231,6 +263,7 @@ class Learner(Policy):
         if unknown:
             where = f"{cls.config_class.__module__}.{cls.config_class.__name__}"
             raise TypeError(f"unknown {cls.name.upper()} hyperparameters {sorted(unknown)}; see {where}")
+        evaluation_options(kwargs.get("evaluation"), False)  # a bad evaluation dict stops kickoff too
 
     @classmethod
     def check_spaces(cls, obs_space: spaces.Space, act_space: spaces.Space) -> None:

@@ -148,6 +148,38 @@ def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
     return module.make_env
 
 
+def make_env_source(make_env: Callable[..., Any]) -> tuple[str, str, str] | str:
+    """How another process can load ``make_env`` again: ``("file", path, name)`` or ``("module", module, name)``.
+
+    A string instead says why it cannot: a function defined in the main script or
+    inside another function exists only in this process.
+    """
+    module, name = getattr(make_env, "__module__", None), getattr(make_env, "__qualname__", "")
+    if module == "__main__" or "<locals>" in name or not name:
+        return (
+            f"make_env ({name or type(make_env).__name__}) is defined in the main script or inside a function; "
+            "put it in make_env.py (the tutorial's layout) or an importable module"
+        )
+    if module in sys.modules and getattr(sys.modules[module], name.split(".")[0], None) is not None:
+        return ("module", module, name)
+    return ("file", os.path.abspath(make_env.__code__.co_filename), make_env.__name__)
+
+
+def load_make_env_source(source: tuple[str, str, str]) -> Callable[..., Any]:
+    """The env factory that ``make_env_source`` described, loaded in this process."""
+    kind, where, name = source
+    if kind == "module":
+        target = importlib.import_module(where)
+        for part in name.split("."):
+            target = getattr(target, part)
+        return target
+    spec = importlib.util.spec_from_file_location("arena_user_make_env", where)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(where))
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
 def game_score(infos: list[dict], returns: np.ndarray, length: int) -> tuple[float, int]:
     """Score (mean over entities) and length of a finished game.
 

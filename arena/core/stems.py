@@ -87,7 +87,7 @@ def run_role(
             summary = run_env_rank(comm, role.match, make_env, cfg)
         else:
             policy_class = resolve_policy(policies[cfg.policy_types[role.worker.policy_id]])
-            summary = run_worker_rank(comm, role, cfg, policy_class, stop, package)
+            summary = run_worker_rank(comm, role, cfg, policy_class, stop, package, make_env)
         return {**summary, "waits": "poll" if mpi.step_waits_spin() else "sleep"}
     finally:
         mpi.spin_step_waits(False)  # between rounds a rank waits for long: it must not hold a core

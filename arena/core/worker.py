@@ -6,6 +6,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +16,8 @@ from arena.compat import Arena5Env, Arena5Policy, is_arena5_policy
 from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.checks import DataChecks
+from arena.core.env_api import make_env_source
+from arena.core.evaluator import EvalGame
 from arena.core.home import HomeLink, RemoteRecord
 from arena.core.memory import MemoryProbe
 from arena.core.plan import RankRole
@@ -212,11 +216,18 @@ def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | No
 
 
 def run_worker_rank(
-    comm: mpi.Comm, role: RankRole, cfg: RoundConfig, policy_class: type, stop: StopFlag, package: dict | None
+    comm: mpi.Comm,
+    role: RankRole,
+    cfg: RoundConfig,
+    policy_class: type,
+    stop: StopFlag,
+    package: dict | None,
+    make_env: Callable[..., Any] | None = None,
 ) -> dict:
     """Join the policy's communicator, build the proxy env, and run the policy for the round.
 
-    The policy's root worker is the one given a ``package`` (its records and files from rank 0).
+    The policy's root worker is the one given a ``package`` (its records and files from rank 0);
+    its record also says how to build the match's game again, for evaluations (``evaluation_game``).
     """
     spec, match = role.worker, role.match
     policy_comm = mpi.group_comm(comm, cfg.policy_ranks[spec.policy_id], tag=spec.policy_id % 32768)
@@ -250,6 +261,9 @@ def run_worker_rank(
     record = None
     if package is not None:
         record = RemoteRecord(package, HomeLink(comm, timeout), cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id))
+        if make_env is not None:
+            source = make_env_source(make_env)
+            record.evaluation_game = EvalGame(source, dict(match.env_kwargs), spec.entities, list(sys.path))
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from arena.core.env_batch import BatchStep, Ended
-from arena.wrappers.atari import make_atari, wrap_deepmind
+from arena.wrappers.atari import MaxAndSkipFrames, NoopReset, make_atari, wrap_deepmind
 from arena.wrappers.single_agent_wrappers import SingleAgentWrapper, single_agent_wrapper
 
 
@@ -294,4 +295,55 @@ class AtariBatch:
         return self.stacks.copy() if self.stack > 1 else self.stacks[:, 0].copy()
 
 
-__all__ = ["AtariBatch", "AtariOptions", "atari_env_id", "make_atari_game", "rom_id"]
+@dataclass(frozen=True)
+class AtariFacts:
+    """What the evaluation protocol needs to know about an Atari env: frames per agent step, sticky actions, no-ops."""
+
+    frame_skip: int
+    sticky: bool
+    noop_max: int
+
+
+def wrapper_chain(env: Any) -> list:
+    """The env and every env it wraps, outermost first (through ``.env``)."""
+    chain = []
+    while env is not None and len(chain) < 64:
+        chain.append(env)
+        env = getattr(env, "env", None)
+    return chain
+
+
+def atari_facts(env: Any) -> AtariFacts | None:
+    """The facts of a one-copy ALE env (``make_atari_game`` or ``wrap_deepmind``), or None for any other env."""
+    if isinstance(env, AtariBatch):
+        return AtariFacts(4, env.options.sticky_actions, env.options.noop_max)
+    chain = wrapper_chain(env)
+    ale = next((e for e in chain if type(e).__name__ == "AtariEnv"), None)
+    if ale is None:
+        return None
+    kwargs = ale.spec.kwargs if ale.spec is not None else {}
+    frameskip = kwargs.get("frameskip", 4)
+    skip = int(frameskip) if isinstance(frameskip, int) else 4  # a (low, high) range: ALE's stochastic skip
+    skip *= next((e.skip for e in chain if isinstance(e, MaxAndSkipFrames)), 1)
+    noops = next((e.noop_max for e in chain if isinstance(e, NoopReset)), 0)
+    return AtariFacts(skip, float(kwargs.get("repeat_action_probability", 0.25)) > 0, noops)
+
+
+def running_score(env: Any) -> float | None:
+    """The unclipped score of the game in progress (``RecordEpisodeStatistics``' running sum), if the env keeps one."""
+    for e in wrapper_chain(env):
+        if hasattr(e, "episode_returns"):
+            return float(np.asarray(e.episode_returns).sum())
+    return None
+
+
+__all__ = [
+    "AtariBatch",
+    "AtariFacts",
+    "AtariOptions",
+    "atari_env_id",
+    "atari_facts",
+    "make_atari_game",
+    "rom_id",
+    "running_score",
+]

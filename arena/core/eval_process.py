@@ -1,0 +1,148 @@
+"""The evaluation process: plays a policy's evaluation games beside its root worker, outside MPI.
+
+A policy's root worker (``arena.core.evaluator``) starts ``python -m arena.core.eval_process``
+on its own host, so that thirty games of Atari never stall the policy's matches. The
+child is no MPI rank (MPI is not initialised in it) and touches no file of the run: it
+gets the weights over its stdin and sends scores and the video's bytes back over its
+stdout, and the root worker saves them through the arena. Anything the child or its
+libraries print goes to stderr, so stdout carries frames only.
+
+Frames: an 8-byte little-endian length, then a pickle. Messages, in order:
+  parent -> child  ("start", source, env_kwargs, entities, sys_path, seed, max_frames)
+  child -> parent  ("ready", {"frame_skip", "max_steps", "noop_starts"})   or ("error", text)
+  parent -> child  ("evaluate", {"kind", "step", "state", "games", "epsilon", "video"})
+  child -> parent  ("result", {"kind", "step", "scores", "steps", "capped", "random_actions",
+                               "seconds", "video": bytes | None})          or ("error", text)
+and so on until the parent closes the child's stdin.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+import tempfile
+import time
+from typing import IO, Any
+
+import numpy as np
+
+HEADER = struct.Struct("<Q")
+
+
+def write_frame(stream: IO[bytes], message: Any) -> None:
+    """Send one message: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """Receive one message; EOFError when the other side has closed the pipe."""
+    header = _read_exactly(stream, HEADER.size)
+    return pickle.loads(_read_exactly(stream, HEADER.unpack(header)[0]))
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes from ``stream``, or EOFError."""
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("the pipe closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class Games:
+    """The child's env and what the protocol knows about it."""
+
+    def __init__(self, source: tuple, env_kwargs: dict, entities: tuple, seed: int, max_frames: int | None):
+        from arena.core.env_api import entity_spaces, load_make_env_source, reset_env
+        from arena.evaluate import game_cap
+
+        self.env = load_make_env_source(source)(**env_kwargs)
+        self.obs_spaces, self.act_spaces = entity_spaces(self.env)
+        self.n, self.entities = len(self.obs_spaces), list(entities)
+        self.rng = np.random.default_rng(seed)
+        for i, space in enumerate(self.act_spaces):
+            space.seed(seed + i)
+        reset_env(self.env, self.n, seed=seed)
+        self.max_steps, self.frame_skip, self.noop_starts = game_cap(self.env, max_frames)
+
+    def facts(self) -> dict:
+        """What the parent schedules by."""
+        return {"frame_skip": self.frame_skip, "max_steps": self.max_steps, "noop_starts": self.noop_starts}
+
+    def evaluate(self, request: dict) -> dict:
+        """Play ``request["games"]`` games with the state's greedy policy; film the first if asked."""
+        from arena.algos.torch_sync import state_from_bytes
+        from arena.evaluate import VideoWriter, load_actor, make_chooser, play_game
+
+        start = time.perf_counter()
+        space = self.act_spaces[self.entities[0]]
+        act = load_actor(state_from_bytes(request["state"]), self.obs_spaces[self.entities[0]], space)
+        choose = make_chooser(act, space, request["epsilon"], False, self.rng)
+        games, video = [], None
+        with tempfile.TemporaryDirectory(prefix="arena_eval_") as tmp:
+            for game in range(request["games"]):
+                writer = VideoWriter(os.path.join(tmp, "game.mp4")) if request["video"] and game == 0 else None
+                games.append(
+                    play_game(
+                        self.env, self.n, self.entities, choose, self.act_spaces, writer,
+                        self.max_steps, self.noop_starts, self.rng,
+                    )
+                )  # fmt: skip
+                if writer is not None and writer.frames:
+                    writer.close()
+                    with open(writer.path, "rb") as f:
+                        video = f.read()
+        return {
+            "kind": request["kind"],
+            "step": request["step"],
+            "scores": [g.score for g in games],
+            "steps": [g.steps for g in games],
+            "capped": sum(g.capped for g in games),
+            "random_actions": choose.random / max(choose.actions, 1),
+            "seconds": time.perf_counter() - start,
+            "video": video,
+        }
+
+
+def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
+    """Answer the parent's messages until it closes the pipe."""
+    from arena.core.env_api import describe_error
+
+    games = None
+    while True:
+        try:
+            message = read_frame(inbox)
+        except EOFError:
+            return
+        try:
+            if message[0] == "start":
+                _, source, env_kwargs, entities, sys_path, seed, max_frames = message
+                sys.path[:0] = [p for p in sys_path if p not in sys.path]
+                games = Games(source, env_kwargs, entities, seed, max_frames)
+                write_frame(outbox, ("ready", games.facts()))
+            else:
+                write_frame(outbox, ("result", games.evaluate(message[1])))
+        except Exception as exc:  # reported to the parent, which stops evaluating and says why
+            write_frame(outbox, ("error", describe_error(exc, frames=6)))
+
+
+def main() -> None:
+    """Keep stdout for frames (a dup of fd 1); everything printed, by Python or C++ (ALE's banner), goes to stderr."""
+    import torch
+
+    torch.set_num_threads(1)  # the child shares the host's cores with the ranks
+    outbox = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, outbox)
+
+
+if __name__ == "__main__":
+    main()

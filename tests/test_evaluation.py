@@ -1,0 +1,187 @@
+"""The evaluation protocol: whole games with true scores, epsilon, the frame cap, the schedule, the catalog,
+the child process, and (MPI) DQN and PPO evaluating while they learn Breakout."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from helpers import SCRIPTS, run_script
+
+from arena.algos.networks import QNetwork
+from arena.algos.torch_sync import state_to_bytes
+from arena.core.env_api import load_make_env, make_env_source
+from arena.core.evaluator import (
+    CATALOG,
+    EVAL_LOG,
+    EvalGame,
+    EvalOptions,
+    add_to_catalog,
+    evaluation_options,
+    next_mark,
+    read_catalog,
+    start_evaluator,
+)
+from arena.envs.atari import make_atari_game
+from arena.evaluate import Chooser, game_cap, play_game
+from arena.files import LocalFiles
+from arena.metrics import read_metrics
+
+BREAKOUT_ENV = os.path.join(SCRIPTS, "breakout_env.py")
+
+
+def random_chooser(space, epsilon=1.0, seed=0):
+    space.seed(seed)
+    return Chooser(lambda obs, sample: np.zeros(len(obs), np.int64), space, epsilon, False, np.random.default_rng(seed))
+
+
+def test_games_are_whole_with_true_scores():
+    # Space Invaders pays 5 to 30 points an alien and has 3 lives: learning episodes end at each
+    # lost life with rewards clipped to 1; the protocol's games run to game over with true scores.
+    env = make_atari_game("SpaceInvaders")
+    env.reset(seed=1)
+    space = env.action_spaces[0]
+    choose = random_chooser(space)
+    games = [play_game(env, 1, 0, choose, [space]) for _ in range(2)]
+    assert not any(g.capped for g in games)
+    assert all(g.score % 5 == 0 for g in games)
+    assert max(g.score for g in games) > 60  # a clipped sum counts aliens: about a tenth of this
+    assert all(g.steps > 300 for g in games)  # three lives, not one
+
+
+def test_the_frame_cap_cuts_games_and_keeps_their_true_score():
+    env = make_atari_game("SpaceInvaders")
+    env.reset(seed=2)
+    max_steps, frame_skip, noops = game_cap(env, 2_000)
+    assert (max_steps, frame_skip, noops) == (500, 4, 0)  # the env has its own no-op starts
+    assert game_cap(env, None)[0] == 18_000 // 4
+    assert game_cap(make_atari_game("Pong", sticky_actions=True), None)[0] == 108_000 // 4
+    space = env.action_spaces[0]
+    game = play_game(env, 1, 0, random_chooser(space), [space], max_steps=100)
+    assert game.capped and game.steps == 100 and game.score % 5 == 0
+
+
+def test_epsilon_is_respected_and_counted():
+    space = spaces.Discrete(6)
+    choose = random_chooser(space, epsilon=0.05, seed=3)
+    actions = np.array([choose(np.zeros(2)) for _ in range(20_000)])
+    assert 0.04 < choose.random / choose.actions < 0.06
+    # The policy always says 0; a random action is another one 5 times in 6.
+    assert 0.04 * 5 / 6 < np.mean(actions != 0) < 0.06 * 5 / 6
+
+
+def test_the_schedule_and_the_catalog():
+    assert [next_mark(f, 500) for f in (0, 499, 500, 1_234)] == [500, 500, 1_000, 1_500]
+    catalog = read_catalog(None)
+    assert add_to_catalog(catalog, {"step": 10, "file": "checkpoints/step_10.pt", "mean": -5.0})
+    assert not add_to_catalog(catalog, {"step": 20, "file": "checkpoints/step_20.pt", "mean": -9.0})
+    assert catalog["best"]["source"] == "checkpoints/step_10.pt" and catalog["best"]["file"] == "checkpoints/best.pt"
+    assert catalog["latest"]["source"] == "checkpoints/step_20.pt"
+    resumed = read_catalog(json.dumps(catalog).encode())
+    assert add_to_catalog(resumed, {"step": 30, "file": "checkpoints/step_30.pt", "mean": 3.0})
+    assert [e["step"] for e in resumed["entries"]] == [10, 20, 30]
+
+
+def test_evaluation_options():
+    assert evaluation_options(None, image_obs=True) == EvalOptions()
+    assert evaluation_options(None, image_obs=False) is None
+    assert evaluation_options(False, image_obs=True) is None
+    assert evaluation_options({"full_games": 5}, image_obs=False).full_games == 5
+    with pytest.raises(TypeError, match="unknown evaluation options \\['games'\\]"):
+        evaluation_options({"games": 5}, image_obs=True)
+    with pytest.raises(ValueError, match="positive"):
+        evaluation_options({"light_every": 0}, image_obs=True)
+
+
+def test_make_env_source_names_what_another_process_can_load(tmp_path):
+    assert make_env_source(load_make_env(BREAKOUT_ENV)) == ("file", BREAKOUT_ENV, "make_env")
+    assert make_env_source(make_atari_game) == ("module", "arena.envs.atari", "make_atari_game")
+
+    def local_env():
+        return None
+
+    assert "main script or inside a function" in make_env_source(local_env)
+
+
+def dqn_state():
+    torch.manual_seed(0)
+    q = QNetwork(spaces.Box(0, 255, (4, 84, 84), np.uint8), 4, True, 128)
+    return {"algo": "dqn", "model": q.state_dict(), "config": {"dueling": True}, "global_step": 0}
+
+
+def test_the_evaluation_process_saves_scores_checkpoints_and_the_catalog(tmp_path):
+    files = LocalFiles(str(tmp_path))
+    game = EvalGame(make_env_source(load_make_env(BREAKOUT_ENV)), {}, (0,), list(sys.path))
+    options = EvalOptions(light_every=40, full_every=80, light_games=1, full_games=2)
+    evaluator = start_evaluator(game, options, True, files, None, "policy 1", seed=0)
+    state = state_to_bytes(dqn_state())
+    for step in range(30):  # 4 frames a step: a light evaluation at step 10, a full one at 20 (or when free)
+        evaluator.tick(step, lambda: state)
+    evaluator.finish(30, lambda: state)
+    with open(tmp_path / EVAL_LOG) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["type"] for r in rows][:1] == ["light"] and "full" in [r["type"] for r in rows]
+    catalog = read_catalog((tmp_path / CATALOG).read_bytes())
+    entry = catalog["entries"][-1]
+    assert entry["games"] == 2 and entry["min"] <= entry["mean"] <= entry["max"]
+    for name in (entry["file"], "checkpoints/best.pt", "checkpoints/latest.pt"):
+        assert torch.load(tmp_path / name, weights_only=True)["algo"] == "dqn"
+    assert (tmp_path / entry["video"]).stat().st_size > 1_000
+
+
+def test_an_env_the_child_cannot_build_is_a_clear_error(tmp_path):
+    bad = tmp_path / "make_env.py"
+    bad.write_text("def make_env():\n    raise RuntimeError('no such game here')\n")
+    game = EvalGame(make_env_source(load_make_env(str(bad))), {}, (0,), list(sys.path))
+    with pytest.raises(RuntimeError, match="could not build the game(.|\n)*no such game here"):
+        start_evaluator(game, EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
+    in_main = EvalGame("make_env is defined in the main script", {}, (0,), [])
+    with pytest.raises(ValueError, match="evaluation was asked for, but make_env is defined in the main script"):
+        start_evaluator(in_main, EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
+    assert start_evaluator(in_main, EvalOptions(), False, LocalFiles(str(tmp_path)), None, "policy 1", seed=0) is None
+
+
+@pytest.mark.mpi
+def test_dqn_and_ppo_evaluate_while_they_learn(tmp_path):
+    result = run_script(5, "eval_case.py", str(tmp_path), timeout=420)
+    assert not result.timed_out and result.returncode == 0, result.output
+    for policy, full_games in ((1, 30), (2, 3)):
+        folder = tmp_path / f"policy_{policy}"
+        with open(folder / EVAL_LOG) as f:
+            rows = list(csv.DictReader(f))
+        light = [r for r in rows if r["type"] == "light"]
+        full = [r for r in rows if r["type"] == "full"]
+        assert light and all(r["games"] == "2" for r in light), rows
+        assert full and all(r["games"] == str(full_games) for r in full), rows
+        assert all(int(r["frames"]) == 4 * int(r["step"]) for r in rows)
+        catalog = read_catalog((folder / CATALOG).read_bytes())
+        assert [e["step"] for e in catalog["entries"]] == [int(r["step"]) for r in full]
+        assert (folder / catalog["best"]["file"]).is_file() and (folder / catalog["entries"][0]["video"]).is_file()
+        fractions = [v for _, v in read_metrics(str(folder))["eval/random_action_fraction"]]
+        assert all(0 < f < 0.2 for f in fractions)
+    # DQN's 30 games: whole numbers (Breakout's true scores), epsilon 0.05 over thousands of actions.
+    with open(tmp_path / "policy_1" / EVAL_LOG) as f:
+        full = [r for r in csv.DictReader(f) if r["type"] == "full"][0]
+    assert float(full["min"]).is_integer() and float(full["max"]).is_integer()
+    fractions = dict(read_metrics(str(tmp_path / "policy_1"))["eval/random_action_fraction"])
+    assert 0.035 < fractions[int(full["step"])] < 0.065
+    listing = subprocess.run(
+        [sys.executable, "-m", "arena.evaluate", BREAKOUT_ENV, "--policy", "1", "--log-dir", str(tmp_path), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listing.returncode == 0 and "(best)" in listing.stdout, listing.stdout + listing.stderr
+    played = subprocess.run(
+        [sys.executable, "-m", "arena.evaluate", BREAKOUT_ENV, "--policy", "1", "--log-dir", str(tmp_path)]
+        + ["--checkpoint", "best", "--games", "1", "--no-video", "--epsilon", "0.05"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert played.returncode == 0 and "1 games: mean" in played.stdout, played.stdout + played.stderr
