@@ -51,7 +51,7 @@ def load_actor(checkpoint: str | dict, obs_space: Any, act_space: Any) -> Callab
     state = checkpoint
     if isinstance(checkpoint, str):
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        print(f"[evaluate] {checkpoint}: {state.get('algo', 'ppo')}, {state.get('global_step', 0):,} steps", flush=True)
+        print(f"[evaluate] {checkpoint}: {state.get('algo', 'ppo')}, trained for {state.get('global_step', 0):,} steps")
     algo = state.get("algo", "ppo")  # checkpoints from before the zoo are PPO's
     if algo not in ACTORS:
         raise ValueError(f"the checkpoint holds a {algo!r} policy; arena.evaluate plays {sorted(ACTORS)}")
