@@ -184,7 +184,6 @@ class DQN(Learner):
                     self.save_checkpoint()
         if self.is_root:
             self.save_checkpoint()
-        self.end_run()
 
     def learning(self, step: int) -> bool:
         """Past the warm-up: ``learning_starts`` global steps, and as many again in this run once resumed.

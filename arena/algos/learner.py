@@ -114,8 +114,9 @@ class Learner(Policy):
         if self.evaluator is not None:
             self.evaluator.tick(self.global_step, lambda: state_to_bytes(self.state()))
 
-    def end_run(self) -> None:
-        """At the run's end: finish the evaluations under way and due, so their scores and checkpoints are kept."""
+    def finish_evaluations(self) -> None:
+        """After the run, once the worker has left its match (its environment rank must not wait on this):
+        finish the evaluations under way and due, so their scores and checkpoints are kept."""
         if self.evaluator is not None:
             self.evaluator.finish(self.global_step, lambda: state_to_bytes(self.state()))
             self.evaluator = None

@@ -142,7 +142,6 @@ class PPO(Learner):
             if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):
                 self.save_checkpoint()
             self.evaluate_if_due()
-        self.end_run()
 
     def learning_rate_at(self, global_step: int, horizon: int) -> float:
         """The learning rate for the update that starts at ``global_step``: linear to 0 at ``horizon``, if annealed."""

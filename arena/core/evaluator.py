@@ -38,7 +38,9 @@ from arena.evaluate import summarize
 CATALOG = "checkpoints/catalog.json"
 EVAL_LOG = "eval_log.csv"
 EVAL_LOG_HEADER = "type,step,frames,mean,std,min,max,games,seconds\n"
-START_TIMEOUT_S = 300.0  # the child imports torch and builds the env; a loaded host can be slow
+# The child imports torch and builds the env while the match waits for this worker's first action:
+# well under an environment rank's silence limit (120 s by default).
+START_TIMEOUT_S = 60.0
 # Launcher variables that would make the child try to join the MPI job.
 MPI_ENV_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "MPICH_", "OMPI_", "I_MPI_")
 
@@ -134,6 +136,11 @@ class Evaluator:
         start = ("start", game.source, game.env_kwargs, game.entities, game.sys_path, seed, options.max_frames)
         write_frame(self.child.stdin, start)
         reply = self._receive(START_TIMEOUT_S)
+        if reply[0] == "timeout":
+            print(f"[eval] {who}: no evaluation during training: {reply[1]}", flush=True)
+            self.child.kill()
+            self.child = None
+            return
         if reply[0] != "ready":
             self.close()
             raise RuntimeError(f"{who}: the evaluation process could not build the game:\n{reply[1]}")
@@ -176,14 +183,17 @@ class Evaluator:
         self.close()
 
     def close(self) -> None:
-        """Stop the child (closing its stdin ends it)."""
-        if self.child is not None:
-            self.child.stdin.close()
-            try:
-                self.child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.child.kill()
-            self.child = None
+        """Stop the child: an idle one ends when its stdin closes; one still playing (a stop) is killed."""
+        if self.child is None:
+            return
+        if self.pending is not None:
+            self.child.kill()
+        self.child.stdin.close()
+        try:
+            self.child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+        self.child = None
 
     # ------------------------------------------------------------ inside
     def _start(self, global_step: int, frames: int, kind: str, state: bytes) -> None:
@@ -204,7 +214,7 @@ class Evaluator:
     def _receive(self, timeout: float | None) -> tuple:
         """The child's next message; ("error", why) if it died or stayed silent past ``timeout``."""
         if timeout is not None and not select.select([self.child.stdout], [], [], timeout)[0]:
-            return ("error", f"no answer within {timeout:g} s")
+            return ("timeout", f"the evaluation process did not start within {timeout:g} s")
         try:
             return read_frame(self.child.stdout)
         except (EOFError, OSError) as exc:
@@ -273,6 +283,8 @@ def start_evaluator(
         print(f"[eval] {who}: no evaluation during training: {game.source}", flush=True)
         return None
     evaluator = Evaluator(game, options, files, metrics, who, seed)
+    if evaluator.child is None:
+        return None
     print(f"[eval] {who}: {evaluator.describe()}", flush=True)
     return evaluator
 

@@ -310,6 +310,9 @@ def _play(policy, reporter: EpisodeReporter, data_dir: str, who: str, steps: int
     finally:
         mpi.interrupt_waits_with(None)
     link.close()
+    finish_evaluations = getattr(policy, "finish_evaluations", None)
+    if callable(finish_evaluations):  # a last evaluation may take minutes: only after leaving the match
+        finish_evaluations()
     memory = reporter.memory.summary()
     finished = reporter.finish()
     if record is not None:
