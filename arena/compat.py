@@ -2,7 +2,8 @@
 
 arena5's ``"ppo"`` took the keyword names of stable-baselines' PPO1. They are accepted
 as aliases of the arena's PPOConfig names; each is mentioned once, naming its modern
-keyword, and a name with no equivalent is refused with what to use instead.
+keyword, and a name with no equivalent is refused with what to use instead. Its
+off-policy learners (``"sac"``, ``"ddpg"``) took ``worker_replay_size``, accepted the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ PPO1_DEFAULT_BATCH = 128  # PPO1's timesteps_per_actorbatch default, to turn opt
 PPO1_NO_EQUIVALENT = {
     "clip_rewards": "the arena's PPO never clips rewards; clip them in the env (arena.wrappers.atari's "
     "wrap_deepmind does, with clip_rewards=True)",
-    "use_lstm": "recurrent PPO is a policy type of its own, 'ppo-lstm', which this release does not have yet",
+    "use_lstm": "recurrent PPO is a policy type of its own: 'ppo-lstm' (and 'ppo-lstm-eval' to play it frozen)",
     "eval_mode": "play a trained policy with the policy type 'ppo-eval'",
     "external_saved_file": "play another policy's checkpoint with 'ppo-eval' and policy_kwargs {'source_policy': id}",
 }
@@ -33,10 +34,10 @@ PPO1_IGNORED = {"verbose": "progress lines come every kickoff(progress_interval=
 _mentioned: set[str] = set()  # each alias is explained once per run
 
 
-def _mention(name: str, text: str) -> None:
+def _mention(name: str, text: str, of: str = "PPO") -> None:
     if name not in _mentioned:
         _mentioned.add(name)
-        print(f"[arena] arena5's PPO keyword {name!r}: {text}", flush=True)
+        print(f"[arena] arena5's {of} keyword {name!r}: {text}", flush=True)
 
 
 def modern_ppo_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +66,28 @@ def modern_ppo_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     for old, instead in PPO1_NO_EQUIVALENT.items():
         if old in out:
             raise ValueError(f"arena5's PPO keyword {old!r} has no equivalent here: {instead}")
+    return out
+
+
+# arena5's SAC, DDPG, MADDPG and MASAC took two keywords of their own.
+OFFPOLICY_NO_EQUIVALENT = {
+    "eval_mode": "play a trained policy frozen: train it first, then play its checkpoint with "
+    "'python -m arena.evaluate' (frozen '-eval' types of the off-policy learners come in a later release)",
+}
+
+
+def modern_offpolicy_kwargs(kwargs: dict[str, Any], workers: int) -> dict[str, Any]:
+    """arena5's ``worker_replay_size`` (each worker's replay) as ``replay_size`` (the policy's, over ``workers``)."""
+    out = dict(kwargs)
+    if "worker_replay_size" in out:
+        if "replay_size" in out:
+            raise ValueError("give 'replay_size' (the policy's) or arena5's 'worker_replay_size', not both")
+        out["replay_size"] = int(out.pop("worker_replay_size")) * workers
+        text = f"is replay_size = {out['replay_size']:,} over {workers} worker(s) here"
+        _mention("worker_replay_size", text, of="SAC")
+    for old, instead in OFFPOLICY_NO_EQUIVALENT.items():
+        if old in out:
+            raise ValueError(f"arena5's keyword {old!r} has no equivalent here: {instead}")
     return out
 
 

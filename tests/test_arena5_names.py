@@ -6,7 +6,7 @@ import pytest
 from helpers import run_script
 
 from arena.algos import BUILTIN_POLICIES
-from arena.compat import arena5_action, modern_ppo_kwargs, shaped_action
+from arena.compat import arena5_action, modern_offpolicy_kwargs, modern_ppo_kwargs, shaped_action
 from arena.core.policy_record import plot_policy_records
 from arena.core.utils import count_number_scaled_matches, total_steps_to_match_steps
 from arena.metrics import read_metrics
@@ -78,6 +78,29 @@ def test_ppo1_names_become_the_arenas_and_names_without_equivalent_are_refused(c
         modern_ppo_kwargs({"eval_mode": True})
     with pytest.raises(ValueError, match="not both"):
         modern_ppo_kwargs({"lam": 0.9, "gae_lambda": 0.95})
+
+
+def test_worker_replay_size_is_each_workers_share_and_eval_mode_is_refused(capsys):
+    assert modern_offpolicy_kwargs({"worker_replay_size": 1_000, "tau": 0.01}, workers=3) == {
+        "replay_size": 3_000,
+        "tau": 0.01,
+    }
+    assert "'worker_replay_size': is replay_size = 3,000 over 3 worker(s) here" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="'eval_mode' has no equivalent here"):
+        modern_offpolicy_kwargs({"eval_mode": True}, workers=1)
+    with pytest.raises(ValueError, match="not both"):
+        modern_offpolicy_kwargs({"worker_replay_size": 10, "replay_size": 10}, workers=1)
+
+
+@pytest.mark.mpi
+def test_arena5s_touchdown_sac_script_plays_sac_with_its_keyword(tmp_path):
+    result = run_script(7, "arena5_cases.py", "sac", str(tmp_path), timeout=180)
+    assert result.returncode == 0 and not result.timed_out, result.output
+    assert "'worker_replay_size': is replay_size = 2,000 over 2 worker(s) here" in result.output
+    assert "[sac] policy 1: temperature learned from 0.2, replay of 2,000 transitions" in result.output
+    records = load_records(str(tmp_path))
+    assert records[1].steps_done == 300 and records[2].steps_done == 300
+    assert "losses/qf_loss" in read_metrics(str(tmp_path / "policy_1"))
 
 
 @pytest.mark.mpi

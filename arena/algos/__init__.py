@@ -15,7 +15,14 @@ BUILTIN_POLICIES: dict[str, str] = {
     "multiagent_random": "arena.algos.random_policy:RandomPolicy",  # arena5's name: random for a block of entities
     "ppo": "arena.algos.ppo:PPO",
     "ppo-eval": "arena.algos.ppo_eval:PPOEval",
+    "ppo-lstm": "arena.algos.ppo_lstm:PPOLSTM",
+    "ppo-lstm-eval": "arena.algos.ppo_lstm:PPOLSTMEval",
     "dqn": "arena.algos.dqn:DQN",
+    "sac": "arena.algos.sac:SAC",
+    "td3": "arena.algos.td3:TD3",
+    "ddpg": "arena.algos.td3:DDPG",
+    "maddpg": "arena.algos.maddpg:MADDPG",
+    "masac": "arena.algos.maddpg:MASAC",
 }
 
 
@@ -23,6 +30,9 @@ BUILTIN_POLICIES: dict[str, str] = {
 ACTORS: dict[str, str] = {
     "ppo": "arena.algos.ppo:greedy_actor",
     "dqn": "arena.algos.dqn:greedy_actor",
+    "sac": "arena.algos.sac:greedy_actor",
+    "td3": "arena.algos.td3:greedy_actor",
+    "ddpg": "arena.algos.td3:greedy_actor",
 }
 
 

@@ -7,7 +7,8 @@ and the target networks updated from them, stay identical on every worker. One
 worker alone is CleanRL's dqn_atari.py with the options below.
 
 Reading order: hyperparameters and presets, construction, ``run`` (sync -> act ->
-store -> evaluate -> train -> target -> log -> checkpoint), then the pieces ``run`` calls.
+play and store -> train -> target -> log -> checkpoint), then the pieces ``run`` calls.
+Playing, storing and the warm-up are ``OffPolicyLearner``'s (arena/algos/offpolicy.py).
 Global steps count every environment step of the policy (all workers and copies);
 on Atari one step is 4 emulator frames.
 """
@@ -24,9 +25,9 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from arena.algos.learner import CHECKPOINT, Learner
+from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import QNetwork, is_image_space, space_problem
-from arena.algos.offpolicy import FailureGate, describe_bytes, make_replay, polyak_update, replay_bytes
+from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.optim import CenteredRMSprop
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
@@ -118,7 +119,7 @@ def bootstrap_values(online: nn.Module, target: nn.Module, next_obs: torch.Tenso
     return q_next.max(dim=1).values
 
 
-class DQN(Learner):
+class DQN(OffPolicyLearner):
     """Deep Q-Networks for the policy type ``"dqn"`` (Discrete actions)."""
 
     name = "dqn"
@@ -140,7 +141,6 @@ class DQN(Learner):
         else:
             self.optimizer = CenteredRMSprop(self.q.parameters(), cfg.learning_rate, cfg.rms_alpha, cfg.rms_eps)
         self.average_gradients = GradientAverager(list(self.q.parameters()), policy_comm)
-        self.rows = self.n_entities  # replay streams: one per entity of a block, or per copy
 
     @classmethod
     def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> DQNConfig:
@@ -157,23 +157,13 @@ class DQN(Learner):
         cfg = self.cfg
         horizon = self.schedule_horizon(num_steps, cfg.prioritized)
         self.log_hyperparameters(horizon, {"replay_per_worker": cfg.replay_size // self.workers})
-        self.replay = make_replay(
-            cfg.replay_size, self.workers, self.rows, self.obs_space, self.act_space, cfg.n_step, cfg.gamma,
-            cfg.per_alpha if cfg.prioritized else 0.0, int(self.rng.integers(2**31)),
-        )  # fmt: skip
-        self.announce()
-        self.gate = FailureGate(f"{self.who()} (dqn)")
+        self.build_replay(cfg.per_alpha if cfg.prioritized else 0.0)
+        self.announce(f"preset {cfg.preset!r}")
         stats: dict[str, list[float]] = {}
         obs = self.start_episodes(self.reset())
         for step in range(num_steps):
             actions = self.act(obs, self.epsilon_at(self.global_step))
-            next_obs, rewards, terminated, truncated, final_obs = self.step(actions)
-            ends = self.store(actions, rewards, terminated, truncated, final_obs, next_obs)
-            if not self.vector and ends.any() and step < num_steps - 1:
-                next_obs = self.start_episodes(self.reset())
-            obs = next_obs
-            self.global_step += self.workers * self.copies
-            self.evaluate_if_due()
+            obs = self.play(actions, last=step == num_steps - 1)
             if self.learning(step) and (step + 1) % cfg.train_freq == 0:
                 for _ in range(cfg.gradient_steps):
                     self.train_step(linear(cfg.per_beta, 1.0, self.global_step, horizon), stats)
@@ -184,15 +174,6 @@ class DQN(Learner):
                     self.save_checkpoint()
         if self.is_root:
             self.save_checkpoint()
-
-    def learning(self, step: int) -> bool:
-        """Past the warm-up: ``learning_starts`` global steps, and as many again in this run once resumed.
-
-        A resumed run starts with an empty replay (it is not saved): it refills before updates go on.
-        Every worker decides alike, as the step counts are the same on all of them.
-        """
-        refilled = (step + 1) * self.workers * self.copies > min(self.cfg.learning_starts, self.cfg.replay_size)
-        return self.global_step > self.cfg.learning_starts and refilled
 
     def epsilon_at(self, global_step: int) -> float:
         """Epsilon for acting at ``global_step``: ``epsilon_start`` through the warm-up, then a line down."""
@@ -206,35 +187,6 @@ class DQN(Learner):
             greedy = self.q(torch.as_tensor(obs, device=self.device)).argmax(dim=1).cpu().numpy()
         explore = self.rng.random(len(greedy)) < epsilon
         return np.where(explore, self.rng.integers(self.n_actions, size=len(greedy)), greedy)
-
-    def start_episodes(self, obs: np.ndarray) -> np.ndarray:
-        """Begin every row's episode in the replay (a new episode for each row)."""
-        self.row_done = np.zeros(self.rows, dtype=bool)
-        for row in range(self.rows):
-            self.replay.start(row, obs[row])
-        return obs
-
-    def store(
-        self,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        final_obs: np.ndarray,
-        next_obs: np.ndarray,
-    ) -> np.ndarray:
-        """Add every row's step to the replay; returns which rows' episodes ended."""
-        ends = self.episode_ends(terminated, truncated)
-        for row in np.flatnonzero(~self.row_done):
-            # In a block, an entity that has terminated waits (and is not stored) until the whole episode ends.
-            term = bool(terminated[row])
-            cut = bool(ends[row]) and not term
-            self.replay.add(row, actions[row], float(rewards[row]), term, cut, final_obs[row])
-            if self.vector and ends[row]:
-                self.replay.start(row, next_obs[row])  # the copy has already reset itself
-            elif term or cut:
-                self.row_done[row] = True
-        return ends
 
     # --------------------------------------------------------------- update
     def train_step(self, beta: float, stats: dict) -> None:
@@ -295,33 +247,14 @@ class DQN(Learner):
         if problem is not None:
             raise ValueError(f"DQN cannot play this entity: {problem}")
 
-    @classmethod
-    def memory_needed(cls, obs_space: spaces.Space, act_space: spaces.Space, kwargs: dict) -> int:
-        """Bytes of the policy's whole replay (split over its workers), for the check at kickoff."""
-        return replay_bytes(cls.config_for(obs_space, kwargs).replay_size, obs_space)
-
-    def announce(self) -> None:
-        """The root's start-up line: preset, replay size and the memory it will take."""
-        if self.is_root:
-            cfg = self.cfg
-            total = replay_bytes(cfg.replay_size, self.obs_space)
-            print(
-                f"[dqn] {self.who()}: preset {cfg.preset!r}, replay of {cfg.replay_size:,} transitions "
-                f"({describe_bytes(total)} over {self.workers} worker(s), {describe_bytes(total / self.workers)} "
-                f"each; not saved in checkpoints, it refills on resume), first update after "
-                f"{cfg.learning_starts:,} steps",
-                flush=True,
-            )
-
     def log_updates(self, stats: dict) -> None:
         """The root logs the mean of each statistic since the last log, with epsilon and the learning rate."""
-        out = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items() if k != "beta"}
-        out["charts/epsilon"] = self.epsilon_at(self.global_step)
-        out["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
-        if self.cfg.prioritized and stats.get("beta"):
-            out["charts/per_beta"] = stats["beta"][-1]
-        stats.clear()
-        self.log(out)
+        charts = {"charts/epsilon": self.epsilon_at(self.global_step)}
+        charts["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
+        beta = stats.pop("beta", None)
+        if self.cfg.prioritized and beta:
+            charts["charts/per_beta"] = beta[-1]
+        self.log_update_stats(stats, charts)
 
 
 def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:

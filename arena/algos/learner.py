@@ -269,9 +269,14 @@ class Learner(Policy):
     @classmethod
     def check_spaces(cls, obs_space: spaces.Space, act_space: spaces.Space) -> None:
         """ValueError if the networks cannot take these spaces (rank 0 asks at kickoff, before any rank starts)."""
-        problem = space_problem(obs_space, act_space)
+        problem = cls.spaces_problem(obs_space, act_space)
         if problem is not None:
             raise ValueError(f"{cls.name.upper()} cannot play this entity: {problem}")
+
+    @staticmethod
+    def spaces_problem(obs_space: spaces.Space, act_space: spaces.Space) -> str | None:
+        """Why this learner's networks cannot take these spaces, or None when they can."""
+        return space_problem(obs_space, act_space)
 
     def log_hyperparameters(self, horizon: int, extra: dict | None = None) -> None:
         """The root logs every hyperparameter as a text table, as CleanRL does."""

@@ -1,4 +1,8 @@
-"""Actor-critic networks for PPO: the Nature CNN for images, an MLP for vectors."""
+"""The learners' networks: the Nature CNN for images, MLPs for vectors.
+
+PPO's ``ActorCritic``, DQN's ``QNetwork``, and for continuous actions (SAC, TD3, DDPG)
+``SquashedGaussianActor``, ``DeterministicActor`` and ``TwinQ``.
+"""
 
 from __future__ import annotations
 
@@ -130,6 +134,9 @@ class ActorCritic(nn.Module):
     def _features(self, obs: torch.Tensor) -> torch.Tensor:
         return self.encoder(obs) if self.image else self.encoder(obs.float())
 
+    def mark_episode_ends(self, ends: np.ndarray) -> None:
+        """Nothing: a feed-forward network keeps no state between steps."""
+
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """V(obs), shape (B,)."""
         return self.critic(self._features(obs)).squeeze(-1)
@@ -189,3 +196,222 @@ class QNetwork(nn.Module):
         if self.dueling:
             q = self.value(features) + q - q.mean(dim=1, keepdim=True)
         return q
+
+
+# ------------------------------------------------------------ continuous actions
+LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0  # SAC's log standard deviation range (CleanRL's)
+
+
+def mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
+    """Two ReLU hidden layers of ``hidden`` units, the shape every continuous learner of CleanRL uses."""
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out)
+    )
+
+
+def continuous_space_problem(obs_space: spaces.Space, act_space: spaces.Space) -> str | None:
+    """Why SAC, TD3 or DDPG cannot take these spaces, or None: they act in a 1-D Box with finite bounds."""
+    if not isinstance(act_space, spaces.Box) or len(act_space.shape) != 1:
+        return f"it needs a 1-D Box action space, not {act_space}"
+    if not (np.all(np.isfinite(act_space.low)) and np.all(np.isfinite(act_space.high))):
+        return f"its actions are squashed into the bounds of {act_space}, which must be finite"
+    return space_problem(obs_space, act_space)
+
+
+class ObservationEncoder(nn.Module):
+    """The Nature CNN for images, else the flattened vector as floats; ``out_features`` wide."""
+
+    def __init__(self, obs_space: spaces.Space):
+        super().__init__()
+        self.image = is_image_space(obs_space)
+        self.cnn = ImageEncoder(obs_space.shape) if self.image else None
+        self.out_features = self.cnn.out_features if self.image else int(np.prod(obs_space.shape))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Features of a batch of observations."""
+        return self.cnn(obs) if self.image else obs.float().reshape(obs.shape[0], -1)
+
+
+class ActionScaling(nn.Module):
+    """Maps tanh's (-1, 1) onto a Box's bounds: ``action = y * scale + bias``."""
+
+    def __init__(self, act_space: spaces.Box):
+        super().__init__()
+        low, high = (torch.as_tensor(b, dtype=torch.float32) for b in (act_space.low, act_space.high))
+        self.register_buffer("scale", (high - low) / 2.0)
+        self.register_buffer("bias", (high + low) / 2.0)
+
+
+class SquashedGaussianActor(ActionScaling):
+    """SAC's policy: a Gaussian whose sample is squashed by tanh into the action bounds."""
+
+    def __init__(self, obs_space: spaces.Space, act_space: spaces.Box, hidden: int = 256):
+        super().__init__(act_space)
+        self.encoder = ObservationEncoder(obs_space)
+        n_act = int(act_space.shape[0])
+        self.net = mlp(self.encoder.out_features, hidden, 2 * n_act)
+
+    def forward(self, obs: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(action, log_prob)``; the log-probability includes tanh's change of variables."""
+        mean, log_std = self.net(self.encoder(obs)).chunk(2, dim=-1)
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1)
+        normal = Normal(mean, log_std.exp())
+        x = mean if deterministic else normal.rsample()  # rsample: gradients flow through the sample
+        y = torch.tanh(x)
+        log_prob = normal.log_prob(x) - torch.log(self.scale * (1 - y.pow(2)) + 1e-6)
+        return y * self.scale + self.bias, log_prob.sum(-1)
+
+
+class DeterministicActor(ActionScaling):
+    """TD3's and DDPG's policy: observations to an action inside the bounds (tanh, then scaled)."""
+
+    def __init__(self, obs_space: spaces.Space, act_space: spaces.Box, hidden: int = 256):
+        super().__init__(act_space)
+        self.encoder = ObservationEncoder(obs_space)
+        self.net = mlp(self.encoder.out_features, hidden, int(act_space.shape[0]))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """The action for each observation."""
+        return torch.tanh(self.net(self.encoder(obs))) * self.scale + self.bias
+
+
+class TwinQ(nn.Module):
+    """Q(s, a) for continuous actions, twice (``twin``) or once; images share one CNN between both heads."""
+
+    def __init__(self, obs_space: spaces.Space, act_space: spaces.Box, hidden: int = 256, twin: bool = True):
+        super().__init__()
+        self.encoder = ObservationEncoder(obs_space)
+        n_in = self.encoder.out_features + int(act_space.shape[0])
+        self.heads = nn.ModuleList(mlp(n_in, hidden, 1) for _ in range(2 if twin else 1))
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> list[torch.Tensor]:
+        """Each head's Q(obs, action), shape (B,)."""
+        x = torch.cat([self.encoder(obs), action.float()], dim=-1)
+        return [head(x).squeeze(-1) for head in self.heads]
+
+
+# ------------------------------------------------------------------ recurrent
+class RecurrentActorCritic(nn.Module):
+    """Recurrent PPO's network: encoder, LSTM, then policy and value heads.
+
+    Images: the Nature CNN and one LSTM feed both heads (CleanRL's ppo_atari_lstm).
+    Vectors: the actor and the critic each have a tanh layer and an LSTM of their own,
+    so the value loss's large gradients stay out of the policy's memory (as
+    sb3-contrib's RecurrentPPO with a critic LSTM).
+
+    During a rollout it carries the LSTM state of every row from step to step:
+    ``act_and_value`` advances it, ``value`` only looks one step ahead, and
+    ``mark_episode_ends`` makes those rows start afresh at their next step. With
+    ``record`` set it remembers the state each step started from (``take_recorded``),
+    so an update can replay whole sequences from where they began (``evaluate_sequences``).
+    """
+
+    def __init__(self, obs_space: spaces.Space, act_space: spaces.Space, hidden: int = 64, lstm_size: int = 128):
+        super().__init__()
+        if isinstance(act_space, spaces.Discrete):
+            self.continuous, n_out = False, int(act_space.n)
+        elif isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
+            self.continuous, n_out = True, int(act_space.shape[0])
+        else:
+            raise TypeError(f"recurrent PPO supports Discrete or 1-D Box actions, not {act_space}")
+        self.encoder = ObservationEncoder(obs_space)
+        n_in = self.encoder.out_features
+        shared = self.encoder.image
+        self.features = nn.ModuleList(
+            nn.Identity() if shared else nn.Sequential(layer_init(nn.Linear(n_in, hidden)), nn.Tanh())
+            for _ in range(1 if shared else 2)
+        )
+        self.lstms = nn.ModuleList(nn.LSTM(n_in if shared else hidden, lstm_size) for _ in self.features)
+        for name, param in self.lstms.named_parameters():
+            nn.init.constant_(param, 0.0) if "bias" in name else nn.init.orthogonal_(param, 1.0)
+        self.actor = layer_init(nn.Linear(lstm_size, n_out), std=0.01)
+        self.critic = layer_init(nn.Linear(lstm_size, 1), std=1.0)
+        if self.continuous:
+            self.log_std = nn.Parameter(torch.zeros(n_out))
+        self.state: tuple[torch.Tensor, torch.Tensor] | None = None  # (h, c), each (LSTMs, rows, lstm_size)
+        self.starts: torch.Tensor | None = None  # rows whose next step begins an episode
+        self.record = False  # remember each rollout step's starting state (for the update)
+        self.recorded: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+
+    def unroll(
+        self, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], starts: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Actor and critic LSTM outputs (L, S, size) for ``obs`` (L, S, ...), zeroing the state where ``starts``."""
+        L, S = starts.shape
+        encoded = self.encoder(obs.reshape(L * S, *obs.shape[2:]))
+        # The LSTM runs over each stretch in which no row begins an episode in one call.
+        cuts = [0, *(torch.nonzero(starts[1:].any(dim=1)).flatten() + 1).tolist(), L]
+        outputs, hs, cs = [], [], []
+        for k, (features, lstm) in enumerate(zip(self.features, self.lstms)):
+            x = features(encoded).reshape(L, S, -1)
+            h, c = state[0][k : k + 1], state[1][k : k + 1]
+            stretches = []
+            for t0, t1 in zip(cuts, cuts[1:]):
+                keep = (1.0 - starts[t0]).view(1, S, 1)
+                out, (h, c) = lstm(x[t0:t1], (h * keep, c * keep))
+                stretches.append(out)
+            outputs.append(torch.cat(stretches))
+            hs.append(h)
+            cs.append(c)
+        return outputs[0], outputs[-1], (torch.cat(hs), torch.cat(cs))
+
+    def dist(self, out: torch.Tensor) -> Distribution:
+        """The action distribution from the actor's LSTM outputs."""
+        logits = self.actor(out)
+        if self.continuous:
+            return Normal(logits, self.log_std.exp().expand_as(logits))
+        return Categorical(logits=logits)
+
+    def _rollout_state(self, rows: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.state is None or self.state[0].shape[1] != rows:
+            zeros = torch.zeros(len(self.lstms), rows, self.lstms[0].hidden_size, device=device)
+            self.state, self.starts = (zeros, zeros.clone()), torch.ones(rows, device=device)
+        return self.state
+
+    def act_and_value(
+        self, obs: torch.Tensor, action: torch.Tensor | None = None, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One rollout step for every row: ``(action, log_prob, entropy, value)``; the state moves on."""
+        state = self._rollout_state(len(obs), obs.device)
+        if self.record:  # (LSTMs, rows, size) -> (rows, LSTMs, size), as the rollout buffer keeps rows second
+            self.recorded.append((state[0].transpose(0, 1), state[1].transpose(0, 1), self.starts))
+        actor_out, critic_out, self.state = self.unroll(obs[None], state, self.starts[None])
+        self.starts = torch.zeros_like(self.starts)
+        dist = self.dist(actor_out[0])
+        if action is None:
+            if deterministic:
+                action = dist.mean if self.continuous else dist.probs.argmax(-1)
+            else:
+                action = dist.sample()
+        log_prob, entropy = dist.log_prob(action), dist.entropy()
+        if self.continuous:
+            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        return action, log_prob, entropy, self.critic(critic_out[0]).squeeze(-1)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """V(obs) one step on from each row's state, which does not move."""
+        state = self._rollout_state(len(obs), obs.device)
+        _, critic_out, _ = self.unroll(obs[None], state, self.starts[None])
+        return self.critic(critic_out[0]).squeeze(-1)
+
+    def mark_episode_ends(self, ends: np.ndarray) -> None:
+        """These rows begin a new episode at their next step: their state is zeroed then."""
+        if self.starts is not None:
+            self.starts = torch.as_tensor(np.asarray(ends), dtype=torch.float32, device=self.starts.device)
+
+    def take_recorded(self) -> dict[str, torch.Tensor]:
+        """Each recorded step's starting state, ``h`` and ``c`` (T, rows, LSTMs, size), and ``starts`` (T, rows)."""
+        h, c, starts = (torch.stack(x) for x in zip(*self.recorded))
+        self.recorded = []
+        return {"h": h, "c": c, "starts": starts}
+
+    def evaluate_sequences(
+        self, obs: torch.Tensor, actions: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, starts: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(log_prob, entropy, value)``, each (L, S), of actions along S sequences from states (S, LSTMs, size)."""
+        actor_out, critic_out, _ = self.unroll(obs, (h0.transpose(0, 1), c0.transpose(0, 1)), starts)
+        dist = self.dist(actor_out)
+        log_prob, entropy = dist.log_prob(actions), dist.entropy()
+        if self.continuous:
+            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        return log_prob, entropy, self.critic(critic_out).squeeze(-1)

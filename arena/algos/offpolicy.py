@@ -1,17 +1,23 @@
-"""Parts every off-policy learner shares: the replay it fills, target networks, and the failure gate.
+"""What every off-policy learner shares: the replay it fills row by row, target networks, the failure gate.
 
-DQN uses them now; the continuous learners (SAC, TD3) take the same ones.
+``OffPolicyLearner`` is the base of DQN, SAC, TD3 and DDPG. It plays one step for
+every row (entity of a block, or copy of a vector env), stores it in the worker's
+``Replay``, begins new episodes, and decides when updates may start; each
+algorithm keeps only how it acts and how it learns.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
 
+from arena.algos.learner import Learner
 from arena.algos.replay import Replay
+from arena.algos.torch_sync import GradientAverager
 
 
 def make_replay(
@@ -24,6 +30,7 @@ def make_replay(
     gamma: float,
     alpha: float,
     seed: int,
+    reward_shape: tuple[int, ...] = (),
 ) -> Replay:
     """This worker's share of the policy's ``replay_size``, for ``rows`` streams of episodes."""
     discrete = isinstance(act_space, spaces.Discrete)
@@ -38,6 +45,7 @@ def make_replay(
         gamma=gamma,
         alpha=alpha,
         seed=seed,
+        reward_shape=reward_shape,
     )
 
 
@@ -77,3 +85,124 @@ class FailureGate:
                 f"last losses: [{last}]. Lower the learning rate, clip gradients (max_grad_norm) or check the "
                 "rewards' scale"
             )
+
+
+class OffPolicyLearner(Learner):
+    """A learner that fills a replay: ``play`` one step for every row, ``learning`` says when updates may start.
+
+    Its config has ``replay_size``, ``learning_starts``, ``n_step`` and ``gamma``.
+    """
+
+    reward_shape: tuple[int, ...] = ()  # a reward per replay row; MADDPG's joint rows hold one per entity
+
+    def build_replay(self, alpha: float = 0.0) -> None:
+        """This worker's share of the policy's replay (``alpha`` > 0: prioritized), and the gate on its updates."""
+        cfg = self.cfg
+        self.gate = FailureGate(f"{self.who()} ({self.name})")
+        self.replay = make_replay(
+            cfg.replay_size, self.workers, self.n_entities, self.obs_space, self.act_space, cfg.n_step, cfg.gamma,
+            alpha, int(self.rng.integers(2**31)), self.reward_shape,
+        )  # fmt: skip
+
+    def start_episodes(self, obs: np.ndarray) -> np.ndarray:
+        """Begin every row's episode in the replay (a new episode for each row)."""
+        self.row_done = np.zeros(self.n_entities, dtype=bool)
+        for row in range(self.n_entities):
+            self.replay.start(row, obs[row])
+        return obs
+
+    def play(self, actions: np.ndarray, last: bool) -> np.ndarray:
+        """Take one step for every row, store it, begin new episodes (unless ``last``); the next observations."""
+        next_obs, rewards, terminated, truncated, final_obs = self.step(actions)
+        ends = self.store(actions, rewards, terminated, truncated, final_obs, next_obs)
+        if not self.vector and ends.any() and not last:
+            next_obs = self.start_episodes(self.reset())
+        self.global_step += self.workers * self.copies
+        self.evaluate_if_due()
+        return next_obs
+
+    def store(
+        self,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        final_obs: np.ndarray,
+        next_obs: np.ndarray,
+    ) -> np.ndarray:
+        """Add every row's step to the replay; returns which rows' episodes ended."""
+        ends = self.episode_ends(terminated, truncated)
+        for row in np.flatnonzero(~self.row_done):
+            # In a block, an entity that has terminated waits (and is not stored) until the whole episode ends.
+            term = bool(terminated[row])
+            cut = bool(ends[row]) and not term
+            self.replay.add(row, actions[row], rewards[row], term, cut, final_obs[row])
+            if self.vector and ends[row]:
+                self.replay.start(row, next_obs[row])  # the copy has already reset itself
+            elif term or cut:
+                self.row_done[row] = True
+        return ends
+
+    def learning(self, step: int) -> bool:
+        """Past the warm-up: ``learning_starts`` global steps, and as many again in this run once resumed.
+
+        A resumed run starts with an empty replay (it is not saved): it refills before updates go on.
+        Every worker decides alike, as the step counts are the same on all of them.
+        """
+        refilled = (step + 1) * self.workers * self.copies > min(self.cfg.learning_starts, self.cfg.replay_size)
+        return self.global_step > self.cfg.learning_starts and refilled
+
+    def announce(self, what: str) -> None:
+        """The root's start-up line: ``what`` (the settings that matter), the replay and the memory it takes."""
+        if self.is_root:
+            cfg = self.cfg
+            total = replay_bytes(cfg.replay_size, self.obs_space)
+            print(
+                f"[{self.name}] {self.who()}: {what}, replay of {cfg.replay_size:,} transitions "
+                f"({describe_bytes(total)} over {self.workers} worker(s), {describe_bytes(total / self.workers)} "
+                f"each; not saved in checkpoints, it refills on resume), first update after "
+                f"{cfg.learning_starts:,} steps",
+                flush=True,
+            )
+
+    @classmethod
+    def memory_needed(cls, obs_space: spaces.Space, act_space: spaces.Space, kwargs: dict) -> int:
+        """Bytes of the policy's whole replay (split over its workers), for the check at kickoff."""
+        return replay_bytes(cls.config_for(obs_space, kwargs).replay_size, obs_space)
+
+    def log_update_stats(self, stats: dict[str, list[float]], extra: dict[str, Any]) -> None:
+        """The root logs the mean of each loss since the last log as ``losses/<name>``, with ``extra`` as it is."""
+        out = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items() if v}
+        stats.clear()
+        self.log(out | extra)
+
+    def gradient_step(
+        self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, average: GradientAverager, clip: Any = None
+    ) -> None:
+        """Backpropagate ``loss``, average the gradients over the workers, clip ``clip``'s (a module), step."""
+        optimizer.zero_grad()
+        loss.backward()
+        average(self.cfg.batch_size)
+        if clip is not None and self.cfg.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(clip.parameters(), self.cfg.max_grad_norm)
+        optimizer.step()
+
+    def model_state(self) -> dict:
+        """Every module, optimizer and tensor named in ``shared_state``; the replay is not saved."""
+        state = {}
+        for name in self.shared_state:
+            part = getattr(self, name)
+            state[name] = part.detach().clone() if isinstance(part, torch.Tensor) else part.state_dict()
+        return state
+
+    def adopt(self, state: dict) -> None:
+        """Take the root's networks (and optimizers, when resuming): whatever of ``shared_state`` the state holds."""
+        for name in self.shared_state:
+            if name not in state:
+                continue
+            part = getattr(self, name)
+            if isinstance(part, torch.Tensor):
+                with torch.no_grad():
+                    part.copy_(state[name])
+            else:
+                part.load_state_dict(state[name])

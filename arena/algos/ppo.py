@@ -111,9 +111,13 @@ class PPO(Learner):
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
-        self.agent = ActorCritic(self.obs_space, self.act_space, self.cfg.hidden).to(self.device)
+        self.agent = self.make_agent().to(self.device)
         self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
         self.average_gradients = GradientAverager(list(self.agent.parameters()), policy_comm)
+
+    def make_agent(self) -> nn.Module:
+        """The actor-critic network (``"ppo-lstm"`` gives a recurrent one)."""
+        return ActorCritic(self.obs_space, self.act_space, self.cfg.hidden)
 
     @classmethod
     def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> PPOConfig:
@@ -172,6 +176,7 @@ class PPO(Learner):
                 with torch.no_grad():
                     final_v = self.agent.value(torch.as_tensor(final_obs, device=dev)).cpu().numpy()
                 reward = bootstrap_truncated(reward, cut, final_v, self.cfg.gamma)
+            self.agent.mark_episode_ends(ends)  # a recurrent agent starts those rows afresh
             buf["obs"][t], buf["actions"][t] = obs_t, action.reshape(buf["actions"][t].shape)
             buf["logprobs"][t], buf["values"][t] = logprob, value
             buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32, device=dev)
@@ -194,10 +199,9 @@ class PPO(Learner):
         flat = {k: v.reshape(batch_size, *v.shape[2:]) for k, v in buf.items()}
         stats: dict[str, list[float]] = {k: [] for k in LOSSES}
         for _ in range(cfg.n_epochs):
-            order = self.rng.permutation(batch_size)
             # Every worker takes n_minibatches steps in lockstep. A short last rollout may leave some
             # of this worker's minibatches empty: they still join the gradient average, with no samples.
-            for idx in np.array_split(order, cfg.n_minibatches):
+            for idx in self.minibatches(buf["rewards"].shape[0], batch_size):
                 idx = torch.as_tensor(idx, device=self.device)
                 approx_kl = self.minibatch_step({k: v[idx] for k, v in flat.items()}, len(idx), stats)
             if cfg.target_kl is not None and approx_kl > cfg.target_kl:
@@ -209,6 +213,14 @@ class PPO(Learner):
         out["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
 
+    def minibatches(self, T: int, batch_size: int) -> list[np.ndarray]:
+        """Indices into the flattened rollout for each of ``n_minibatches`` minibatches, shuffled."""
+        return np.array_split(self.rng.permutation(batch_size), self.cfg.n_minibatches)
+
+    def evaluate_actions(self, mb: dict, actions: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(log_prob, entropy, value)`` of the minibatch's actions under the current network."""
+        return self.agent.act_and_value(mb["obs"], actions)[1:]
+
     def minibatch_step(self, mb: dict, samples: int, stats: dict) -> float:
         """One gradient step; gradients are averaged over workers, weighted by samples, before clipping and Adam."""
         cfg = self.cfg
@@ -216,7 +228,7 @@ class PPO(Learner):
         approx_kl = torch.zeros(())
         if samples:
             actions = mb["actions"] if self.agent.continuous else mb["actions"].long()
-            _, logprob, entropy, value = self.agent.act_and_value(mb["obs"], actions)
+            logprob, entropy, value = self.evaluate_actions(mb, actions)
             logratio = logprob - mb["logprobs"]
             ratio = logratio.exp()
             with torch.no_grad():

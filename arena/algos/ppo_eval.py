@@ -67,5 +67,7 @@ class PPOEval(PPO):
                     torch.as_tensor(obs, device=self.device), deterministic=self.deterministic
                 )
             obs, _, terminated, truncated, _ = self.step(action.cpu().numpy())
-            if not self.vector and self.episode_ends(terminated, truncated).any() and step < num_steps:
+            ends = self.episode_ends(terminated, truncated)
+            self.agent.mark_episode_ends(ends)
+            if not self.vector and ends.any() and step < num_steps:
                 obs = self.reset()

@@ -137,8 +137,10 @@ class Replay:
         alpha: float = 0.0,
         frame_stack: bool | None = None,
         seed: int | None = None,
+        reward_shape: tuple[int, ...] = (),
     ):
         self.rows, self.n_step, self.gamma, self.alpha = rows, n_step, gamma, alpha
+        self.reward_shape = tuple(reward_shape)  # () for one reward a step; (E,) for a joint step of E entities
         self.size = capacity // rows  # entries per row
         axis = stack_axis_of(obs_shape) if np.dtype(obs_dtype) == np.uint8 else None
         self.axis = axis if frame_stack is not False else None
@@ -154,7 +156,7 @@ class Replay:
         n = rows * self.size
         self.frames = np.zeros((n, *frame_shape), dtype=obs_dtype)
         self.actions = np.zeros((n, *action_shape), dtype=action_dtype)
-        self.rewards = np.zeros(n, dtype=np.float32)
+        self.rewards = np.zeros((n, *self.reward_shape), dtype=np.float32)
         self.terminated = np.zeros(n, dtype=bool)
         self.ends = np.zeros(n, dtype=bool)  # the episode ended with this entry's step
         self.acted = np.zeros(n, dtype=bool)  # this entry's observation has its action and reward
@@ -186,7 +188,13 @@ class Replay:
             self._push(row, frame)
 
     def add(
-        self, row: int, action: np.ndarray, reward: float, terminated: bool, truncated: bool, next_obs: np.ndarray
+        self,
+        row: int,
+        action: np.ndarray,
+        reward: float | np.ndarray,
+        terminated: bool,
+        truncated: bool,
+        next_obs: np.ndarray,
     ) -> None:
         """Record the step taken from ``row``'s newest observation; ``next_obs`` is where it led (the last one too)."""
         last = self._entry(row, self.written[row] - 1)
@@ -288,14 +296,15 @@ class Replay:
     def _n_step(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Discounted rewards up to n steps or the episode's end; the bootstrap discount; the steps taken."""
         rows, pos = entries // self.size, entries % self.size
-        returns = np.zeros(len(entries), dtype=np.float32)
+        returns = np.zeros((len(entries), *self.reward_shape), dtype=np.float32)
         discount = np.ones(len(entries), dtype=np.float32)
         steps = np.zeros(len(entries), dtype=np.int64)
         running = np.ones(len(entries), dtype=bool)
         terminated = np.zeros(len(entries), dtype=bool)
+        per_reward = (slice(None),) + (None,) * len(self.reward_shape)  # broadcast over a joint step's rewards
         for i in range(self.n_step):
             at = rows * self.size + (pos + i) % self.size
-            returns += np.where(running, discount * self.rewards[at], 0.0).astype(np.float32)
+            returns += np.where(running[per_reward], discount[per_reward] * self.rewards[at], 0.0).astype(np.float32)
             discount = np.where(running, discount * self.gamma, discount).astype(np.float32)
             steps += running
             terminated |= running & self.terminated[at]

@@ -119,7 +119,7 @@ class Stem:
             raise KickoffError(str(err)) from None
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
         classes = self._policy_classes(playing)
-        policy_kwargs = self._modern_kwargs(policy_kwargs, classes)
+        policy_kwargs = self._modern_kwargs(policy_kwargs, classes, plan)
         env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, copies_per_env)
         devices = self._place_learners(plan, classes, policy_kwargs)
         waits = os.environ.get("ARENA_WAITS", "auto")
@@ -302,18 +302,24 @@ class Stem:
 
         return {pid: resolve_policy(self.policies[name]) for pid, name in playing.items()}
 
-    def _modern_kwargs(self, policy_kwargs: dict, classes: dict[int, type]) -> dict:
-        """Playing PPO policies' kwargs with arena5's PPO1 names turned into the arena's (see arena.compat)."""
+    def _modern_kwargs(self, policy_kwargs: dict, classes: dict[int, type], plan: Plan) -> dict:
+        """Playing policies' kwargs with arena5's names turned into the arena's (see arena.compat)."""
+        from arena.algos.offpolicy import OffPolicyLearner
         from arena.algos.ppo import PPO
-        from arena.compat import modern_ppo_kwargs
+        from arena.compat import modern_offpolicy_kwargs, modern_ppo_kwargs
 
         out = dict(policy_kwargs)
+        workers = {pid: len(ranks) for pid, ranks in plan.policy_ranks().items()}
         for pid, cls in classes.items():
-            if pid in out and isinstance(cls, type) and issubclass(cls, PPO):
-                try:
+            if pid not in out or not isinstance(cls, type):
+                continue
+            try:
+                if issubclass(cls, PPO):
                     out[pid] = modern_ppo_kwargs(out[pid])
-                except ValueError as err:
-                    raise KickoffError(f"policy_kwargs for policy {pid}: {err}") from None
+                elif issubclass(cls, OffPolicyLearner):
+                    out[pid] = modern_offpolicy_kwargs(out[pid], workers[pid])
+            except ValueError as err:
+                raise KickoffError(f"policy_kwargs for policy {pid}: {err}") from None
         return out
 
     def _check_vector_support(self, playing: dict, classes: dict[int, type]) -> None:

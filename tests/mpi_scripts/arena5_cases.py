@@ -76,8 +76,10 @@ def make_legacy_policy(env, comms):
     return LegacyRandom(env, comms)
 
 
-def make_env(players_per_team=3, game="touchdown"):
-    return ListActionEnv() if game == "list-actions" else Touchdown(players_per_team=players_per_team)
+def make_env(players_per_team=3, game="touchdown", action_types="discrete"):
+    if game == "list-actions":
+        return ListActionEnv()
+    return Touchdown(players_per_team=players_per_team, action_types=action_types)
 
 
 LEGACY = {"legacy": LegacyRandom, "legacy-factory": make_legacy_policy, "gaussian": LegacyGaussian}
@@ -94,6 +96,10 @@ elif CASE == "legacy-policies":  # custom_policy_random_agent: a plain class and
     types = {1: "legacy", 2: "legacy-factory"}
     for _ in range(2):  # two rounds: the channel carries on
         arena.kickoff([[1, 2]], types, 150, scale=True, env_kwargs={"players_per_team": 1})
+elif CASE == "sac":  # touchdown_pytorch_sac: SAC against random on continuous Touchdown, scaled; arena5's keyword
+    sac = {"worker_replay_size": 1_000, "hidden": 16, "learning_starts": 100, "batch_size": 16}
+    env = {"players_per_team": 1, "action_types": "continuous"}
+    arena.kickoff([[1, 2]], {1: "sac", 2: "random"}, 150, scale=True, policy_kwargs={1: sac}, env_kwargs=env)
 elif CASE == "list-actions":  # arena5's Touchdown takes actions as 1-D lists
     arena.kickoff([[1, 2]], {1: "random", 2: "gaussian"}, 200, env_kwargs={"game": "list-actions"})
 elif CASE == "window-render":  # render=True with an env that opens its own window, here headless

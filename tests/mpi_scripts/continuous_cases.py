@@ -1,0 +1,53 @@
+"""SAC, TD3 and DDPG on Pendulum for tests/test_continuous.py: ALGO LOG_DIR STEPS [KWARGS [ROUNDS]]."""
+
+import json
+import os
+import sys
+
+import gymnasium as gym
+import numpy as np
+
+from arena import make_stem, single_agent_wrapper
+from arena.algos.sac import SAC
+from arena.algos.td3 import DDPG, TD3
+from arena.algos.torch_sync import flat_parameters
+from arena.core import comm as mpi
+
+ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+KWARGS = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+ROUNDS = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+
+
+def make_env():
+    return single_agent_wrapper(gym.make("Pendulum-v1"))
+
+
+def checked(base):
+    """``base`` that, after its run, proves every worker holds bit-identical networks (targets included)."""
+
+    class Checked(base):
+        def run(self, num_steps, data_dir, policy_record=None):
+            super().run(num_steps, data_dir, policy_record)
+            nets = [getattr(self, n) for n in self.shared_state if hasattr(getattr(self, n), "parameters")]
+            identical = 0.0
+            for net in nets:
+                mine = flat_parameters(net)
+                root = mine.copy()
+                mpi.broadcast_array(root, self.comm)
+                identical += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
+            count = mpi.allreduce_sum(np.array([identical]), self.comm)
+            if self.is_root:
+                report = {"workers": self.workers, "nets": len(nets), "identical": int(count[0]) // self.workers}
+                report["updates"] = self.updates
+                with open(os.path.join(data_dir, "identical.json"), "w") as f:
+                    json.dump(report, f)
+
+    return Checked
+
+
+classes = {"sac": checked(SAC), "td3": checked(TD3), "ddpg": checked(DDPG)}
+arena = make_stem(make_env, LOG, additional_policies={f"checked-{k}": v for k, v in classes.items()})
+for _ in range(ROUNDS):  # a later round resumes from the checkpoint of the one before
+    arena.kickoff([[1]], {1: f"checked-{ALGO}"}, STEPS, scale=True, seed=1, policy_kwargs={1: KWARGS})
+    if mpi.rank_of(mpi.world()) == 0:
+        os.replace(f"{LOG}/policy_1/identical.json", f"{LOG}/policy_1/identical_{arena.rounds}.json")
