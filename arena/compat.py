@@ -71,8 +71,7 @@ def modern_ppo_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 # arena5's SAC, DDPG, MADDPG and MASAC took two keywords of their own.
 OFFPOLICY_NO_EQUIVALENT = {
-    "eval_mode": "play a trained policy frozen: train it first, then play its checkpoint with "
-    "'python -m arena.evaluate' (frozen '-eval' types of the off-policy learners come in a later release)",
+    "eval_mode": "play a trained policy frozen with the policy type 'sac-eval', 'td3-eval' or 'ddpg-eval'",
 }
 
 

@@ -13,10 +13,9 @@ pytestmark = pytest.mark.mpi
 RANDOM_PENDULUM = -1200  # uniformly random torques score about -1,200 per 200-step episode
 
 
-def _run(n, algo, log, steps, kwargs, rounds=1, timeout=300):
-    result = run_script(
-        n, "continuous_cases.py", algo, str(log), str(steps), json.dumps(kwargs), str(rounds), timeout=timeout
-    )
+def _run(n, algo, log, steps, kwargs, rounds=1, then="", timeout=300):
+    args = (algo, str(log), str(steps), json.dumps(kwargs), str(rounds), then)
+    result = run_script(n, "continuous_cases.py", *args, timeout=timeout)
     assert not result.timed_out, result.output
     assert result.returncode == 0, result.output
     return result
@@ -52,10 +51,15 @@ def test_td3_learns_pendulum(tmp_path):
     assert mean > RANDOM_PENDULUM / 2, f"last 5 episodes: {returns[-5:]}"
 
 
-def test_ddpg_resumes_its_networks_and_counters_across_rounds(tmp_path):
-    result = _run(3, "ddpg", tmp_path, 600, {"hidden": 16, "learning_starts": 200, "batch_size": 32}, rounds=2)
+def test_ddpg_resumes_across_rounds_then_ddpg_eval_plays_it_frozen(tmp_path):
+    kwargs = {"hidden": 16, "learning_starts": 200, "batch_size": 32}
+    result = _run(3, "ddpg", tmp_path, 600, kwargs, rounds=2, then="then-frozen")
     assert "one critic(s), actor every 1 update(s)" in result.output
     assert "resuming from" in result.output and "at step 600" in result.output
     # Round 1: 400 updates after the warm-up. Round 2 refills 200 steps first (the replay is not saved).
     assert _identical(tmp_path, 1)["updates"] == 400
     assert _identical(tmp_path, 2) == {"workers": 1, "nets": 4, "identical": 4, "updates": 800}
+    # Then "ddpg-eval" (policy 2) plays policy 1's last checkpoint for 400 steps and writes none of its own.
+    assert "[ddpg] ddpg-eval plays policy 1's checkpoint, saved at step 1,200" in result.output
+    assert PolicyRecord(2, str(tmp_path)).load().steps_done == 400
+    assert not (tmp_path / "policy_2" / "checkpoint.pt").exists()

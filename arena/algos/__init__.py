@@ -19,8 +19,11 @@ BUILTIN_POLICIES: dict[str, str] = {
     "ppo-lstm-eval": "arena.algos.ppo_lstm:PPOLSTMEval",
     "dqn": "arena.algos.dqn:DQN",
     "sac": "arena.algos.sac:SAC",
+    "sac-eval": "arena.algos.sac:SACEval",
     "td3": "arena.algos.td3:TD3",
+    "td3-eval": "arena.algos.td3:TD3Eval",
     "ddpg": "arena.algos.td3:DDPG",
+    "ddpg-eval": "arena.algos.td3:DDPGEval",
     "maddpg": "arena.algos.maddpg:MADDPG",
     "masac": "arena.algos.maddpg:MASAC",
 }

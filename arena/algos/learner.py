@@ -188,6 +188,14 @@ class Learner(Policy):
             return terminated | truncated
         return np.full(self.n_entities, episode_over(terminated.tolist(), truncated.tolist()))
 
+    # ------------------------------------------------- frozen play (the "-eval" types)
+    def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """The actions a frozen copy of this learner plays for every row (``arena.algos.frozen``)."""
+        raise NotImplementedError(f"{self.name} has no frozen ('-eval') form")
+
+    def frozen_episodes_ended(self, ends: np.ndarray) -> None:
+        """Nothing (a recurrent learner starts those rows afresh)."""
+
     # ---------------------------------------------------------- checkpoints
     def state(self) -> dict:
         """Everything a resumed run needs (tensors and plain Python only: weights_only loads it)."""

@@ -251,6 +251,16 @@ class PPO(Learner):
         kl = mpi.allreduce_sum(np.array([float(approx_kl) * samples, samples], np.float64), self.comm)
         return float(kl[0] / max(kl[1], 1.0))
 
+    # ------------------------------------------------------- frozen play ("ppo-eval")
+    def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """Actions sampled from the policy, or its most likely ones."""
+        obs_t = torch.as_tensor(obs, device=self.device)
+        return self.agent.act_and_value(obs_t, deterministic=deterministic)[0].cpu().numpy()
+
+    def frozen_episodes_ended(self, ends: np.ndarray) -> None:
+        """A recurrent network starts those rows afresh."""
+        self.agent.mark_episode_ends(ends)
+
     # ------------------------------------------------------- checkpoints
     def model_state(self) -> dict:
         """The actor-critic and Adam's state."""

@@ -20,9 +20,9 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from arena.algos.frozen import Frozen
 from arena.algos.networks import RecurrentActorCritic
 from arena.algos.ppo import PPO, PPOConfig
-from arena.algos.ppo_eval import PPOEval
 
 __all__ = ["PPOLSTM", "PPOLSTMConfig", "PPOLSTMEval", "sequence_indices"]
 
@@ -97,10 +97,5 @@ class PPOLSTM(PPO):
         return super().update(buf, batch_size)
 
 
-class PPOLSTMEval(PPOEval, PPOLSTM):
-    """A frozen recurrent PPO policy, the policy type ``"ppo-lstm-eval"`` (as ``"ppo-eval"`` is for ``"ppo"``).
-
-    ``PPOEval``'s play, with the LSTM state carried from step to step and zeroed where an episode begins.
-    """
-
-    name = "ppo-lstm-eval"
+class PPOLSTMEval(Frozen, PPOLSTM):
+    """A frozen recurrent PPO policy, the type ``"ppo-lstm-eval"``: its LSTM state is carried as in training."""

@@ -24,13 +24,14 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
+from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import SquashedGaussianActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
 
-__all__ = ["CHECKPOINT", "SAC", "SACConfig", "greedy_actor", "soft_target", "temperature_loss"]
+__all__ = ["CHECKPOINT", "SAC", "SACConfig", "SACEval", "greedy_actor", "soft_target", "temperature_loss"]
 
 
 @dataclass
@@ -178,6 +179,14 @@ class SAC(OffPolicyLearner):
             stats.setdefault("alpha_loss", []).append(alpha_loss.item())
 
     spaces_problem = staticmethod(continuous_space_problem)  # a 1-D Box with finite bounds
+
+    def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """Samples of the policy, or its mean actions ("sac-eval")."""
+        return self.actor(torch.as_tensor(obs, device=self.device), deterministic)[0].cpu().numpy()
+
+
+class SACEval(Frozen, SAC):
+    """Plays a saved SAC policy, the type ``"sac-eval"`` (``arena.algos.frozen.Frozen``)."""
 
 
 def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:

@@ -27,13 +27,24 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
+from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import DeterministicActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
 
-__all__ = ["CHECKPOINT", "DDPG", "TD3", "TD3Config", "actor_update_due", "greedy_actor", "smoothed_target_actions"]
+__all__ = [
+    "CHECKPOINT",
+    "DDPG",
+    "DDPGEval",
+    "TD3",
+    "TD3Config",
+    "TD3Eval",
+    "actor_update_due",
+    "greedy_actor",
+    "smoothed_target_actions",
+]
 
 
 @dataclass
@@ -168,6 +179,10 @@ class TD3(OffPolicyLearner):
 
     spaces_problem = staticmethod(continuous_space_problem)  # a 1-D Box with finite bounds
 
+    def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """The actor's actions, without exploration noise ("td3-eval", "ddpg-eval")."""
+        return self.actor(torch.as_tensor(obs, device=self.device)).cpu().numpy()
+
 
 class DDPG(TD3):
     """Deep Deterministic Policy Gradient for the policy type ``"ddpg"``: TD3 with its three additions off."""
@@ -191,3 +206,11 @@ def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) 
             return actor(torch.as_tensor(obs)).numpy()
 
     return act
+
+
+class TD3Eval(Frozen, TD3):
+    """Plays a saved TD3 policy, the type ``"td3-eval"`` (``arena.algos.frozen.Frozen``)."""
+
+
+class DDPGEval(Frozen, DDPG):
+    """Plays a saved DDPG policy, the type ``"ddpg-eval"`` (``arena.algos.frozen.Frozen``)."""

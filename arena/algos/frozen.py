@@ -1,0 +1,79 @@
+"""The "-eval" policy types: a learner's checkpoint played without learning.
+
+``"ppo-eval"``, ``"ppo-lstm-eval"``, ``"sac-eval"``, ``"td3-eval"`` and ``"ddpg-eval"``
+are ``Frozen`` put before their learner class. The learner gives ``frozen_actions``
+(and ``frozen_episodes_ended``, see ``arena.algos.learner.Learner``);
+everything else (where the checkpoint comes from, never saving, never rewinding the
+records) is here, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from arena.algos.learner import CHECKPOINT
+from arena.algos.torch_sync import state_from_bytes
+from arena.core import comm as mpi
+
+
+class Frozen:
+    """Plays a saved policy; the arena records its episodes, nothing else is written.
+
+    ``source_policy`` names the policy id whose checkpoint to play (default: this
+    policy's own folder); ``deterministic`` takes the most likely (or mean) action
+    instead of sampling. A deterministic actor (TD3, DDPG) plays without its noise.
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        policy_comm: mpi.Comm,
+        source_policy: int | None = None,
+        deterministic: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(env, policy_comm, **kwargs)
+        self.source_policy, self.deterministic = source_policy, deterministic
+
+    @classmethod
+    def saved_steps(cls, data_dir: str) -> int | None:
+        """None: a frozen policy's records are a plain log of play, never rewound."""
+        return None
+
+    def save(self) -> None:
+        """Nothing: a frozen policy never writes a checkpoint."""
+
+    def load_checkpoint(self) -> dict:
+        """The source policy's checkpoint (or this policy's own), without its optimizers' state."""
+        if self.source_policy is None:
+            data = self.files.read(CHECKPOINT)
+        else:
+            data = self.files.read_from(self.source_policy, CHECKPOINT)
+        if data is None:
+            source = self.source_policy if self.source_policy is not None else "its own folder"
+            raise FileNotFoundError(
+                f"{self.name}-eval: no {CHECKPOINT} for policy {source}; train it with '{self.name}' first"
+            )
+        return {k: v for k, v in state_from_bytes(data).items() if "optimizer" not in k}
+
+    def resume_message(self, global_step: int) -> str:
+        """Which checkpoint this frozen policy plays."""
+        source = "its own" if self.source_policy is None else f"policy {self.source_policy}'s"
+        return f"{self.name}-eval plays {source} checkpoint, saved at step {global_step:,}"
+
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """Play ``num_steps`` steps with the frozen policy."""
+        self.data_dir, self.record = data_dir, policy_record
+        self.files = policy_record.files if policy_record is not None else None
+        self.sync_from_root()
+        obs = self.reset()
+        for step in range(1, num_steps + 1):
+            with torch.no_grad():
+                actions = self.frozen_actions(obs, self.deterministic)
+            obs, _, terminated, truncated, _ = self.step(actions)
+            ends = self.episode_ends(terminated, truncated)
+            self.frozen_episodes_ended(ends)
+            if not self.vector and ends.any() and step < num_steps:
+                obs = self.reset()

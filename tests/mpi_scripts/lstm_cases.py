@@ -1,0 +1,47 @@
+"""Recurrent PPO for tests/test_ppo_lstm.py: python lstm_cases.py LOG_DIR STEPS.
+
+Two workers of "ppo-lstm", 2 copies each, for two rounds (the second resumes), then
+"ppo-lstm-eval" plays the checkpoint; CartPole without velocities.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+
+from arena import make_stem
+from arena.algos.ppo_lstm import PPOLSTM
+from arena.algos.torch_sync import flat_parameters
+from arena.core import comm as mpi
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "memory_cartpole"))
+from make_env import make_env  # noqa: E402
+
+LOG, STEPS = sys.argv[1], int(sys.argv[2])
+
+
+class CheckedPPOLSTM(PPOLSTM):
+    """ppo-lstm that, after its run, writes whether every worker holds bit-identical weights."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        super().run(num_steps, data_dir, policy_record)
+        mine = flat_parameters(self.agent)
+        root = mine.copy()
+        mpi.broadcast_array(root, self.comm)
+        same = mpi.allreduce_sum(
+            np.array([float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))]), self.comm
+        )
+        if self.is_root:
+            with open(os.path.join(data_dir, f"identical_{self.global_step}.json"), "w") as f:
+                json.dump({"workers": self.workers, "identical": int(same[0]), "updates": self.updates}, f)
+
+
+arena = make_stem(make_env, LOG, additional_policies={"checked-ppo-lstm": CheckedPPOLSTM})
+options = {"n_steps": 16, "seq_len": 8, "lstm_size": 16, "hidden": 16}
+for _ in range(2):
+    arena.kickoff(
+        [[1]], {1: "checked-ppo-lstm"}, STEPS, scale=True, copies_per_env=2, seed=5, policy_kwargs={1: options}
+    )
+frozen = {"source_policy": 1, "lstm_size": 16, "hidden": 16, "deterministic": True}
+arena.kickoff([[2]], {2: "ppo-lstm-eval"}, 100, copies_per_env=2, seed=6, policy_kwargs={2: frozen})
