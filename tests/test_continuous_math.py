@@ -111,3 +111,33 @@ def test_continuous_learners_refuse_spaces_they_cannot_act_in():
         cls.check_spaces(spaces.Box(0, 255, (84, 84, 1), np.uint8), spaces.Box(-1, 1, (2,), np.float32))
     with pytest.raises(TypeError, match="unknown SAC hyperparameters"):
         SAC(gym.make("Pendulum-v1"), mpi.world(), learning_rate=1e-3)
+
+
+class Frames(gym.Env):
+    """36 x 36 grey frames (the Nature CNN's smallest) and a 2-D bounded action."""
+
+    observation_space = spaces.Box(0, 255, (36, 36, 1), np.uint8)
+    action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        self.t = 0
+        return np.zeros((36, 36, 1), np.uint8), {}
+
+    def step(self, action):
+        self.t += 1
+        frame = np.full((36, 36, 1), int(127 * (1 + action[0])), np.uint8)
+        return frame, float(-abs(action[1])), False, self.t >= 10, {}
+
+
+def test_image_observations_go_through_the_cnn_for_sac_and_td3():
+    for cls in (SAC, TD3):
+        learner = cls(Frames(), mpi.world(), seed=0, hidden=8, batch_size=4)
+        assert learner.actor.encoder.image and learner.critic.encoder.image
+        learner.build_replay()
+        learner.start_episodes(learner.reset())
+        for _ in range(20):
+            learner.play(learner.act(np.zeros((1, 36, 36, 1), np.uint8), explore_uniformly=False), last=False)
+        stats = {}
+        for _ in range(2):
+            learner.train_step(stats)
+        assert np.isfinite(stats["qf_loss"]).all() and learner.updates == 2
