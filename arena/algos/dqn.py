@@ -160,20 +160,12 @@ class DQN(OffPolicyLearner):
         self.build_replay(cfg.per_alpha if cfg.prioritized else 0.0)
         self.announce(f"preset {cfg.preset!r}")
         stats: dict[str, list[float]] = {}
-        obs = self.start_episodes(self.reset())
-        for step in range(num_steps):
-            actions = self.act(obs, self.epsilon_at(self.global_step))
-            obs = self.play(actions, last=step == num_steps - 1)
-            if self.learning(step) and (step + 1) % cfg.train_freq == 0:
-                for _ in range(cfg.gradient_steps):
-                    self.train_step(linear(cfg.per_beta, 1.0, self.global_step, horizon), stats)
-                if self.updates % cfg.log_every < cfg.gradient_steps:
-                    self.log_updates(stats)
-                # checkpoint_every counts logs here: a 27 MB Atari checkpoint every 2,000 updates by default.
-                if self.is_root and self.updates % (self.checkpoint_every * cfg.log_every) < cfg.gradient_steps:
-                    self.save_checkpoint()
-        if self.is_root:
-            self.save_checkpoint()
+        self.play_and_train(
+            num_steps,
+            lambda obs: self.act(obs, self.epsilon_at(self.global_step)),
+            lambda: self.train_step(linear(cfg.per_beta, 1.0, self.global_step, horizon), stats),
+            lambda: self.log_updates(stats),
+        )
 
     def epsilon_at(self, global_step: int) -> float:
         """Epsilon for acting at ``global_step``: ``epsilon_start`` through the warm-up, then a line down."""

@@ -168,19 +168,12 @@ class MADDPG(OffPolicyLearner):
         self.build_replay()
         self.announce(f"{self.agents} entities, {len(self.actors)} actor(s), centralised critics")
         stats: dict[str, list[float]] = {}
-        obs = self.start_episodes(self.reset())
-        for step in range(num_steps):
-            actions = self.act(obs, explore_uniformly=self.global_step < cfg.learning_starts)
-            obs = self.play(actions, last=step == num_steps - 1)
-            if self.learning(step) and (step + 1) % cfg.train_freq == 0:
-                for _ in range(cfg.gradient_steps):
-                    self.train_step(stats)
-                if self.updates % cfg.log_every < cfg.gradient_steps:
-                    self.log_update_stats(stats, self.chart_values())
-                if self.is_root and self.updates % (self.checkpoint_every * cfg.log_every) < cfg.gradient_steps:
-                    self.save_checkpoint()
-        if self.is_root:
-            self.save_checkpoint()
+        self.play_and_train(
+            num_steps,
+            lambda obs: self.act(obs, explore_uniformly=self.global_step < cfg.learning_starts),
+            lambda: self.train_step(stats),
+            lambda: self.log_update_stats(stats, self.chart_values()),
+        )
 
     # --------------------------------------------------------------- acting
     def policy_actions(self, obs: torch.Tensor, target: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:

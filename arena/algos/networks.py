@@ -60,6 +60,30 @@ def image_layout(shape: tuple[int, ...]) -> tuple[bool, int, int, int]:
     return False, shape[0], shape[1], shape[2]
 
 
+def action_head(act_space: spaces.Space) -> tuple[bool, int]:
+    """``(continuous, outputs)`` of a policy head: logits for Discrete, means for a 1-D Box; TypeError otherwise."""
+    if isinstance(act_space, spaces.Discrete):
+        return False, int(act_space.n)
+    if isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
+        return True, int(act_space.shape[0])
+    raise TypeError(f"PPO supports Discrete or 1-D Box actions, not {act_space}")
+
+
+def sample_and_score(
+    dist: Distribution, action: torch.Tensor | None, deterministic: bool, continuous: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(action, log_prob, entropy)``: the given action, else the most likely one or a sample, scored."""
+    if action is None:
+        if deterministic:
+            action = dist.mean if continuous else dist.probs.argmax(-1)
+        else:
+            action = dist.sample()
+    log_prob, entropy = dist.log_prob(action), dist.entropy()
+    if continuous:  # independent dimensions
+        log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+    return action, log_prob, entropy
+
+
 class ImageEncoder(nn.Module):
     """The Nature DQN CNN; uint8 frames are scaled to [0, 1] here, on the device."""
 
@@ -100,12 +124,7 @@ class ActorCritic(nn.Module):
 
     def __init__(self, obs_space: spaces.Space, act_space: spaces.Space, hidden: int = 64):
         super().__init__()
-        if isinstance(act_space, spaces.Discrete):
-            self.continuous, n_out = False, int(act_space.n)
-        elif isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
-            self.continuous, n_out = True, int(act_space.shape[0])
-        else:
-            raise TypeError(f"PPO supports Discrete or 1-D Box actions, not {act_space}")
+        self.continuous, n_out = action_head(act_space)
         self.image = is_image_space(obs_space)
         if self.image:
             self.encoder = ImageEncoder(obs_space.shape)
@@ -153,17 +172,8 @@ class ActorCritic(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sample (or score) an action: ``(action, log_prob, entropy, value)``."""
         features = self._features(obs)
-        dist = self.dist(features)
-        if action is None:
-            if deterministic:
-                action = dist.mean if self.continuous else dist.probs.argmax(-1)
-            else:
-                action = dist.sample()
-        log_prob, entropy = dist.log_prob(action), dist.entropy()
-        if self.continuous:
-            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
-        value = self.critic(features).squeeze(-1)
-        return action, log_prob, entropy, value
+        action, log_prob, entropy = sample_and_score(self.dist(features), action, deterministic, self.continuous)
+        return action, log_prob, entropy, self.critic(features).squeeze(-1)
 
 
 class QNetwork(nn.Module):
@@ -308,12 +318,7 @@ class RecurrentActorCritic(nn.Module):
 
     def __init__(self, obs_space: spaces.Space, act_space: spaces.Space, hidden: int = 64, lstm_size: int = 128):
         super().__init__()
-        if isinstance(act_space, spaces.Discrete):
-            self.continuous, n_out = False, int(act_space.n)
-        elif isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
-            self.continuous, n_out = True, int(act_space.shape[0])
-        else:
-            raise TypeError(f"recurrent PPO supports Discrete or 1-D Box actions, not {act_space}")
+        self.continuous, n_out = action_head(act_space)
         self.encoder = ObservationEncoder(obs_space)
         n_in = self.encoder.out_features
         shared = self.encoder.image
@@ -377,15 +382,7 @@ class RecurrentActorCritic(nn.Module):
             self.recorded.append((state[0].transpose(0, 1), state[1].transpose(0, 1), self.starts))
         actor_out, critic_out, self.state = self.unroll(obs[None], state, self.starts[None])
         self.starts = torch.zeros_like(self.starts)
-        dist = self.dist(actor_out[0])
-        if action is None:
-            if deterministic:
-                action = dist.mean if self.continuous else dist.probs.argmax(-1)
-            else:
-                action = dist.sample()
-        log_prob, entropy = dist.log_prob(action), dist.entropy()
-        if self.continuous:
-            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        action, log_prob, entropy = sample_and_score(self.dist(actor_out[0]), action, deterministic, self.continuous)
         return action, log_prob, entropy, self.critic(critic_out[0]).squeeze(-1)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
@@ -410,8 +407,5 @@ class RecurrentActorCritic(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(log_prob, entropy, value)``, each (L, S), of actions along S sequences from states (S, LSTMs, size)."""
         actor_out, critic_out, _ = self.unroll(obs, (h0.transpose(0, 1), c0.transpose(0, 1)), starts)
-        dist = self.dist(actor_out)
-        log_prob, entropy = dist.log_prob(actions), dist.entropy()
-        if self.continuous:
-            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        _, log_prob, entropy = sample_and_score(self.dist(actor_out), actions, False, self.continuous)
         return log_prob, entropy, self.critic(critic_out).squeeze(-1)

@@ -9,6 +9,7 @@ algorithm keeps only how it acts and how it learns.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -142,6 +143,36 @@ class OffPolicyLearner(Learner):
             elif term or cut:
                 self.row_done[row] = True
         return ends
+
+    def play_and_train(
+        self,
+        num_steps: int,
+        choose: Callable[[np.ndarray], np.ndarray],
+        train: Callable[[], None],
+        log: Callable[[], None],
+    ) -> None:
+        """The off-policy loop, in this order every step: ``choose`` actions, play and store them, ``train`` when
+        due (and ``log``, and checkpoint); after ``num_steps`` steps, the root's last checkpoint."""
+        obs = self.start_episodes(self.reset())
+        for step in range(num_steps):
+            obs = self.play(choose(obs), last=step == num_steps - 1)
+            self.train_if_due(step, train, log)
+        if self.is_root:
+            self.save_checkpoint()
+
+    def train_if_due(self, step: int, train: Callable[[], None], log: Callable[[], None]) -> None:
+        """Past the warm-up, every ``train_freq`` steps: ``gradient_steps`` updates (``train``), and the logs
+        (``log``) and checkpoints that are due."""
+        cfg = self.cfg
+        if not (self.learning(step) and (step + 1) % cfg.train_freq == 0):
+            return
+        for _ in range(cfg.gradient_steps):
+            train()
+        if self.updates % cfg.log_every < cfg.gradient_steps:
+            log()
+        # checkpoint_every counts logs here: with DQN's defaults, a 27 MB Atari checkpoint every 2,000 updates.
+        if self.is_root and self.updates % (self.checkpoint_every * cfg.log_every) < cfg.gradient_steps:
+            self.save_checkpoint()
 
     def learning(self, step: int) -> bool:
         """Past the warm-up: ``learning_starts`` global steps, and as many again in this run once resumed.

@@ -122,19 +122,12 @@ class TD3(OffPolicyLearner):
         self.build_replay()
         self.announce(f"{'twin' if cfg.twin else 'one'} critic(s), actor every {cfg.policy_frequency} update(s)")
         stats: dict[str, list[float]] = {}
-        obs = self.start_episodes(self.reset())
-        for step in range(num_steps):
-            actions = self.act(obs, explore_uniformly=self.global_step < cfg.learning_starts)
-            obs = self.play(actions, last=step == num_steps - 1)
-            if self.learning(step) and (step + 1) % cfg.train_freq == 0:
-                for _ in range(cfg.gradient_steps):
-                    self.train_step(stats)
-                if self.updates % cfg.log_every < cfg.gradient_steps:
-                    self.log_update_stats(stats, {})
-                if self.is_root and self.updates % (self.checkpoint_every * cfg.log_every) < cfg.gradient_steps:
-                    self.save_checkpoint()
-        if self.is_root:
-            self.save_checkpoint()
+        self.play_and_train(
+            num_steps,
+            lambda obs: self.act(obs, explore_uniformly=self.global_step < cfg.learning_starts),
+            lambda: self.train_step(stats),
+            lambda: self.log_update_stats(stats, {}),
+        )
 
     # --------------------------------------------------------------- acting
     def act(self, obs: np.ndarray, explore_uniformly: bool) -> np.ndarray:

@@ -5,12 +5,11 @@ import os
 import sys
 
 import gymnasium as gym
-import numpy as np
+from identical import identical_nets
 
 from arena import make_stem, single_agent_wrapper
 from arena.algos.sac import SAC
 from arena.algos.td3 import DDPG, TD3
-from arena.algos.torch_sync import flat_parameters
 from arena.core import comm as mpi
 
 ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -30,15 +29,9 @@ def checked(base):
         def run(self, num_steps, data_dir, policy_record=None):
             super().run(num_steps, data_dir, policy_record)
             nets = [getattr(self, n) for n in self.shared_state if hasattr(getattr(self, n), "parameters")]
-            identical = 0.0
-            for net in nets:
-                mine = flat_parameters(net)
-                root = mine.copy()
-                mpi.broadcast_array(root, self.comm)
-                identical += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
-            count = mpi.allreduce_sum(np.array([identical]), self.comm)
+            same = identical_nets(nets, self.comm)
             if self.is_root:
-                report = {"workers": self.workers, "nets": len(nets), "identical": int(count[0]) // self.workers}
+                report = {"workers": self.workers, "nets": len(nets), "identical": same}
                 report["updates"] = self.updates
                 with open(os.path.join(data_dir, "identical.json"), "w") as f:
                     json.dump(report, f)

@@ -8,12 +8,10 @@ import json
 import os
 import sys
 
-import numpy as np
+from identical import identical_nets
 
 from arena import make_stem
 from arena.algos.ppo_lstm import PPOLSTM
-from arena.algos.torch_sync import flat_parameters
-from arena.core import comm as mpi
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "memory_cartpole"))
 from make_env import make_env  # noqa: E402
@@ -26,15 +24,10 @@ class CheckedPPOLSTM(PPOLSTM):
 
     def run(self, num_steps, data_dir, policy_record=None):
         super().run(num_steps, data_dir, policy_record)
-        mine = flat_parameters(self.agent)
-        root = mine.copy()
-        mpi.broadcast_array(root, self.comm)
-        same = mpi.allreduce_sum(
-            np.array([float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))]), self.comm
-        )
+        same = identical_nets([self.agent], self.comm)
         if self.is_root:
             with open(os.path.join(data_dir, f"identical_{self.global_step}.json"), "w") as f:
-                json.dump({"workers": self.workers, "identical": int(same[0]), "updates": self.updates}, f)
+                json.dump({"workers": self.workers, "identical": same, "updates": self.updates}, f)
 
 
 arena = make_stem(make_env, LOG, additional_policies={"checked-ppo-lstm": CheckedPPOLSTM})

@@ -4,12 +4,10 @@ import json
 import os
 import sys
 
-import numpy as np
+from identical import identical_nets
 
 from arena import make_stem
 from arena.algos.maddpg import MADDPG, MASAC
-from arena.algos.torch_sync import flat_parameters
-from arena.core import comm as mpi
 from arena.envs import Cover
 
 ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -27,15 +25,9 @@ def checked(base):
         def run(self, num_steps, data_dir, policy_record=None):
             super().run(num_steps, data_dir, policy_record)
             nets = [getattr(self, n) for n in self.shared_state if hasattr(getattr(self, n), "parameters")]
-            identical = 0.0
-            for net in nets:
-                mine = flat_parameters(net)
-                root = mine.copy()
-                mpi.broadcast_array(root, self.comm)
-                identical += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
-            count = mpi.allreduce_sum(np.array([identical]), self.comm)
+            same = identical_nets(nets, self.comm)
             if self.is_root:
-                report = {"workers": self.workers, "nets": len(nets), "identical": int(count[0]) // self.workers}
+                report = {"workers": self.workers, "nets": len(nets), "identical": same}
                 with open(os.path.join(data_dir, "identical.json"), "w") as f:
                     json.dump(report | {"updates": self.updates}, f)
 

@@ -1,0 +1,17 @@
+"""What the learning-case scripts report after a run: are every worker's networks bit-identical?"""
+
+import numpy as np
+
+from arena.algos.torch_sync import flat_parameters
+from arena.core import comm as mpi
+
+
+def identical_nets(nets: list, policy_comm) -> int:
+    """How many of ``nets`` are bit-identical on every worker of ``policy_comm`` (every worker must call it)."""
+    same = 0.0
+    for net in nets:
+        mine = flat_parameters(net)
+        root = mine.copy()
+        mpi.broadcast_array(root, policy_comm)
+        same += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
+    return int(mpi.allreduce_sum(np.array([same]), policy_comm)[0]) // mpi.size_of(policy_comm)
