@@ -271,6 +271,10 @@ class SquashedGaussianActor(ActionScaling):
         log_prob = normal.log_prob(x) - torch.log(self.scale * (1 - y.pow(2)) + 1e-6)
         return y * self.scale + self.bias, log_prob.sum(-1)
 
+    def play(self, obs: torch.Tensor, deterministic: bool) -> torch.Tensor:
+        """Actions to play: sampled, or the mean's."""
+        return self(obs, deterministic)[0]
+
 
 class DeterministicActor(ActionScaling):
     """TD3's and DDPG's policy: observations to an action inside the bounds (tanh, then scaled)."""
@@ -283,6 +287,10 @@ class DeterministicActor(ActionScaling):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """The action for each observation."""
         return torch.tanh(self.net(self.encoder(obs))) * self.scale + self.bias
+
+    def play(self, obs: torch.Tensor, deterministic: bool) -> torch.Tensor:
+        """Actions to play: the actor's own (exploration noise is added by the learner, never here)."""
+        return self(obs)
 
 
 class TwinQ(nn.Module):

@@ -60,6 +60,24 @@ def describe_bytes(n: float) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
+def checkpoint_actor(actor_class: type) -> Callable:
+    """``greedy_actor(state, obs_space, act_space)`` for ``arena.evaluate``: the checkpoint's ``actor_class`` on the
+    CPU, as ``act(obs_batch, sample)`` (the mean or deterministic action unless sampling)."""
+
+    def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:
+        actor = actor_class(obs_space, act_space, state.get("config", {}).get("hidden", 256))
+        actor.load_state_dict(state["actor"])
+        actor.eval()
+
+        def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
+            with torch.no_grad():
+                return actor.play(torch.as_tensor(obs), deterministic=not sample).numpy()
+
+        return act
+
+    return greedy_actor
+
+
 @torch.no_grad()
 def polyak_update(target: torch.nn.Module, online: torch.nn.Module, tau: float) -> None:
     """``target <- tau * online + (1 - tau) * target``, parameter by parameter; ``tau=1`` copies."""

@@ -15,19 +15,17 @@ step of the policy (all workers and copies).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from gymnasium import spaces
 
 from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import SquashedGaussianActor, TwinQ, continuous_space_problem
-from arena.algos.offpolicy import OffPolicyLearner, polyak_update
+from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
 from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
 
@@ -175,21 +173,11 @@ class SAC(OffPolicyLearner):
 
     def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Samples of the policy, or its mean actions ("sac-eval")."""
-        return self.actor(torch.as_tensor(obs, device=self.device), deterministic)[0].cpu().numpy()
+        return self.actor.play(torch.as_tensor(obs, device=self.device), deterministic).cpu().numpy()
 
 
 class SACEval(Frozen, SAC):
     """Plays a saved SAC policy, the type ``"sac-eval"`` (``arena.algos.frozen.Frozen``)."""
 
 
-def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:
-    """The checkpoint's actor on the CPU: ``act(obs_batch, sample)`` takes the mean action unless sampling."""
-    actor = SquashedGaussianActor(obs_space, act_space, state.get("config", {}).get("hidden", 256))
-    actor.load_state_dict(state["actor"])
-    actor.eval()
-
-    def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
-        with torch.no_grad():
-            return actor(torch.as_tensor(obs), deterministic=not sample)[0].numpy()
-
-    return act
+greedy_actor = checkpoint_actor(SquashedGaussianActor)  # what arena.evaluate plays

@@ -18,7 +18,6 @@ checkpoint), then the pieces ``run`` calls.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from gymnasium import spaces
 from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import DeterministicActor, TwinQ, continuous_space_problem
-from arena.algos.offpolicy import OffPolicyLearner, polyak_update
+from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
 from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
 
@@ -174,7 +173,7 @@ class TD3(OffPolicyLearner):
 
     def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """The actor's actions, without exploration noise ("td3-eval", "ddpg-eval")."""
-        return self.actor(torch.as_tensor(obs, device=self.device)).cpu().numpy()
+        return self.actor.play(torch.as_tensor(obs, device=self.device), deterministic).cpu().numpy()
 
 
 class DDPG(TD3):
@@ -188,17 +187,7 @@ class DDPG(TD3):
         return dataclasses.replace(DDPG_DEFAULTS)
 
 
-def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:
-    """The checkpoint's actor on the CPU: ``act(obs_batch, sample)`` (deterministic either way)."""
-    actor = DeterministicActor(obs_space, act_space, state.get("config", {}).get("hidden", 256))
-    actor.load_state_dict(state["actor"])
-    actor.eval()
-
-    def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
-        with torch.no_grad():
-            return actor(torch.as_tensor(obs)).numpy()
-
-    return act
+greedy_actor = checkpoint_actor(DeterministicActor)  # what arena.evaluate plays
 
 
 class TD3Eval(Frozen, TD3):

@@ -5,7 +5,7 @@ import os
 import sys
 
 import gymnasium as gym
-from identical import identical_nets
+from identical import reporting_identical
 
 from arena import make_stem, single_agent_wrapper
 from arena.algos.sac import SAC
@@ -22,24 +22,7 @@ def make_env():
     return single_agent_wrapper(gym.make("Pendulum-v1"))
 
 
-def checked(base):
-    """``base`` that, after its run, proves every worker holds bit-identical networks (targets included)."""
-
-    class Checked(base):
-        def run(self, num_steps, data_dir, policy_record=None):
-            super().run(num_steps, data_dir, policy_record)
-            nets = [getattr(self, n) for n in self.shared_state if hasattr(getattr(self, n), "parameters")]
-            same = identical_nets(nets, self.comm)
-            if self.is_root:
-                report = {"workers": self.workers, "nets": len(nets), "identical": same}
-                report["updates"] = self.updates
-                with open(os.path.join(data_dir, "identical.json"), "w") as f:
-                    json.dump(report, f)
-
-    return Checked
-
-
-classes = {"sac": checked(SAC), "td3": checked(TD3), "ddpg": checked(DDPG)}
+classes = {"sac": reporting_identical(SAC), "td3": reporting_identical(TD3), "ddpg": reporting_identical(DDPG)}
 arena = make_stem(make_env, LOG, additional_policies={f"checked-{k}": v for k, v in classes.items()})
 for _ in range(ROUNDS):  # a later round resumes from the checkpoint of the one before
     arena.kickoff([[1]], {1: f"checked-{ALGO}"}, STEPS, scale=True, seed=1, policy_kwargs={1: KWARGS})

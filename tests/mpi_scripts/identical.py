@@ -1,5 +1,8 @@
 """What the learning-case scripts report after a run: are every worker's networks bit-identical?"""
 
+import json
+import os
+
 import numpy as np
 
 from arena.algos.torch_sync import flat_parameters
@@ -15,3 +18,19 @@ def identical_nets(nets: list, policy_comm) -> int:
         mpi.broadcast_array(root, policy_comm)
         same += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
     return int(mpi.allreduce_sum(np.array([same]), policy_comm)[0]) // mpi.size_of(policy_comm)
+
+
+def reporting_identical(base: type) -> type:
+    """``base`` that, after its run, writes ``identical.json``: workers, networks, identical ones, updates."""
+
+    class Checked(base):
+        def run(self, num_steps, data_dir, policy_record=None):
+            super().run(num_steps, data_dir, policy_record)
+            nets = [getattr(self, n) for n in self.shared_state if hasattr(getattr(self, n), "parameters")]
+            same = identical_nets(nets, self.comm)
+            if self.is_root:
+                report = {"workers": self.workers, "nets": len(nets), "identical": same, "updates": self.updates}
+                with open(os.path.join(data_dir, "identical.json"), "w") as f:
+                    json.dump(report, f)
+
+    return Checked
