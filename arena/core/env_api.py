@@ -186,14 +186,22 @@ def game_score(infos: list[dict], returns: np.ndarray, length: int) -> tuple[flo
     A wrapper's own statistics in ``info["episode"]`` (the true game score, before
     reward clipping) beat the summed rewards the worker saw.
     """
-    scores, lengths = [], []
+    lengths = []
+    for info in infos:
+        stats = info.get("episode")
+        if isinstance(stats, dict) and "r" in stats and "l" in stats:
+            lengths.append(int(np.asarray(stats["l"]).item()))
+    return float(np.mean(entity_scores(infos, returns))), (max(lengths) if lengths else int(length))
+
+
+def entity_scores(infos: list[dict], returns: np.ndarray) -> list[float]:
+    """Each entity's score in a finished game: ``info["episode"]["r"]`` where a wrapper reports it, else its return."""
+    scores = []
     for ret, info in zip(returns, infos):
         stats = info.get("episode")
         has_stats = isinstance(stats, dict) and "r" in stats
         scores.append(float(np.asarray(stats["r"]).item()) if has_stats else float(ret))
-        if has_stats and "l" in stats:
-            lengths.append(int(np.asarray(stats["l"]).item()))
-    return float(np.mean(scores)), (max(lengths) if lengths else int(length))
+    return scores
 
 
 def game_continues(final_infos: list[dict]) -> bool:

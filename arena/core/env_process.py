@@ -19,6 +19,7 @@ from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.buffers import OVER, QUIT, RESET, STEP, SpaceCodec, action_layout, step_layout
 from arena.core.checks import DataChecks
+from arena.core.env_api import entity_scores, game_continues
 from arena.core.env_batch import BatchStep, EnvBatch, build_batch, stepping_threads
 from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
@@ -199,6 +200,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     for ch in channels:
         ch.send(comm, RESET, obs, None, ch.infos_for(None, reset_infos))
     done_steps, episodes, ended = 0, 0, False
+    tally = GameTally(K, len(obs_spaces), cfg.games_per_copy)
     # Steady speed leaves out the first tenth of the steps, while workers still build their policies.
     warm_steps, warm_time = max(1, steps // 10), None
     while any(ch.active for ch in channels):
@@ -207,7 +209,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         for ch in active:
             if ch.quit():
                 ch.active, ended = False, True
-        if ended or done_steps >= steps:
+        if ended or done_steps >= steps or tally.enough():
             for ch in active:
                 if ch.active:  # it asked to act after the match ended
                     ch.send(comm, OVER, [], None, {})
@@ -220,6 +222,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         if checks.on:
             _check_step(checks, done_steps, step, obs_spaces)
         episodes += len(step.ended)
+        tally.add(step)
         memory.sample(done_steps / max(1, steps))
         if done_steps == warm_steps:
             warm_time = time.perf_counter()
@@ -234,4 +237,33 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     end = time.perf_counter()
     steady = (done_steps - warm_steps) * K / (end - warm_time) if warm_time and end > warm_time else None
     summary = {"steps": done_steps * K, "episodes": episodes, "seconds": end - start, "steady_steps_per_s": steady}
-    return summary | memory.summary()
+    return summary | memory.summary() | tally.summary()
+
+
+class GameTally:
+    """Whole games finished on this rank (a lost life is not one); with a games budget, every game's scores."""
+
+    def __init__(self, copies: int, entities: int, games_per_copy: int | None):
+        self.budget = None if games_per_copy is None else int(games_per_copy) * copies
+        self.returns = np.zeros((copies, entities))
+        self.scores: list[list[float]] = []  # per game, each entity's score (kept only with a budget)
+        self.games = 0
+
+    def add(self, step: BatchStep) -> None:
+        """Take in one step's rewards and the games it ended."""
+        self.returns += step.rewards
+        for k, end in step.ended.items():
+            if game_continues(end.final_infos):
+                continue
+            self.games += 1
+            if self.budget is not None:
+                self.scores.append(entity_scores(end.final_infos, self.returns[k]))
+            self.returns[k] = 0.0
+
+    def enough(self) -> bool:
+        """True once the copies together have played their games."""
+        return self.budget is not None and self.games >= self.budget
+
+    def summary(self) -> dict:
+        """``games`` played, and with a budget ``game_scores``: one list of per-entity scores per game."""
+        return {"games": self.games} | ({"game_scores": self.scores} if self.budget is not None else {})

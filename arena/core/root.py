@@ -86,6 +86,7 @@ class Stem:
         step_messages: str = "buffers",
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT_S,
         data_checks: str = "raise",
+        games_per_copy: int | None = None,
     ) -> dict:
         """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
 
@@ -96,6 +97,9 @@ class Stem:
         ("raise", "warn" or "off") sets what a bad observation, action or reward does.
         ``step_messages="pickle"`` swaps the per-step buffers for pickled objects; it
         is slower and exists so benchmarks can measure what the buffers save.
+        ``games_per_copy=G`` ends each match once its copies have played G whole games
+        each (or at ``steps_per_match``, whichever comes first); its environment ranks
+        then report every game's per-entity scores (``result["ranks"][r]["game_scores"]``).
 
         Everything is checked on rank 0 before any rank starts or any file is written.
         """
@@ -108,6 +112,7 @@ class Stem:
             step_messages=step_messages,
             silence_timeout=silence_timeout,
             data_checks=data_checks,
+            games_per_copy=games_per_copy,
         )
         num_entities = len(self.obs_spaces) if self.obs_spaces is not None else None
         validate_kickoff(
@@ -137,6 +142,8 @@ class Stem:
             seed=seed,
             copies_per_env=copies_per_env,
             budgets=budgets,
+            # only when set: journals written before this option stay valid
+            **({"games_per_copy": games_per_copy} if games_per_copy is not None else {}),
         )
         entry = self._journal_entry(args)
         if entry is not None and entry.complete:
@@ -168,9 +175,34 @@ class Stem:
             worker_steps=left,
             attempt=entry.attempts,
             round_budgets=budgets,
+            games_per_copy=games_per_copy,
         )
         self._announce(plan, match_list, scale, devices)
         return self._play_round(plan, cfg, records, entry)
+
+    def tournament(
+        self,
+        players: list[int],
+        policy_types: dict,
+        games_per_pair: int,
+        policy_kwargs: dict = {},  # noqa: B006 - kickoff's style
+        env_kwargs: dict = {},  # noqa: B006
+        name: str = "tournament",
+        seed: int = 0,
+        max_steps_per_game: int = 27_000,
+    ) -> Any:
+        """Play every pair of ``players`` on both sides, ``games_per_pair`` games each way; rate them.
+
+        Results go to ``log_comms_dir/<name>/`` (payoff.csv, ratings.csv, games.csv,
+        payoff.png) and come back as a ``TournamentResult`` (``.payoff``, ``.ratings``,
+        ``.ranking``). Learners play frozen, from copies of their checkpoints: their
+        weights and records are never touched. See ``arena.core.tournament``.
+        """
+        from arena.core.tournament import run_tournament
+
+        return run_tournament(
+            self, players, policy_types, games_per_pair, policy_kwargs, env_kwargs, name, seed, max_steps_per_game
+        )
 
     def _check_policies(
         self, plan: Plan, playing: dict, classes: dict[int, type], policy_kwargs: dict, copies_per_env: int

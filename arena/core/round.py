@@ -48,6 +48,9 @@ class RoundConfig:
     worker_steps: dict = field(default_factory=dict)
     attempt: int = 0  # 0 for a round's first run, then 1, 2... for each resume of it
     round_budgets: dict = field(default_factory=dict)  # policy id -> its steps over the whole round
+    # Games each env copy plays before its match ends (None: the step budget alone ends it). Env ranks
+    # then report every game's per-entity scores in their summaries (what a tournament reads).
+    games_per_copy: int | None = None
 
     def steps_for(self, policy_id: int) -> int:
         """Steps (per copy) each worker of ``policy_id`` takes in this round."""

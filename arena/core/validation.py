@@ -76,6 +76,7 @@ def validate_options(**options: Any) -> None:
         "step_messages": (lambda v: v in ("buffers", "pickle"), "'buffers' or 'pickle'"),
         "silence_timeout": (_is_positive_number, "a positive number of seconds"),
         "data_checks": (lambda v: v in DATA_CHECK_MODES, " or ".join(repr(m) for m in DATA_CHECK_MODES)),
+        "games_per_copy": (lambda v: v is None or (_is_int(v) and v >= 1), "None or a positive integer"),
     }
     for name, value in options.items():
         ok, wanted = checks[name]

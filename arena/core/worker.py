@@ -279,7 +279,10 @@ def run_worker_rank(
             policy = Arena5Policy(policy, mpi.size_of(policy_comm))
         steps = cfg.steps_for(spec.policy_id)
         spare = cfg.match_steps([w.policy_id for w in match.workers]) - steps
-        summary = _play(policy, reporter, data_dir, f"rank {role.rank} (policy {spec.policy_id})", steps, spare, seed)
+        who = f"rank {role.rank} (policy {spec.policy_id})"
+        # With a games budget (a tournament) the env ends every match: that is no news.
+        who = None if cfg.games_per_copy is not None else who
+        summary = _play(policy, reporter, data_dir, who, steps, spare, seed)
     finally:
         if record is None:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -289,8 +292,10 @@ def run_worker_rank(
     return summary | {"home_messages": record.link.sent if record is not None else 0}
 
 
-def _play(policy, reporter: EpisodeReporter, data_dir: str, who: str, steps: int, spare: int, seed: int) -> dict:  # noqa: ANN001
+def _play(policy, reporter: EpisodeReporter, data_dir: str, who: str | None, steps: int, spare: int, seed: int) -> dict:  # noqa: ANN001
     """Run the policy; the root then sends its records and files home (after a stop too).
+
+    ``who`` names the worker if the env ending its match early is worth a line (None: it is not).
 
     A policy with ``spare`` steps fewer than its match (a resumed round where its budget
     had less left than a partner's) acts at random for those steps, recording nothing.
@@ -306,7 +311,8 @@ def _play(policy, reporter: EpisodeReporter, data_dir: str, who: str, steps: int
         mpi.interrupt_waits_with(None)
         return _save_on_stop(policy, reporter)
     except MatchEnded as ended:
-        print(f"[arena] {who}: {ended}; stopping its run", file=sys.stderr)
+        if who is not None:
+            print(f"[arena] {who}: {ended}; stopping its run", file=sys.stderr)
     finally:
         mpi.interrupt_waits_with(None)
     link.close()

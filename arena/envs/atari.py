@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.core.env_batch import BatchStep, Ended
+from arena.envs.atari_two_player import TwoPlayerAtari, make_two_player, two_player_games
 from arena.wrappers.atari import MaxAndSkipFrames, NoopReset, make_atari, wrap_deepmind
 from arena.wrappers.single_agent_wrappers import SingleAgentWrapper, single_agent_wrapper
 
@@ -341,9 +342,12 @@ __all__ = [
     "AtariBatch",
     "AtariFacts",
     "AtariOptions",
+    "TwoPlayerAtari",
     "atari_env_id",
     "atari_facts",
     "make_atari_game",
+    "make_two_player",
     "rom_id",
     "running_score",
+    "two_player_games",
 ]
