@@ -4,6 +4,8 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+MULTIAGENT = ["pettingzoo[atari]>=1.24", "openskill>=6"]
+
 setup(
     name="arena",
     version="0.1.0",
@@ -24,7 +26,9 @@ setup(
     ],
     extras_require={
         "tb": ["tensorboard>=2.14"],  # event files beside the CSV metrics: tensorboard --logdir log_comms/tb
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6", "tensorboard>=2.14"],
+        # PettingZoo envs, two-player Atari on multi-agent-ale-py (it plays ale-py's ROMs), tournament ratings
+        "multiagent": MULTIAGENT,
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6", "tensorboard>=2.14", *MULTIAGENT],
     },
     entry_points={"console_scripts": ["arena-check-env = arena.env_check:main"]},
 )

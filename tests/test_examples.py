@@ -1,5 +1,6 @@
 """Every example runs end to end under mpiexec on a tiny budget, in a scratch copy."""
 
+import csv
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 from helpers import REPO, run_mpi
 
 from arena.core.mosaic import LABEL_HEIGHT, TILE_GAP
@@ -202,3 +204,27 @@ def test_pong_dqn_example_then_evaluate(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dqn, trained for 1,500 steps" in result.stdout
     assert re.search(r"1 games: mean -?\d+\.\d+", result.stdout)
+
+
+@pytest.mark.timeout(400)
+def test_pong_selfplay_snapshots_stay_frozen_and_the_tournament_rates_everyone(tmp_path):
+    pytest.importorskip("pettingzoo")
+    small = {"ARENA_ROUNDS": "2", "ARENA_MAX_CYCLES": "1200", "ARENA_TOURNAMENT_GAMES": "1"}
+    log, output = _run_example(tmp_path, "pong_selfplay", 7, 1000, timeout=300, env=small)
+    assert "[self-play] round 1: seat 2 plays snapshot 101, seat 3 snapshot 101" in output
+    # Snapshot 101 is policy 1 after round 0, and round 1 never wrote into it.
+    with open(log / "policy_101" / "fork.json") as f:
+        episodes, steps = json.load(f)["at"]
+    snapshot = PolicyRecord(101, str(log)).load()
+    assert len(snapshot.episodes) == episodes and snapshot.steps_done == steps == 1000
+    state = torch.load(log / "policy_101" / "checkpoint.pt", weights_only=True)
+    assert state["global_step"] == 1000
+    assert PolicyRecord(1, str(log)).load().steps_done == 2000  # policy 1 trained on
+    assert PolicyRecord(2, str(log)).load().steps_done == 500  # seat 2 played the snapshot: one side, 4 games
+    # The tournament: policy 1 (frozen), snapshot 101 and the random player, each pair on both sides.
+    with open(log / "tournament" / "ratings.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["policy"]) for r in rows) == [1, 9, 101]
+    assert all(int(r["games"]) == 4 for r in rows)
+    assert (log / "tournament" / "payoff.png").stat().st_size > 5000
+    assert PolicyRecord(1, str(log)).load().steps_done == 2000  # the tournament trained nobody

@@ -21,8 +21,12 @@ from arena.core.tournament import (
 )
 from arena.core.validation import KickoffError
 
-POLICIES = {"random": "arena.algos.random_policy:RandomPolicy", "ppo": "arena.algos.ppo:PPO",
-            "ppo-eval": "arena.algos.ppo_eval:PPOEval", "dqn": "arena.algos.dqn:DQN"}
+POLICIES = {
+    "random": "arena.algos.random_policy:RandomPolicy",
+    "ppo": "arena.algos.ppo:PPO",
+    "ppo-eval": "arena.algos.ppo_eval:PPOEval",
+    "dqn": "arena.algos.dqn:DQN",
+}
 
 
 def test_every_pair_meets_on_both_sides():

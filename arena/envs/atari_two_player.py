@@ -22,6 +22,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import warnings
 from typing import Any
 
 import cv2
@@ -55,7 +56,11 @@ def _game_module(game: str) -> Any:
     if not versions:
         raise ValueError(f"unknown two-player Atari game {game!r}; PettingZoo has {two_player_games()}")
     newest = max(versions, key=lambda v: int(v.rsplit("_v", 1)[1]))
-    return importlib.import_module(f"pettingzoo.atari.{newest}")
+    with warnings.catch_warnings():
+        # PettingZoo 1.27 steers users to its registry, whose make() wraps the game in an AEC-to-parallel
+        # round trip; the module's parallel_env is the game itself, one step per call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return importlib.import_module(f"pettingzoo.atari.{newest}")
 
 
 def rom_folder() -> str:

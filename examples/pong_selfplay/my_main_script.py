@@ -1,0 +1,68 @@
+"""Pong self-play: policy 1 (PPO) plays frozen snapshots of itself; a tournament then rates them all.
+
+Every round, policy 1 plays two matches, one on each side of the table. In the first
+round its opponents act at random (policy 9); after every round, policy 1 is forked
+into a snapshot (policies 101, 102, ...), a read-only past self. From then on, seat 2
+plays the newest snapshot and seat 3 one drawn at random from the whole pool: both
+are "ppo-eval" players that read a snapshot's checkpoint (``source_policy``), so no
+round ever writes into a snapshot's folder. At the end, a tournament plays policy 1,
+the last snapshots and the random player against each other on both sides, and
+writes log_comms/tournament/ (payoff.csv, ratings.csv, payoff.png).
+
+Run with:  mpiexec -n 7 python my_main_script.py    (2 match copies of 4 games each)
+Try it in a minute:  ARENA_ROUNDS=2 ARENA_TOTAL_STEPS=2000 ARENA_MAX_CYCLES=2000 mpiexec -n 7 python my_main_script.py
+Run it again to continue: finished rounds are not played again.
+"""
+
+import os
+
+import my_config as cfg
+import numpy as np
+
+from arena.core.policy_record import *
+from arena.core.stems import *
+
+arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
+
+# --- only the root process will get beyond this point ---
+
+LEARNER, NEWEST_SEAT, POOL_SEAT, RANDOM = 1, 2, 3, 9
+FIRST_SNAPSHOT = 101
+rounds = int(os.environ.get("ARENA_ROUNDS", 10))
+steps_per_round = int(os.environ.get("ARENA_TOTAL_STEPS", 200_000))  # policy 1's steps in each round
+copies_per_env = int(os.environ.get("ARENA_COPIES", 4))
+tournament_games = int(os.environ.get("ARENA_TOURNAMENT_GAMES", 2))  # per pair and side
+env_kwargs = {"max_cycles": int(os.environ.get("ARENA_MAX_CYCLES", 100_000))}  # frames before a game is cut
+rng = np.random.default_rng(0)
+pool = []
+
+for round_index in range(rounds):
+    if pool:
+        seats = {NEWEST_SEAT: pool[-1], POOL_SEAT: int(rng.choice(pool))}
+        policy_types = {LEARNER: "ppo"} | {seat: "ppo-eval" for seat in seats}
+        policy_kwargs = {seat: {"source_policy": snapshot} for seat, snapshot in seats.items()}
+        match_list = [[LEARNER, NEWEST_SEAT], [POOL_SEAT, LEARNER]]  # policy 1 on both sides
+        print(f"[self-play] round {round_index}: seat 2 plays snapshot {seats[2]}, seat 3 snapshot {seats[3]}")
+    else:
+        policy_types, policy_kwargs = {LEARNER: "ppo", RANDOM: "random"}, {}
+        match_list = [[LEARNER, RANDOM], [RANDOM, LEARNER]]
+    steps = total_steps_to_match_steps(match_list, steps_per_round, copies_per_env=copies_per_env)
+    arena.kickoff(
+        match_list,
+        policy_types,
+        steps,
+        scale=True,
+        copies_per_env=copies_per_env,
+        policy_kwargs=policy_kwargs,
+        env_kwargs=env_kwargs,
+        seed=round_index,
+    )
+    if round_index < rounds - 1:  # the last round's policy 1 plays the tournament as itself
+        snapshot = FIRST_SNAPSHOT + round_index
+        PolicyRecord(LEARNER, cfg.LOG_COMMS_DIR).load().fork(snapshot)
+        pool.append(snapshot)
+
+# Policy 1 plays frozen here (as "ppo-eval", from a copy of its checkpoint): the tournament trains nobody.
+players = [LEARNER, *pool[-3:], RANDOM]
+policy_types = {LEARNER: "ppo", RANDOM: "random"} | {snapshot: "ppo-eval" for snapshot in pool}
+arena.tournament(players, policy_types, tournament_games, env_kwargs=env_kwargs)
