@@ -37,14 +37,16 @@ rng = np.random.default_rng(0)
 pool = []
 
 for round_index in range(rounds):
+    # The tournament is this example's evaluation: the single-player protocol (arena.core.evaluator) is off.
+    policy_kwargs = {LEARNER: {"evaluation": False}}
     if pool:
         seats = {NEWEST_SEAT: pool[-1], POOL_SEAT: int(rng.choice(pool))}
         policy_types = {LEARNER: "ppo"} | {seat: "ppo-eval" for seat in seats}
-        policy_kwargs = {seat: {"source_policy": snapshot} for seat, snapshot in seats.items()}
+        policy_kwargs |= {seat: {"source_policy": snapshot} for seat, snapshot in seats.items()}
         match_list = [[LEARNER, NEWEST_SEAT], [POOL_SEAT, LEARNER]]  # policy 1 on both sides
         print(f"[self-play] round {round_index}: seat 2 plays snapshot {seats[2]}, seat 3 snapshot {seats[3]}")
     else:
-        policy_types, policy_kwargs = {LEARNER: "ppo", RANDOM: "random"}, {}
+        policy_types = {LEARNER: "ppo", RANDOM: "random"}
         match_list = [[LEARNER, RANDOM], [RANDOM, LEARNER]]
     steps = total_steps_to_match_steps(match_list, steps_per_round, copies_per_env=copies_per_env)
     arena.kickoff(
