@@ -56,3 +56,18 @@ def test_side_by_side_benchmarks_quick_print_their_ratio(script, ratio):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert ratio in result.stdout
+
+
+@pytest.mark.timeout(300)
+def test_two_player_pong_quick_prints_every_row():
+    pytest.importorskip("pettingzoo")
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "benchmarks", "two_player_pong.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = result.stdout.split("\n\n")[-1]
+    for row in ("(a) raw", "(b) random, -n 4, K=1", "(b) random, -n 7, K=8", "(c) ppo, -n 4, K=8"):
+        assert row in table

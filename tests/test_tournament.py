@@ -9,6 +9,7 @@ from helpers import run_script
 
 from arena.core.tournament import (
     TournamentResult,
+    check_name,
     check_players,
     entity_count,
     interleave,
@@ -87,6 +88,11 @@ def test_bad_players_get_clear_errors():
     with pytest.raises(KickoffError, match="games_per_pair must be a positive integer"):
         check_players([1, 2], types, 0, POLICIES)
     assert check_players((2, 1), types, 3, POLICIES) == [2, 1]
+    # The tournament's folder is rebuilt from scratch: it can never be the log folder or a policy's.
+    for name in ("", ".", "..", "../x", "a/b", "policy_1", "tb"):
+        with pytest.raises(KickoffError, match="plain folder name"):
+            check_name(name)
+    assert check_name("final_tournament") == "final_tournament"
 
 
 def test_learners_play_frozen_and_a_learner_without_a_frozen_form_is_refused():
@@ -95,6 +101,26 @@ def test_learners_play_frozen_and_a_learner_without_a_frozen_form_is_refused():
     assert playing_type(2, "random", POLICIES) == "random"
     with pytest.raises(KickoffError, match="'dqn' learner, which has no frozen form 'dqn-eval'"):
         playing_type(3, "dqn", POLICIES)
+
+
+def test_a_frozen_player_without_a_checkpoint_is_refused_before_anything_is_written(tmp_path):
+    from arena.core.tournament import prepare_folder
+
+    stem = _Stem(2)
+    stem.log_comms_dir = str(tmp_path)
+    (tmp_path / "policy_5").mkdir()
+    (tmp_path / "policy_5" / "checkpoint.pt").write_bytes(b"weights")
+    (tmp_path / "policy_5" / "records.csv").write_text("episode,return,length,steps,time\n")
+    folder = str(tmp_path / "tournament")
+    kwargs = prepare_folder(stem, folder, [5, 6], {6: {"source_policy": 5, "deterministic": True}}, {5, 6})
+    assert kwargs == {6: {"deterministic": True}}  # each plays the copy in its own folder
+    for pid in (5, 6):
+        assert (tmp_path / "tournament" / f"policy_{pid}" / "checkpoint.pt").read_bytes() == b"weights"
+        assert not (tmp_path / "tournament" / f"policy_{pid}" / "records.csv").exists()  # records stay home
+    (tmp_path / "tournament" / "payoff.csv").write_text("an earlier tournament's")
+    with pytest.raises(KickoffError, match="policy 7 plays frozen but .*policy_7 has no checkpoint.pt"):
+        prepare_folder(stem, folder, [5, 7], {}, {5, 7})
+    assert (tmp_path / "tournament" / "payoff.csv").exists()  # nothing was touched
 
 
 class _Stem:

@@ -173,6 +173,18 @@ def check_players(players: Any, policy_types: dict, games_per_pair: Any, policie
     return list(players)
 
 
+def check_name(name: Any) -> str:
+    """The tournament's folder name; KickoffError unless it is one plain folder inside the log folder.
+
+    The folder is deleted and rebuilt: a name that could reach anything else (``..``, a path, a
+    policy's folder) is refused.
+    """
+    plain = isinstance(name, str) and name not in ("", ".", "..") and os.path.basename(name) == name
+    if not plain or name.startswith("policy_") or name in ("tb", "render"):
+        raise KickoffError(f"tournament name must be a plain folder name such as 'tournament', not {name!r}")
+    return name
+
+
 def is_frozen(name: str, policies: dict) -> bool:
     """True for a type that plays a saved checkpoint (``arena.algos.frozen.Frozen``: the "-eval" types)."""
     from arena.algos import resolve_policy
@@ -221,30 +233,32 @@ def prepare_folder(stem: Any, folder: str, players: list[int], policy_kwargs: di
     """Start ``folder`` afresh with each player's saved files (from its ``source_policy``, if it names one).
 
     Returns the players' kwargs for the tournament: ``source_policy`` is dropped, since each player's
-    folder there holds the files it plays. KickoffError when a frozen player has no checkpoint.
+    folder there holds the files it plays. KickoffError, before anything is written, when a frozen
+    player has no checkpoint.
     """
     from arena.algos.learner import CHECKPOINT
     from arena.core.home import folder_files
 
-    shutil.rmtree(folder, ignore_errors=True)
-    kwargs = {}
+    kwargs, files = {}, {}
     for p in players:
         own = dict(policy_kwargs.get(p, {}))
         source = own.pop("source_policy", None)
-        source = p if source is None else source
-        files = folder_files(policy_dir(stem.log_comms_dir, source))
-        if p in frozen and CHECKPOINT not in files:
+        source_dir = policy_dir(stem.log_comms_dir, p if source is None else source)
+        files[p] = folder_files(source_dir)  # never records or curves: those stay in the player's folder
+        if p in frozen and CHECKPOINT not in files[p]:
             raise KickoffError(
-                f"policy {p} plays frozen but {policy_dir(stem.log_comms_dir, source)} has no {CHECKPOINT}; "
-                "train it first, or fork a trained policy into it"
+                f"policy {p} plays frozen but {source_dir} has no {CHECKPOINT}; train it first, or fork a "
+                "trained policy into it"
             )
-        for name, data in files.items():
+        if own:
+            kwargs[p] = own
+    shutil.rmtree(folder, ignore_errors=True)
+    for p, named in files.items():
+        for name, data in named.items():
             path = os.path.join(policy_dir(folder, p), name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
-        if own:
-            kwargs[p] = own
     return kwargs
 
 
@@ -292,6 +306,7 @@ def run_tournament(
     from arena.core.root import Stem
 
     players = check_players(players, policy_types, games_per_pair, stem.policies)
+    name = check_name(name)
     types = {p: playing_type(p, policy_types[p], stem.policies) for p in players}
     frozen = {p for p in players if is_frozen(types[p], stem.policies)}
     entities = entity_count(stem, env_kwargs)
