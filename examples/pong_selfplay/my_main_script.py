@@ -37,8 +37,9 @@ rng = np.random.default_rng(0)
 pool = []
 
 for round_index in range(rounds):
-    # The tournament is this example's evaluation: the single-player protocol (arena.core.evaluator) is off.
-    policy_kwargs = {LEARNER: {"evaluation": False}}
+    # The learning rate anneals over every round, not each one; the tournament is this example's
+    # evaluation, so the single-player protocol (arena.core.evaluator) is off.
+    policy_kwargs = {LEARNER: {"schedule_steps": rounds * steps_per_round, "evaluation": False}}
     if pool:
         seats = {NEWEST_SEAT: pool[-1], POOL_SEAT: int(rng.choice(pool))}
         policy_types = {LEARNER: "ppo"} | {seat: "ppo-eval" for seat in seats}
