@@ -35,6 +35,13 @@ def test_cartpole_two_workers_learn_and_stay_identical(tmp_path):
     eps = [v for _, v in metrics["charts/epsilon"]]
     assert eps[0] > eps[-1] == pytest.approx(0.04)
     assert "replay of 50,000 transitions" in result.output
+    # "dqn-eval" plays the checkpoint greedily: policy 1's folder is left as it was.
+    checkpoint = (tmp_path / "policy_1" / "checkpoint.pt").read_bytes()
+    _ok(run_script(3, "dqn_cases.py", "eval", str(tmp_path), "3000", timeout=120))
+    frozen = PolicyRecord(2, str(tmp_path)).load()
+    assert frozen.steps_done == 3000 and np.mean(frozen.ep_results) >= 150, frozen.ep_results
+    assert (tmp_path / "policy_1" / "checkpoint.pt").read_bytes() == checkpoint
+    assert PolicyRecord(1, str(tmp_path)).load().steps_done == 30_000
 
 
 def test_images_with_every_modern_option_and_resume(tmp_path):

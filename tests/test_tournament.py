@@ -99,8 +99,13 @@ def test_learners_play_frozen_and_a_learner_without_a_frozen_form_is_refused():
     assert playing_type(1, "ppo", POLICIES) == "ppo-eval"
     assert playing_type(1, "ppo-eval", POLICIES) == "ppo-eval"
     assert playing_type(2, "random", POLICIES) == "random"
-    with pytest.raises(KickoffError, match="'dqn' learner, which has no frozen form 'dqn-eval'"):
-        playing_type(3, "dqn", POLICIES)
+    from arena.algos import BUILTIN_POLICIES
+
+    with pytest.raises(KickoffError, match="'maddpg' learner, which has no frozen form 'maddpg-eval'"):
+        playing_type(3, "maddpg", BUILTIN_POLICIES)
+
+    for learner in ("ppo", "ppo-lstm", "dqn", "sac", "td3", "ddpg"):
+        assert playing_type(3, learner, BUILTIN_POLICIES) == f"{learner}-eval"
 
 
 def test_a_frozen_player_without_a_checkpoint_is_refused_before_anything_is_written(tmp_path):

@@ -18,6 +18,7 @@ BUILTIN_POLICIES: dict[str, str] = {
     "ppo-lstm": "arena.algos.ppo_lstm:PPOLSTM",
     "ppo-lstm-eval": "arena.algos.ppo_lstm:PPOLSTMEval",
     "dqn": "arena.algos.dqn:DQN",
+    "dqn-eval": "arena.algos.dqn:DQNEval",
     "sac": "arena.algos.sac:SAC",
     "sac-eval": "arena.algos.sac:SACEval",
     "td3": "arena.algos.td3:TD3",

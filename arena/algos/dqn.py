@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import QNetwork, is_image_space, space_problem
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
@@ -69,6 +70,8 @@ class DQNConfig:
     hidden: int = 128  # MLP width (vector observations)
     log_every: int = 100  # updates between logged losses
 
+
+EVAL_EPSILON = 0.05  # the DQN papers' evaluation epsilon: "dqn-eval" plays with it unless deterministic
 
 PRESETS = {
     # Nature DQN (Mnih et al. 2015): uniform replay, hard targets every 10k updates, DeepMind's RMSProp.
@@ -180,6 +183,10 @@ class DQN(OffPolicyLearner):
         explore = self.rng.random(len(greedy)) < epsilon
         return np.where(explore, self.rng.integers(self.n_actions, size=len(greedy)), greedy)
 
+    def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """Greedy actions ("dqn-eval" with ``deterministic``), else epsilon-greedy at the papers' evaluation 0.05."""
+        return self.act(obs, 0.0 if deterministic else EVAL_EPSILON)
+
     # --------------------------------------------------------------- update
     def train_step(self, beta: float, stats: dict) -> None:
         """One gradient step on a sampled minibatch, averaged over workers; then priorities and the target."""
@@ -247,6 +254,10 @@ class DQN(OffPolicyLearner):
         if self.cfg.prioritized and beta:
             charts["charts/per_beta"] = beta[-1]
         self.log_update_stats(stats, charts)
+
+
+class DQNEval(Frozen, DQN):
+    """Plays a saved DQN policy, the type ``"dqn-eval"`` (``arena.algos.frozen.Frozen``)."""
 
 
 def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) -> Callable:

@@ -46,6 +46,9 @@ arena = make_stem(make_env, LOG, additional_policies={"checked-dqn": CheckedDQN}
 
 if CASE == "cartpole":
     arena.kickoff([[1]], {1: "checked-dqn"}, STEPS or 30_000, scale=True, seed=2)
+elif CASE == "eval":  # policy 2 plays policy 1's checkpoint greedily, learning nothing
+    kwargs = {"source_policy": 1, "deterministic": True}
+    arena.kickoff([[2]], {2: "dqn-eval"}, STEPS or 2_000, seed=5, policy_kwargs={2: kwargs})
 elif CASE == "pong":
     # The image path with every option of the modern preset, K=2 copies per environment rank, tiny sizes;
     # a second round starts from the first one's checkpoint.
