@@ -77,5 +77,16 @@ if __name__ == "__main__":
         run_example("atari", 15, {"ARENA_TOTAL_STEPS": steps, "ARENA_RENDER": "1"}, pictures)
     elif which == "round_robin":
         run_example("round_robin_with_parameters", 10, {}, {"round_robin.png": "round_robin.png"})
+    elif which == "selfplay_mosaic":
+        small = {"ARENA_ROUNDS": "1", "ARENA_TOTAL_STEPS": "800", "ARENA_MAX_CYCLES": "2000", "ARENA_RENDER": "1"}
+        run_example(
+            "pong_selfplay", 7, small | {"ARENA_TOURNAMENT_GAMES": "1"}, {"render/mosaic.png": "selfplay_pongs.png"}
+        )
+    elif which == "selfplay":  # the README's run: 10 rounds of 100,000 steps, then the tournament
+        pictures = {"tournament/payoff.png": "selfplay_payoff.png", "policy_1/curve_steps.png": "selfplay_curve.png"}
+        run_example("pong_selfplay", 7, {}, pictures)
     else:
-        sys.exit(f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs or round_robin")
+        sys.exit(
+            f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, round_robin, selfplay_mosaic or "
+            "selfplay"
+        )

@@ -11,6 +11,7 @@ writes log_comms/tournament/ (payoff.csv, ratings.csv, payoff.png).
 
 Run with:  mpiexec -n 7 python my_main_script.py    (2 match copies of 4 games each)
 Try it in a minute:  ARENA_ROUNDS=2 ARENA_TOTAL_STEPS=2000 ARENA_MAX_CYCLES=2000 mpiexec -n 7 python my_main_script.py
+Watch every game play:  ARENA_RENDER=1 (the mosaic, in log_comms/render/ without a display).
 Run it again to continue: finished rounds are not played again.
 """
 
@@ -29,10 +30,11 @@ arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.
 LEARNER, NEWEST_SEAT, POOL_SEAT, RANDOM = 1, 2, 3, 9
 FIRST_SNAPSHOT = 101
 rounds = int(os.environ.get("ARENA_ROUNDS", 10))
-steps_per_round = int(os.environ.get("ARENA_TOTAL_STEPS", 200_000))  # policy 1's steps in each round
+steps_per_round = int(os.environ.get("ARENA_TOTAL_STEPS", 100_000))  # policy 1's steps in each round
 copies_per_env = int(os.environ.get("ARENA_COPIES", 4))
 tournament_games = int(os.environ.get("ARENA_TOURNAMENT_GAMES", 2))  # per pair and side
 env_kwargs = {"max_cycles": int(os.environ.get("ARENA_MAX_CYCLES", 100_000))}  # frames before a game is cut
+render = os.environ.get("ARENA_RENDER", "0") == "1"
 rng = np.random.default_rng(0)
 pool = []
 
@@ -59,6 +61,7 @@ for round_index in range(rounds):
         policy_kwargs=policy_kwargs,
         env_kwargs=env_kwargs,
         seed=round_index,
+        render=render,
     )
     if round_index < rounds - 1:  # the last round's policy 1 plays the tournament as itself
         snapshot = FIRST_SNAPSHOT + round_index
