@@ -99,7 +99,9 @@ class Stem:
         is slower and exists so benchmarks can measure what the buffers save.
         ``games_per_copy=G`` ends each match once its copies have played G whole games
         each (or at ``steps_per_match``, whichever comes first); its environment ranks
-        then report every game's per-entity scores (``result["ranks"][r]["game_scores"]``).
+        then report every game's per-entity scores (``result["ranks"][r]["game_scores"]``). It is
+        meant for players that save nothing at the end (tournaments): a learner whose match
+        ends this way keeps only its last periodic checkpoint.
 
         Everything is checked on rank 0 before any rank starts or any file is written.
         """

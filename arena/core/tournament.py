@@ -117,13 +117,18 @@ def schedule(pairs: list[tuple[int, int]], entities: int, world_size: int) -> li
     return rounds
 
 
-def rate_games(players: list[int], games: list[tuple[int, int, float, float]]) -> dict[int, Rating]:
-    """OpenSkill (Plackett-Luce) ratings from the games, in the order given; higher score wins, equal draws."""
+def rating_model() -> Any:
+    """OpenSkill's Plackett-Luce model; KickoffError naming the extra when openskill is not installed."""
     try:
         from openskill.models import PlackettLuce
-    except ImportError as exc:
-        raise ImportError('tournaments rate players with openskill: pip install -e ".[multiagent]"') from exc
-    model = PlackettLuce()
+    except ImportError:
+        raise KickoffError('tournaments rate players with openskill: pip install -e ".[multiagent]"') from None
+    return PlackettLuce()
+
+
+def rate_games(players: list[int], games: list[tuple[int, int, float, float]]) -> dict[int, Rating]:
+    """OpenSkill (Plackett-Luce) ratings from the games, in the order given; higher score wins, equal draws."""
+    model = rating_model()
     ratings = {p: model.rating(name=str(p)) for p in players}
     counts = dict.fromkeys(players, 0)
     for a, b, score_a, score_b in games:
@@ -307,6 +312,7 @@ def run_tournament(
 
     players = check_players(players, policy_types, games_per_pair, stem.policies)
     name = check_name(name)
+    rating_model()  # before any game is played, not after
     types = {p: playing_type(p, policy_types[p], stem.policies) for p in players}
     frozen = {p for p in players if is_frozen(types[p], stem.policies)}
     entities = entity_count(stem, env_kwargs)

@@ -74,12 +74,14 @@ class EpisodeReporter:
         budget: int,
         interval: float,
         stop: StopWatch | None = None,
+        games: int | None = None,
     ):
         self.comm, self.record, self.link, self.stop = records_comm, record, link, stop
         self.is_root = mpi.rank_of(records_comm) == 0
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
         self.base_steps = record.steps_done if record is not None else 0
         self.budget, self.interval = budget, interval
+        self.games = games  # with a games budget (kickoff(games_per_copy=...)) the steps are only a cap
         self.started = self.last_print = self.last_save = self.last_report = time.perf_counter()
         self.round_episodes = 0
         self.finished_peers = 0
@@ -166,9 +168,13 @@ class EpisodeReporter:
         recent = self.record.ep_results[-100:]
         mean = f"{np.mean(recent):.3f}" if recent else "n/a"
         losses = [f"{tag[7:]} {value:.4g}" for tag, value in self.record.metrics.latest.items() if tag[:7] == "losses/"]
+        of_budget = (
+            f"/{self.budget:,} steps ({100.0 * steps / max(1, self.budget):.0f}%)"
+            if self.games is None
+            else f" steps (matches of {self.games} games)"
+        )
         return (
-            f"[arena] policy {self.record.policy_id}: {steps:,}/{self.budget:,} steps "
-            f"({100.0 * steps / max(1, self.budget):.0f}%), {self.steps_per_second():,.0f} steps/s, "
+            f"[arena] policy {self.record.policy_id}: {steps:,}{of_budget}, {self.steps_per_second():,.0f} steps/s, "
             f"{self.round_episodes} episodes this round, mean return (last 100) {mean}"
             + (" | " + ", ".join(losses) if losses else "")
         )
@@ -267,7 +273,7 @@ def run_worker_rank(
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None
-    reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval, watch)
+    reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval, watch, cfg.games_per_copy)
     policy_kwargs = cfg.policy_kwargs.get(spec.policy_id, {})
     seed = cfg.seed_for("worker rank", role.rank)
     kwargs = _policy_kwargs(
