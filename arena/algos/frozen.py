@@ -1,7 +1,7 @@
 """The "-eval" policy types: a learner's checkpoint played without learning.
 
-``"ppo-eval"``, ``"ppo-lstm-eval"``, ``"sac-eval"``, ``"td3-eval"`` and ``"ddpg-eval"``
-are ``Frozen`` put before their learner class. The learner gives ``frozen_actions``
+``"ppo-eval"``, ``"ppo-lstm-eval"``, ``"dqn-eval"``, ``"sac-eval"``, ``"td3-eval"`` and
+``"ddpg-eval"`` are ``Frozen`` put before their learner class. The learner gives ``frozen_actions``
 (and ``frozen_episodes_ended``, see ``arena.algos.learner.Learner``);
 everything else (where the checkpoint comes from, never saving, never rewinding the
 records) is here, once.
