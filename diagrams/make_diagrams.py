@@ -83,8 +83,7 @@ if __name__ == "__main__":
             "pong_selfplay", 7, small | {"ARENA_TOURNAMENT_GAMES": "1"}, {"render/mosaic.png": "selfplay_pongs.png"}
         )
     elif which == "selfplay":  # the README's run: 10 rounds of 100,000 steps, then the tournament
-        pictures = {"tournament/payoff.png": "selfplay_payoff.png", "policy_1/curve_steps.png": "selfplay_curve.png"}
-        run_example("pong_selfplay", 7, {}, pictures)
+        run_example("pong_selfplay", 7, {}, {"tournament/payoff.png": "selfplay_payoff.png"})
     else:
         sys.exit(
             f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, round_robin, selfplay_mosaic or "

@@ -9,7 +9,7 @@ round ever writes into a snapshot's folder. At the end, a tournament plays polic
 the last snapshots and the random player against each other on both sides, and
 writes log_comms/tournament/ (payoff.csv, ratings.csv, payoff.png).
 
-Run with:  mpiexec -n 7 python my_main_script.py    (2 match copies of 4 games each)
+Run with:  mpiexec -n 7 python my_main_script.py    (2 match copies of 4 games each; about an hour on 2 cores)
 Try it in a minute:  ARENA_ROUNDS=2 ARENA_TOTAL_STEPS=2000 ARENA_MAX_CYCLES=2000 mpiexec -n 7 python my_main_script.py
 Watch every game play:  ARENA_RENDER=1 (the mosaic, in log_comms/render/ without a display).
 Run it again to continue: finished rounds are not played again.
