@@ -241,7 +241,10 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
 
 
 class GameTally:
-    """Whole games finished on this rank (a lost life is not one); with a games budget, every game's scores."""
+    """With a games budget: the whole games finished on this rank (a lost life is not one) and their scores.
+
+    Without one it does nothing, so a training round's step path pays nothing for it.
+    """
 
     def __init__(self, copies: int, entities: int, games_per_copy: int | None):
         self.budget = None if games_per_copy is None else int(games_per_copy) * copies
@@ -251,13 +254,14 @@ class GameTally:
 
     def add(self, step: BatchStep) -> None:
         """Take in one step's rewards and the games it ended."""
+        if self.budget is None:
+            return
         self.returns += step.rewards
         for k, end in step.ended.items():
             if game_continues(end.final_infos):
                 continue
             self.games += 1
-            if self.budget is not None:
-                self.scores.append(entity_scores(end.final_infos, self.returns[k]))
+            self.scores.append(entity_scores(end.final_infos, self.returns[k]))
             self.returns[k] = 0.0
 
     def enough(self) -> bool:
@@ -265,5 +269,5 @@ class GameTally:
         return self.budget is not None and self.games >= self.budget
 
     def summary(self) -> dict:
-        """``games`` played, and with a budget ``game_scores``: one list of per-entity scores per game."""
-        return {"games": self.games} | ({"game_scores": self.scores} if self.budget is not None else {})
+        """With a budget, ``games`` played and ``game_scores``: one list of per-entity scores per game."""
+        return {} if self.budget is None else {"games": self.games, "game_scores": self.scores}

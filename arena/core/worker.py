@@ -285,9 +285,8 @@ def run_worker_rank(
             policy = Arena5Policy(policy, mpi.size_of(policy_comm))
         steps = cfg.steps_for(spec.policy_id)
         spare = cfg.match_steps([w.policy_id for w in match.workers]) - steps
-        who = f"rank {role.rank} (policy {spec.policy_id})"
         # With a games budget (a tournament) the env ends every match: that is no news.
-        who = None if cfg.games_per_copy is not None else who
+        who = f"rank {role.rank} (policy {spec.policy_id})" if cfg.games_per_copy is None else None
         summary = _play(policy, reporter, data_dir, who, steps, spare, seed)
     finally:
         if record is None:
