@@ -9,8 +9,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from arena.core.mosaic import grid_shape
 from arena.files import atomic_path
 from arena.records import PolicyRecord
+from arena.scores import label_scores, write_table
 
 
 def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
@@ -82,31 +84,42 @@ def plot_policy_records(
 
 
 def plot_record(record: PolicyRecord, windows: Sequence[int] = (1, 100), alphas: Sequence[float] = (0.25, 1.0)) -> None:
-    """Write a policy's curves against steps and against episodes into its folder."""
+    """Write a policy's curves against steps and against episodes into its folder.
+
+    A policy whose episodes carry labels (many games) also gets ``curves_by_label.png``
+    and ``scores_by_label.csv`` (see ``arena.scores``).
+    """
     for x in ("steps", "episodes"):
         path = os.path.join(record.data_dir, f"curve_{x}.png")
         plot_policy_records([record], windows, alphas, path, x=x, title=f"policy {record.policy_id}")
+    if record.label_names():
+        plot_labels(record, os.path.join(record.data_dir, LABEL_CURVES_FILE))
+        write_table(label_scores(record.ep_labels, record.ep_results), record.data_dir)
 
 
-def plot_payoff(matrix: np.ndarray, players: Sequence[int], filename: str, title: str = "tournament payoff") -> str:
-    """A heatmap of a tournament's payoff matrix: row player's mean score against the column player."""
-    n = len(players)
-    fig = Figure(figsize=(1.6 + 0.75 * n, 1.2 + 0.65 * n), dpi=100)
+LABEL_CURVES_FILE = "curves_by_label.png"
+
+
+def plot_labels(record: PolicyRecord, filename: str, window: int = 20) -> str:
+    """A grid with one panel per label: that label's episode returns against the policy's steps."""
+    labels = record.label_names()
+    rows, cols = grid_shape(len(labels))
+    fig = Figure(figsize=(3.2 * cols, 2.4 * rows + 0.4), dpi=100)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    finite = np.abs(matrix[np.isfinite(matrix)])
-    limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    image = ax.imshow(np.ma.masked_invalid(matrix), cmap="RdBu", vmin=-limit, vmax=limit)
-    for i in range(n):
-        for j in range(n):
-            if np.isfinite(matrix[i, j]):
-                ax.text(j, i, f"{matrix[i, j]:+.2f}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(n), [str(p) for p in players])
-    ax.set_yticks(range(n), [str(p) for p in players])
-    ax.set_xlabel("opponent (column player)")
-    ax.set_ylabel("player (row)")
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="mean score of the row player")
+    steps, returns = np.asarray(record.ep_cumlens), np.asarray(record.ep_results)
+    in_label = np.asarray(record.ep_labels)
+    color = record.plot_color or "C0"
+    for i, label in enumerate(labels):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        mask = in_label == label
+        xs, ys = steps[mask], returns[mask]
+        ax.plot(*thin(xs, ys), color=color, alpha=0.25, linewidth=0.8)
+        ax.plot(*thin(xs, rolling_mean(ys, window)), color=color)
+        ax.set_title(f"{label} ({mask.sum()} episodes)", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_offset_text().set_fontsize(7)
+    fig.suptitle(f"policy {record.policy_id}: return per label against its steps (rolling mean of {window})")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
     with atomic_path(filename) as tmp:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from arena.files import LocalFiles, PolicyFiles, atomic_path
 from arena.metrics import METRICS_FILE, TEXT_PREFIX, Metrics, MetricsWriter
 
-COLUMNS = ("episode", "return", "length", "steps", "time")
+COLUMNS = ("episode", "return", "length", "steps", "time", "label")
 RECORDS_FILE = "records.csv"
 META_FILE = "record.json"
 
@@ -31,16 +31,17 @@ class Episode:
     length: int
     steps: int  # the policy's cumulative environment steps when the episode ended
     time: float  # wall-clock seconds since the epoch
+    label: str = ""  # the match's label (or its copy's, in a multi-game batch), such as "game=Pong"
 
     def row(self) -> list[str]:
         """The CSV row."""
-        return [str(self.episode), repr(self.ret), str(self.length), str(self.steps), f"{self.time:.3f}"]
+        return [str(self.episode), repr(self.ret), str(self.length), str(self.steps), f"{self.time:.3f}", self.label]
 
 
 def is_record_file(name: str) -> bool:
     """True for what the arena itself keeps in a policy's folder (records, metrics, curves, half-written files)."""
     base = os.path.basename(name)
-    kept = (RECORDS_FILE, META_FILE, METRICS_FILE)
+    kept = (RECORDS_FILE, META_FILE, METRICS_FILE, "curves_by_label.png", "scores_by_label.csv")
     return base in kept or base.startswith(("curve_", TEXT_PREFIX, CHANNEL_PREFIX)) or ".tmp" in base
 
 
@@ -52,7 +53,7 @@ def parse_records(text: str) -> list[Episode]:
     for row in csv.DictReader(io.StringIO(text)):
         try:
             fields = (int(row["episode"]), float(row["return"]), int(row["length"]), int(row["steps"]))
-            episodes.append(Episode(*fields, float(row["time"])))
+            episodes.append(Episode(*fields, float(row["time"]), row.get("label") or ""))
         except (TypeError, ValueError):
             continue
     return episodes
@@ -189,17 +190,32 @@ class PolicyRecord:
         return [e.steps for e in self.episodes]
 
     @property
+    def ep_labels(self) -> list[str]:
+        """Each episode's label ("" where the match had none)."""
+        return [e.label for e in self.episodes]
+
+    def label_names(self) -> list[str]:
+        """The labels this policy's episodes carry, in order of first appearance ("" left out)."""
+        return [label for label in dict.fromkeys(self.ep_labels) if label]
+
+    @property
     def total_steps(self) -> int:
         """Cumulative steps at the last recorded episode."""
         return self.episodes[-1].steps if self.episodes else 0
 
     def add_result(
-        self, total_reward: float, ep_len: int, steps: int | str | None = None, channel: str = "main"
+        self,
+        total_reward: float,
+        ep_len: int,
+        steps: int | str | None = None,
+        channel: str = "main",
+        label: str = "",
     ) -> None:
         """Record a finished episode; ``steps`` defaults to the previous total plus ``ep_len``.
 
         ``channel`` other than "main" adds to a named series instead (arena5's channels; its
         third positional argument was the channel name, which is accepted here too).
+        ``label`` says which game of a multi-game run the episode was (see ``label_names``).
         """
         if isinstance(steps, str):
             channel, steps = steps, None
@@ -207,7 +223,8 @@ class PolicyRecord:
             self.extra_channels.setdefault(channel, RecordChannel(channel)).add(total_reward, ep_len)
             return
         steps = max(self.total_steps, self.steps_done) + int(ep_len) if steps is None else int(steps)
-        self.episodes.append(Episode(len(self.episodes), float(total_reward), int(ep_len), steps, time.time()))
+        episode = Episode(len(self.episodes), float(total_reward), int(ep_len), steps, time.time(), str(label))
+        self.episodes.append(episode)
         self.steps_done = max(self.steps_done, steps)
 
     def save(self, plots: bool = True) -> None:
@@ -253,7 +270,8 @@ class PolicyRecord:
                 text = f.read()
         self.episodes = parse_records(text)
         torn = bool(text) and not text.endswith("\n")
-        self._saved = 0 if torn else len(self.episodes)  # a torn file is rewritten whole at the next save
+        old = bool(text) and not text.startswith(",".join(COLUMNS))  # written before the label column
+        self._saved = 0 if torn or old else len(self.episodes)  # rewritten whole at the next save
         self.steps_done = self.total_steps
         meta_path = os.path.join(self.data_dir, META_FILE)
         if os.path.exists(meta_path):

@@ -20,7 +20,7 @@ def test_add_save_load_round_trip(tmp_path):
     assert loaded.ep_cumlens == [10, 20, 30, 40, 50, 100]
     assert loaded.total_steps == 100
     with open(os.path.join(record.data_dir, "records.csv")) as f:
-        assert f.readline().strip() == "episode,return,length,steps,time"
+        assert f.readline().strip() == "episode,return,length,steps,time,label"
 
 
 def test_torn_last_line_is_skipped(tmp_path):

@@ -78,6 +78,7 @@ class Learner(Policy):
         self.is_root = mpi.rank_of(policy_comm) == 0
         self.workers = mpi.size_of(policy_comm)
         self.global_step = 0  # environment steps of this policy, over all workers, copies and runs
+        self.executed = self.replaced = None  # set by step() where a paced env ran other actions (realtime_fps)
         self.updates = 0
         self.files = self.metrics = self.record = self.evaluator = None
         # The evaluation protocol (arena.core.evaluator): None evaluates policies that see images.
@@ -160,7 +161,9 @@ class Learner(Policy):
 
         ``final_obs`` is what each row saw last, for bootstrapping: the same as ``obs``
         except where a vector env's copy has just reset itself. Actions outside a Box
-        are clipped to its bounds.
+        are clipped to its bounds. Where a paced env (``kickoff(realtime_fps=...)``) ran an
+        earlier action for a row whose action came late, ``self.replaced`` marks the rows and
+        ``self.executed`` holds what ran (both None otherwise).
         """
         if isinstance(self.act_space, spaces.Box):
             actions = np.clip(actions, self.act_space.low, self.act_space.high)
@@ -168,6 +171,8 @@ class Learner(Policy):
             actions = actions.astype(np.int64)
         if self.vector:
             obs, rew, term, trunc, infos = self.env.step(actions)
+            self.executed = executed_actions(actions, infos.get("executed_action"))
+            self.replaced = replaced_rows(actions, self.executed)
             obs, final = np.asarray(obs), np.asarray(obs)
             if "_final_obs" in infos:
                 final = obs.copy()
@@ -175,10 +180,16 @@ class Learner(Policy):
                     final[k] = infos["final_obs"][k]
             return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), final
         if self.multi:
-            obs, rew, term, trunc, _ = self.env.step(list(actions))
+            obs, rew, term, trunc, infos = self.env.step(list(actions))
+            ran = [info.get("executed_action") for info in infos] if isinstance(infos, list) else [None]
+            self.executed = executed_actions(actions, None if ran[0] is None else np.stack(ran))
+            self.replaced = replaced_rows(actions, self.executed)
             obs = np.stack(obs)
             return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), obs
-        obs, rew, term, trunc, _ = self.env.step(actions[0])
+        obs, rew, term, trunc, info = self.env.step(actions[0])
+        ran = info.get("executed_action") if isinstance(info, dict) else None
+        self.executed = executed_actions(actions, None if ran is None else np.asarray(ran)[None])
+        self.replaced = replaced_rows(actions, self.executed)
         obs = np.asarray(obs)[None]
         return obs, np.array([rew], np.float32), np.array([term]), np.array([trunc]), obs
 
@@ -300,3 +311,19 @@ class Learner(Policy):
 
 
 __all__ = ["CHECKPOINT", "Learner", "is_image_space", "pick_device"]
+
+
+def executed_actions(sent: np.ndarray, ran: np.ndarray | None) -> np.ndarray | None:
+    """What a paced env executed for each row, in the sent actions' shape and dtype; None when it says nothing."""
+    if ran is None:
+        return None
+    return np.asarray(ran, dtype=sent.dtype).reshape(sent.shape)
+
+
+def replaced_rows(sent: np.ndarray, executed: np.ndarray | None) -> np.ndarray | None:
+    """Rows whose sent action came too late, so the env ran another (None: every row ran what was sent)."""
+    if executed is None:
+        return None
+    differs = executed != sent
+    rows = differs.reshape(len(sent), -1).any(axis=1)
+    return rows if rows.any() else None

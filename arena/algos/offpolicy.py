@@ -133,7 +133,8 @@ class OffPolicyLearner(Learner):
     def play(self, actions: np.ndarray, last: bool) -> np.ndarray:
         """Take one step for every row, store it, begin new episodes (unless ``last``); the next observations."""
         next_obs, rewards, terminated, truncated, final_obs = self.step(actions)
-        ends = self.store(actions, rewards, terminated, truncated, final_obs, next_obs)
+        ran = actions if self.replaced is None else self.executed  # a paced env's repeat of a late action
+        ends = self.store(ran, rewards, terminated, truncated, final_obs, next_obs)
         if not self.vector and ends.any() and not last:
             next_obs = self.start_episodes(self.reset())
         self.global_step += self.workers * self.copies

@@ -164,6 +164,7 @@ class PPO(Learner):
             "values": torch.zeros((T, E), device=dev),
             "rewards": torch.zeros((T, E), device=dev),
             "ends": torch.zeros((T, E), device=dev),
+            "replaced": torch.zeros((T, E), dtype=torch.bool, device=dev),  # a paced env ran another action
         }
         for t in range(T):
             obs_t = torch.as_tensor(obs, device=dev)
@@ -177,6 +178,9 @@ class PPO(Learner):
                     final_v = self.agent.value(torch.as_tensor(final_obs, device=dev)).cpu().numpy()
                 reward = bootstrap_truncated(reward, cut, final_v, self.cfg.gamma)
             self.agent.mark_episode_ends(ends)  # a recurrent agent starts those rows afresh
+            if self.replaced is not None:  # learn from what ran; its log-prob is rescored before the update
+                action = torch.as_tensor(self.executed, device=dev).reshape(action.shape)
+                buf["replaced"][t] = torch.as_tensor(self.replaced, device=dev)
             buf["obs"][t], buf["actions"][t] = obs_t, action.reshape(buf["actions"][t].shape)
             buf["logprobs"][t], buf["values"][t] = logprob, value
             buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32, device=dev)
@@ -198,6 +202,8 @@ class PPO(Learner):
         cfg = self.cfg
         flat = {k: v.reshape(batch_size, *v.shape[2:]) for k, v in buf.items()}
         stats: dict[str, list[float]] = {k: [] for k in LOSSES}
+        if flat["replaced"].any():
+            self.rescore_replaced(flat, buf["rewards"].shape[0], batch_size)
         for _ in range(cfg.n_epochs):
             # Every worker takes n_minibatches steps in lockstep. A short last rollout may leave some
             # of this worker's minibatches empty: they still join the gradient average, with no samples.
@@ -212,6 +218,16 @@ class PPO(Learner):
         out["losses/explained_variance"] = float("nan") if var == 0 else float(1 - np.var(returns - values) / var)
         out["charts/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
+
+    def rescore_replaced(self, flat: dict, T: int, batch_size: int) -> None:
+        """Log-probs of the actions a paced env ran in place of late ones, under the network that acted
+        (it has not changed since the rollout), so the ratio compares like with like."""
+        idx = torch.as_tensor(np.concatenate(self.minibatches(T, batch_size)), device=self.device)
+        with torch.no_grad():
+            logprob = self.evaluate_actions({k: v[idx] for k, v in flat.items()}, flat["actions"][idx])[0]
+        rescored = flat["logprobs"].clone()
+        rescored[idx] = logprob
+        flat["logprobs"] = torch.where(flat["replaced"], rescored, flat["logprobs"])
 
     def minibatches(self, T: int, batch_size: int) -> list[np.ndarray]:
         """Indices into the flattened rollout for each of ``n_minibatches`` minibatches, shuffled."""

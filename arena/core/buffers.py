@@ -108,13 +108,22 @@ STEP, RESET, OVER = 0, 1, 2
 ACT, QUIT = 0, 1
 
 
-def step_layout(obs_codecs: list[SpaceCodec], copies: int = 1) -> MessageLayout:
-    """What the environment sends a worker for K copies: header, episode ends, rewards, flags, its entities' obs."""
+def step_layout(
+    obs_codecs: list[SpaceCodec], copies: int = 1, paced_act_codecs: list[SpaceCodec] | None = None
+) -> MessageLayout:
+    """What the environment sends a worker for K copies: header, episode ends, rewards, flags, its entities' obs.
+
+    Paced (``kickoff(realtime_fps=...)``, given the action codecs) it also carries the ticks
+    the message covers, the worker's late ticks so far, and the actions the copies executed.
+    """
     n, K = len(obs_codecs), copies
     fields = [Field("header", np.dtype(np.int64), (2,)), Field("ended", np.dtype(np.uint8), (K,))]
     fields += [Field("reward", np.dtype(np.float64), (K, n))]
     fields += [Field("terminated", np.dtype(np.uint8), (K, n)), Field("truncated", np.dtype(np.uint8), (K, n))]
     fields += [Field(f"obs{i}", c.dtype, (K, *c.shape)) for i, c in enumerate(obs_codecs)]
+    if paced_act_codecs is not None:
+        fields += [Field("ticks", np.dtype(np.int64), (2,))]  # (ticks this message covers, late ticks so far)
+        fields += [Field(f"executed{i}", c.dtype, (K, *c.shape)) for i, c in enumerate(paced_act_codecs)]
     return MessageLayout(fields)
 
 

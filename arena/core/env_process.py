@@ -25,6 +25,7 @@ from arena.core.memory import MemoryProbe
 from arena.core.mosaic import FrameSender
 from arena.core.plan import MatchCopy
 from arena.core.proxies import HAS_INFO
+from arena.core.realtime import PacedLoop
 from arena.core.round import RoundConfig
 
 
@@ -59,15 +60,29 @@ def build_env(
     return batch, obs_spaces, act_spaces
 
 
+def copy_labels(batch: EnvBatch, match: MatchCopy) -> list[str]:
+    """Each copy's label: the batch's own (a multi-game batch labels every copy with its game), else the match's."""
+    labels = getattr(batch, "labels", None)
+    if labels is None:
+        return [match.label] * batch.num_copies
+    labels = [str(label) for label in labels]
+    if len(labels) != batch.num_copies:
+        raise ValueError(f"the env batch has {batch.num_copies} copies but {len(labels)} labels; give one per copy")
+    return labels
+
+
 class _WorkerChannel:
     """The buffers and pending sends for one worker of this match."""
 
-    def __init__(self, worker, obs_spaces: list, act_spaces: list, copies: int, pickled: bool = False):
+    def __init__(
+        self, worker, obs_spaces: list, act_spaces: list, copies: int, pickled: bool = False, paced: bool = False
+    ):
         self.rank, self.entities = worker.rank, list(worker.entities)
         self.pickled = pickled  # the slow reference protocol, for benchmarks
         self.obs_codecs = [SpaceCodec(obs_spaces[e]) for e in self.entities]
         self.act_codecs = [SpaceCodec(act_spaces[e]) for e in self.entities]
-        self.buf, self.views = step_layout(self.obs_codecs, copies).allocate()
+        layout = step_layout(self.obs_codecs, copies, self.act_codecs if paced else None)
+        self.buf, self.views = layout.allocate()
         self.act_buf, self.act_views = action_layout(self.act_codecs, copies).allocate()
         self.pending: list = []
         self.active = True
@@ -180,18 +195,18 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     """Step this rank's copies of a match as often as its busiest policy plays, exchanging buffers with the workers."""
     steps, timeout = cfg.match_steps([w.policy_id for w in match.workers]), cfg.silence_timeout
     batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index))
-    K, threads = batch.num_copies, stepping_threads(batch)
+    K, threads, labels = batch.num_copies, stepping_threads(batch), copy_labels(batch, match)
     for w in match.workers:
-        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads)
+        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads, labels)
         mpi.send_object(spaces, w.rank, protocol.SPACES, comm, timeout=timeout)
-    pickled = cfg.step_messages == "pickle"
-    channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled) for w in match.workers]
+    pickled, paced = cfg.step_messages == "pickle", cfg.realtime_fps is not None
+    channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled, paced) for w in match.workers]
     checks = DataChecks(
         cfg.data_checks, f"env of match {match.match_index} copy {match.copy_index} (rank {mpi.rank_of(comm)})"
     )
     # Entities no worker controls act randomly.
     actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]
-    frames = FrameSender(comm, list(match.global_copy_ids())) if cfg.render else None
+    frames = FrameSender(comm, list(match.global_copy_ids()), labels) if cfg.render else None
     memory = MemoryProbe()
     start = time.perf_counter()
     obs, reset_infos = batch.reset(copy_seeds(cfg, match))
@@ -203,7 +218,30 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     tally = GameTally(K, len(obs_spaces), cfg.games_per_copy)
     # Steady speed leaves out the first tenth of the steps, while workers still build their policies.
     warm_steps, warm_time = max(1, steps // 10), None
-    while any(ch.active for ch in channels):
+    paced_loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, timeout) if paced else None
+    if paced_loop is not None:
+        paced_loop.wait_for_all(obs, steps)
+        deadline = time.perf_counter()
+    while paced_loop is not None and any(ch.active for ch in channels):
+        paced_loop.wait_until_tick(deadline, obs, tally.enough(), steps)
+        if tally.enough():  # the games are played: each worker is told at its next reply
+            deadline = paced_loop.next_deadline(deadline)
+            continue
+        if not any(ch.active for ch in channels):
+            break
+        step = batch.step(actions)
+        done_steps, obs = done_steps + 1, step.obs
+        if checks.on:
+            _check_step(checks, done_steps, step, obs_spaces)
+        episodes += len(step.ended)
+        tally.add(step)
+        memory.sample(done_steps / max(1, steps))
+        warm_time = warm_time or (time.perf_counter() if done_steps == warm_steps else None)
+        if frames is not None:
+            frames.maybe_send(batch)
+        paced_loop.after_tick(step)
+        deadline = paced_loop.next_deadline(deadline)
+    while paced_loop is None and any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
         _await_actions(comm, active, timeout)
         for ch in active:
@@ -237,7 +275,8 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     end = time.perf_counter()
     steady = (done_steps - warm_steps) * K / (end - warm_time) if warm_time and end > warm_time else None
     summary = {"steps": done_steps * K, "episodes": episodes, "seconds": end - start, "steady_steps_per_s": steady}
-    return summary | memory.summary() | tally.summary()
+    paced_summary = paced_loop.summary(done_steps) if paced_loop is not None else {}
+    return summary | memory.summary() | tally.summary() | paced_summary
 
 
 class GameTally:

@@ -197,11 +197,18 @@ class Home:
 
 
 def episode_scalars(episodes: list[Episode]) -> list[Row]:
-    """The CleanRL charts of finished episodes (true game scores), at the policy's step when each ended."""
+    """The CleanRL charts of finished episodes (true game scores), at the policy's step when each ended.
+
+    A labelled episode is charted under its label too (``charts/episodic_return/game=Pong``), so a
+    policy that plays many games has one curve per game beside the blend of all.
+    """
     rows = []
     for e in episodes:
         rows.append(("charts/episodic_return", e.ret, e.steps, e.time))
         rows.append(("charts/episodic_length", float(e.length), e.steps, e.time))
+        if e.label:
+            rows.append((f"charts/episodic_return/{e.label}", e.ret, e.steps, e.time))
+            rows.append((f"charts/episodic_length/{e.label}", float(e.length), e.steps, e.time))
     return rows
 
 

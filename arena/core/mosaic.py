@@ -3,7 +3,7 @@
 Environment ranks send a small RGB frame every ``FRAME_INTERVAL_S`` without
 blocking their stepping (a frame is skipped while the last one is still in
 flight). The root, idle during a round anyway, tiles the frames, labels them by
-match and copy, and shows them: in a window when there is a display, and always
+game (a copy's label) or else by match and copy, and shows them: in a window when there is a display, and always
 as ``log_comms_dir/render/mosaic.png`` (refreshed) plus a video of the round.
 """
 
@@ -40,8 +40,11 @@ def shrink(frame: np.ndarray, max_side: int = MAX_TILE_SIDE) -> np.ndarray:
 class FrameSender:
     """The environment rank's side: at most one message of frames in flight, one every ``interval`` seconds."""
 
-    def __init__(self, comm: mpi.Comm, copy_ids: list[int], interval: float = FRAME_INTERVAL_S):
+    def __init__(
+        self, comm: mpi.Comm, copy_ids: list[int], labels: list[str] | None = None, interval: float = FRAME_INTERVAL_S
+    ):
         self.comm, self.copy_ids, self.interval = comm, copy_ids, interval
+        self.labels = labels or [""] * len(copy_ids)  # each copy's label (its game), shown on its tile
         self.next_time = 0.0
         self.pending: list = []
         self.failed = False  # render() raised once: this rank renders no more
@@ -53,7 +56,7 @@ class FrameSender:
             return
         self.next_time = now + self.interval
         try:
-            frames = [(c, batch.render(k)) for k, c in enumerate(self.copy_ids)]
+            frames = [(c, batch.render(k), label) for k, (c, label) in enumerate(zip(self.copy_ids, self.labels))]
         except Exception as err:  # an arena5 env opening its own window, headless
             self.failed = True
             print(
@@ -63,13 +66,19 @@ class FrameSender:
                 flush=True,
             )
             return
-        frames = [(c, shrink(f)) for c, f in frames if f is not None]  # a human-mode env draws its own window
+        frames = [(c, shrink(f), label) for c, f, label in frames if f is not None]  # human mode draws its own
         if frames:
             self.pending = [mpi.isend_object(frames, 0, protocol.FRAME, self.comm)]
 
     def close(self, timeout: float | None = None) -> None:
         """Wait for the last frames to leave (the root takes them in while it waits for the round)."""
         mpi.wait_all(self.pending, mpi.IDLE_MAX_SLEEP_S, timeout)
+
+
+def tile_label(label: str, copy_id: int) -> str:
+    """A short tile caption for a labelled copy: ``"game=Pong"`` -> ``"Pong #3"`` (the values, then the copy)."""
+    values = [part.split("=", 1)[-1] for part in label.split(",")]
+    return f"{' '.join(values)} #{copy_id}"
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -93,8 +102,24 @@ def compose(frames: dict[int, np.ndarray | None], labels: dict[int, str]) -> np.
         frame = frames.get(key)
         if frame is not None:
             image[top + LABEL_HEIGHT : top + LABEL_HEIGHT + frame.shape[0], left : left + frame.shape[1]] = frame
-        cv2.putText(image, labels[key], (left + 3, top + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
+        text, scale = fit_text(labels[key], w - 4)
+        cv2.putText(image, text, (left + 3, top + 13), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1)
     return image
+
+
+def fit_text(text: str, width: int) -> tuple[str, float]:
+    """The caption and font scale that fit ``width`` pixels: smaller type first, then fewer characters."""
+    import cv2
+
+    def size(t: str, s: float) -> int:
+        return cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, s, 1)[0][0]
+
+    scale = 0.4
+    while scale > 0.25 and size(text, scale) > width:
+        scale -= 0.05
+    while len(text) > 1 and size(text, scale) > width:
+        text = text[:-1]
+    return text, scale
 
 
 def _has_display() -> bool:
@@ -121,9 +146,11 @@ class MosaicView:
             found, message, _ = mpi.poll_object(mpi.ANY_SOURCE, protocol.FRAME, self.comm)
             if not found:
                 break
-            for copy_id, frame in message:
+            for copy_id, frame, label in message:
                 if copy_id in self.frames:
                     self.frames[copy_id] = frame
+                    if label:
+                        self.labels[copy_id] = tile_label(label, copy_id)
         now = time.perf_counter()
         if now >= self.next_frame and any(f is not None for f in self.frames.values()):
             self.next_frame = now + FRAME_INTERVAL_S

@@ -43,6 +43,7 @@ class MatchCopy:
     workers: tuple[WorkerSpec, ...]
     env_kwargs: dict = field(default_factory=dict)
     num_copies: int = 1  # copies of the match this environment rank steps side by side
+    label: str = ""  # what its episodes are recorded under, such as "game=Pong" (see match_labels)
 
     def copy_ids(self) -> range:
         """Numbers of this rank's copies among all copies of the match (for labels)."""
@@ -210,6 +211,32 @@ def normalize_env_kwargs(match_list: list, env_kwargs: dict | list | None) -> li
     return [dict(kw) for kw in env_kwargs]
 
 
+def short_value(value: Any) -> str:
+    """A kwarg's value as a label shows it: strings bare, anything long cut to 24 characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def match_labels(kwargs: list[dict], labels: list | None = None) -> list[str]:
+    """Each match's label: ``labels[m]`` if given, else its env_kwargs in short form (``"game=Pong"``).
+
+    The short form names only the kwargs whose values differ between matches, so that
+    ``[{"game": "Pong", "frame_skip": 4}, {"game": "Breakout", "frame_skip": 4}]`` gives
+    ``game=Pong`` and ``game=Breakout``; with one match, or none differing, it names them all.
+    """
+    if labels is not None:
+        if not isinstance(labels, (list, tuple)) or len(labels) != len(kwargs):
+            got = len(labels) if isinstance(labels, (list, tuple)) else type(labels).__name__
+            raise PlanError(f"match_labels must be a list with one label per match: {len(kwargs)} matches, got {got}")
+        for m, label in enumerate(labels):
+            if not isinstance(label, str) or not label.strip() or "\n" in label:
+                raise PlanError(f"match_labels[{m}] must be a non-empty one-line string, got {label!r}")
+        return [label.strip() for label in labels]
+    keys = list(dict.fromkeys(k for kw in kwargs for k in kw))
+    varying = [k for k in keys if len({repr(kw.get(k)) for kw in kwargs}) > 1] or keys
+    return [",".join(f"{k}={short_value(kw[k])}" for k in varying if k in kw) for kw in kwargs]
+
+
 def make_plan(
     match_list: list,
     world_size: int,
@@ -217,6 +244,7 @@ def make_plan(
     scale: bool = False,
     env_kwargs: dict | list | None = None,
     copies_per_env: int = 1,
+    labels: list | None = None,
 ) -> Plan:
     """Assign a role to every rank: root, environment, worker or unused."""
     validate_match_list(match_list)
@@ -224,6 +252,7 @@ def make_plan(
         raise PlanError(f"copies_per_env must be a positive integer, got {copies_per_env!r}")
     remaps = normalize_remaps(match_list, entity_remaps)
     kwargs = normalize_env_kwargs(match_list, env_kwargs)
+    names = match_labels(kwargs, labels)
     needed = count_needed_procs(match_list)
     if world_size < needed:
         raise PlanError(
@@ -252,7 +281,7 @@ def make_plan(
                     f"match {m} has a block entry; copies_per_env > 1 needs every entry to be a single "
                     "policy id (a worker then sees its entity in every copy as a vector env)"
                 )
-            mc = MatchCopy(m, copy, len(matches), env_rank, tuple(workers), kwargs[m], copies_per_env)
+            mc = MatchCopy(m, copy, len(matches), env_rank, tuple(workers), kwargs[m], copies_per_env, names[m])
             matches.append(mc)
             roles.append(RankRole(env_rank, ENV, mc))
             roles.extend(RankRole(w.rank, WORKER, mc, w) for w in workers)

@@ -12,19 +12,20 @@ from __future__ import annotations
 CONTROL = 1
 # every busy rank -> rank 0 at the end of its round: a summary dict.
 DONE = 2
-# environment ranks -> rank 0 while rendering: the latest frames of their copies.
+# environment ranks -> rank 0 while rendering: the latest frames of their copies, [(copy id, frame, label)].
 FRAME = 3
 # rank 0 -> each policy's root worker: stop (the signal may have reached rank 0 alone).
 STOP = 4
 # every rank -> rank 0 at start-up: where it runs (placement.HostInfo).
 SURVEY = 5
 # environment rank -> each of its workers, once per round: (obs spaces, act spaces, copies,
-# threads), threads being how many threads step its copies at once (see EnvBatch.threads).
+# threads, labels), threads being how many threads step its copies at once (see EnvBatch.threads)
+# and labels each copy's label, which its episodes are recorded under.
 SPACES = 10
 # environment rank <-> worker, every step: observations out, actions in, infos when present.
 STEP, ACTION, INFO = 11, 12, 13
-# policy workers -> their policy's root worker: ("episode", return, length, steps), ("steps", steps)
-# every second, or ("finished", steps).
+# policy workers -> their policy's root worker: ("episode", return, length, label, steps), ("steps", late,
+# ticks, steps) every second, or ("finished", late, ticks, steps); late and ticks count realtime_fps ticks.
 EPISODE = 21
 # policy root worker -> rank 0: ("episodes", ...), ("channels", id, {name: columns}), ("metrics", id, rows),
 # ("text", id, tag, text, step),

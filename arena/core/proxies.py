@@ -43,6 +43,9 @@ class Message:
     truncated: np.ndarray
     ended: np.ndarray  # (K,) bool
     infos: dict  # copy -> reset infos (RESET) or (final_obs, final_infos, reset_infos) (STEP)
+    ticks: int = 1  # environment steps the message covers (more than 1 only under realtime_fps)
+    late: int = 0  # ticks this worker has been late for so far (realtime_fps)
+    executed: list | None = None  # realtime_fps: per entity, the action each copy executed
 
 
 class MatchLink:
@@ -63,22 +66,28 @@ class MatchLink:
         timeout: float | None = None,
         checks: DataChecks | None = None,
         entities: list[int] | None = None,
+        labels: list[str] | None = None,
+        paced: bool = False,
     ):
         self.comm, self.env_rank, self.copies = comm, env_rank, copies
+        self.labels = list(labels) if labels is not None else [""] * copies  # each copy's episodes are recorded so
         self.pickled = pickled  # the slow reference protocol, for benchmarks
         self.timeout, self.checks = timeout, checks
         self.act_spaces = list(act_spaces)
         self.entities = list(entities) if entities is not None else list(range(len(act_spaces)))
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
         self.act_codecs = [SpaceCodec(s) for s in act_spaces]
-        self.step_buf, self.step_views = step_layout(self.obs_codecs, copies).allocate()
+        self.paced = paced  # kickoff(realtime_fps=...): messages say how many ticks passed and what ran
+        layout = step_layout(self.obs_codecs, copies, self.act_codecs if paced else None)
+        self.step_buf, self.step_views = layout.allocate()
+        self.ticks = self.late_ticks = 0
         self.act_buf, self.act_views = action_layout(self.act_codecs, copies).allocate()
         self.n = len(obs_spaces)
         self.state = "start"  # start -> running -> over | closed
         self.steps = 0  # environment steps, summed over copies
         self.returns = np.zeros((copies, self.n))
         self.lengths = np.zeros(copies, dtype=np.int64)
-        self.on_episode: Callable[[float, int], None] | None = None
+        self.on_episode: Callable[[float, int, str], None] | None = None
         self.on_step: Callable[[], None] | None = None
 
     def _exchange(self, send: bool) -> Message:
@@ -110,7 +119,11 @@ class MatchLink:
         # Flags count only where a copy's episode ended (an entity may be done before the others).
         terminated = v["terminated"].astype(bool) & ended[:, None]
         truncated = v["truncated"].astype(bool) & ended[:, None]
-        return Message(kind, obs, v["reward"].copy(), terminated, truncated, ended, infos)
+        message = Message(kind, obs, v["reward"].copy(), terminated, truncated, ended, infos)
+        if self.paced and kind == STEP:
+            message.ticks, message.late = (int(x) for x in v["ticks"])
+            message.executed = [self._decode(c, v[f"executed{i}"]) for i, c in enumerate(self.act_codecs)]
+        return message
 
     def _decode(self, codec: SpaceCodec, view: np.ndarray) -> Any:
         return codec.decode(view[0]) if self.copies == 1 else codec.decode_batch(view)
@@ -159,7 +172,8 @@ class MatchLink:
         assert message.kind == STEP, message.kind
         self.steps += self.copies
         self.returns += message.rewards
-        self.lengths += 1
+        self.lengths += message.ticks
+        self.ticks, self.late_ticks = self.ticks + message.ticks, message.late
         for k in np.flatnonzero(message.ended):
             self._end_episode(int(k), message.infos[int(k)][1])
         if self.on_step is not None:
@@ -173,7 +187,7 @@ class MatchLink:
         score, length = game_score(final_infos, self.returns[k], int(self.lengths[k]))
         self.returns[k], self.lengths[k] = 0.0, 0
         if self.on_episode is not None:
-            self.on_episode(score, length)
+            self.on_episode(score, length, self.labels[k])
 
     def play_out(self, seed: int) -> None:
         """Act at random until the environment ends the match, recording nothing: the policy's budget is spent
@@ -229,11 +243,15 @@ class _OneCopy:
         if self.next_start is not None:
             raise RuntimeError("step() called after the episode ended; call reset() first")
         m = self.link.step([[a] for a in actions])
+        infos = [{} for _ in range(self.link.n)]
         if m.ended[0]:
-            final_obs, final_infos, reset_infos = m.infos[0]
+            final_obs, infos, reset_infos = m.infos[0]
             self.next_start = (m.obs, reset_infos)
-            return final_obs, m.rewards[0], m.terminated[0], m.truncated[0], final_infos
-        return m.obs, m.rewards[0], m.terminated[0], m.truncated[0], [{} for _ in range(self.link.n)]
+        if m.executed is not None:
+            infos = [{**info, "executed_action": executed} for info, executed in zip(infos, m.executed)]
+        if m.ended[0]:
+            return final_obs, m.rewards[0], m.terminated[0], m.truncated[0], infos
+        return m.obs, m.rewards[0], m.terminated[0], m.truncated[0], infos
 
 
 class EntityProxyEnv(gym.Env):
@@ -317,6 +335,8 @@ class VectorProxyEnv(VectorEnv):
             for k, (obs, info, _) in m.infos.items():
                 final_obs[k], final_info[k] = obs[0], info[0]
             infos = {"final_obs": final_obs, "_final_obs": m.ended, "final_info": final_info, "_final_info": m.ended}
+        if m.executed is not None:  # realtime_fps: what the copies ran, where a late action was not
+            infos["executed_action"] = m.executed[0]
         return m.obs[0], m.rewards[:, 0], m.terminated[:, 0], m.truncated[:, 0], infos
 
     def close(self, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.env_api import probe_spaces
+from arena.core.env_batch import probe_batch, takes_num_copies
 from arena.core.home import Home, open_round, round_package
 from arena.core.journal import Journal, RoundEntry, counts_of, kickoff_args, to_json, worker_steps_left
 from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
@@ -24,6 +25,7 @@ from arena.core.plan import (
     make_plan,
     policy_ids,
 )
+from arena.core.realtime import format_realtime
 from arena.core.round import DEFAULT_SILENCE_TIMEOUT_S, RoundConfig
 from arena.core.signals import StopFlag
 from arena.core.validation import (
@@ -87,6 +89,8 @@ class Stem:
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT_S,
         data_checks: str = "raise",
         games_per_copy: int | None = None,
+        match_labels: list[str] | None = None,
+        realtime_fps: float | None = None,
     ) -> dict:
         """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
 
@@ -103,6 +107,13 @@ class Stem:
         meant for players that save nothing at the end (tournaments): a learner whose match
         ends this way keeps only its last periodic checkpoint.
 
+        Every episode is recorded with its match's label: ``match_labels[m]``, or else the
+        match's env_kwargs in short form (``game=Pong``); a multi-game batch labels each copy
+        itself. Labelled policies get per-label curves, scores and TensorBoard tags.
+        ``realtime_fps=F`` steps every copy F times a wall-clock second; a policy whose action
+        is late has its last action repeated, and the late share is reported (see
+        ``arena.core.realtime``). Without it, copies step as fast as their policies act.
+
         Everything is checked on rank 0 before any rank starts or any file is written.
         """
         validate_options(
@@ -115,13 +126,18 @@ class Stem:
             silence_timeout=silence_timeout,
             data_checks=data_checks,
             games_per_copy=games_per_copy,
+            realtime_fps=realtime_fps,
         )
+        if realtime_fps is not None and step_messages == "pickle":
+            raise KickoffError("realtime_fps needs the per-step buffers; leave step_messages at 'buffers'")
         num_entities = len(self.obs_spaces) if self.obs_spaces is not None else None
         validate_kickoff(
             match_list, policy_types, steps_per_match, policy_kwargs, plot_colors, self.policies, num_entities
         )
         try:
-            plan = make_plan(match_list, mpi.size_of(self.comm), entity_remaps, scale, env_kwargs, copies_per_env)
+            plan = make_plan(
+                match_list, mpi.size_of(self.comm), entity_remaps, scale, env_kwargs, copies_per_env, match_labels
+            )
         except PlanError as err:
             raise KickoffError(str(err)) from None
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
@@ -146,6 +162,7 @@ class Stem:
             budgets=budgets,
             # only when set: journals written before this option stay valid
             **({"games_per_copy": games_per_copy} if games_per_copy is not None else {}),
+            **({"realtime_fps": realtime_fps} if realtime_fps is not None else {}),
         )
         entry = self._journal_entry(args)
         if entry is not None and entry.complete:
@@ -178,6 +195,7 @@ class Stem:
             attempt=entry.attempts,
             round_budgets=budgets,
             games_per_copy=games_per_copy,
+            realtime_fps=None if realtime_fps is None else float(realtime_fps),
         )
         self._announce(plan, match_list, scale, devices)
         return self._play_round(plan, cfg, records, entry)
@@ -237,6 +255,9 @@ class Stem:
             f"({steps / max(elapsed, 1e-9):,.0f} steps/s)",
             flush=True,
         )
+        realtime = format_realtime(summaries, {r.rank: r.worker.policy_id for r in plan.roles if r.worker})
+        if realtime is not None:
+            print(realtime, flush=True)
         self._plot_all(cfg.plot_colors)
         result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
         self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))
@@ -305,10 +326,11 @@ class Stem:
         for match in plan.matches:
             if match.match_index in found:
                 continue
-            key = repr(sorted(match.env_kwargs.items()))
+            copies = match.num_copies if takes_num_copies(self.make_env) else 1
+            key = repr((sorted(match.env_kwargs.items()), copies))
             if key not in self.probed:
                 try:
-                    self.probed[key] = probe_spaces(self.make_env, match.env_kwargs)
+                    self.probed[key] = self._probe(match.env_kwargs, copies)
                 except ValueError as err:
                     raise KickoffError(f"match {match.match_index}: {err}") from None
             obs_spaces, act_spaces = self.probed[key]
@@ -320,6 +342,19 @@ class Stem:
                 )
             found[match.match_index] = (obs_spaces, act_spaces)
         return found
+
+    def _probe(self, env_kwargs: dict, copies: int) -> tuple[list, list]:
+        """The spaces of a match's env; a factory's own batch of K copies is built too, so that a
+        multi-game batch whose games differ in their spaces fails here, naming them."""
+        obs_spaces, act_spaces = probe_spaces(self.make_env, env_kwargs)
+        if copies > 1:
+            batch_obs, batch_act, _ = probe_batch(self.make_env, copies, env_kwargs)
+            if (batch_obs, batch_act) != (list(obs_spaces), list(act_spaces)):
+                raise ValueError(
+                    f"make_env(num_copies={copies}) built copies with observation spaces {batch_obs} and action "
+                    f"spaces {batch_act}, but one copy has {list(obs_spaces)} and {list(act_spaces)}"
+                )
+        return obs_spaces, act_spaces
 
     def _lock_log_folder(self) -> None:
         """Hold the log folder for this run, so a second run on it refuses instead of mixing files."""

@@ -51,6 +51,8 @@ class RoundConfig:
     # Games each env copy plays before its match ends (None: the step budget alone ends it). Env ranks
     # then report every game's per-entity scores in their summaries (what a tournament reads).
     games_per_copy: int | None = None
+    # Steps per wall-clock second of every env copy (None: as fast as the policies act); see realtime.py.
+    realtime_fps: float | None = None
 
     def steps_for(self, policy_id: int) -> int:
         """Steps (per copy) each worker of ``policy_id`` takes in this round."""

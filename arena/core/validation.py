@@ -77,6 +77,10 @@ def validate_options(**options: Any) -> None:
         "silence_timeout": (_is_positive_number, "a positive number of seconds"),
         "data_checks": (lambda v: v in DATA_CHECK_MODES, " or ".join(repr(m) for m in DATA_CHECK_MODES)),
         "games_per_copy": (lambda v: v is None or (_is_int(v) and v >= 1), "None or a positive integer"),
+        "realtime_fps": (
+            lambda v: v is None or (_is_positive_number(v) and v <= 10_000),
+            "None or a rate in (0, 10000]",
+        ),
     }
     for name, value in options.items():
         ok, wanted = checks[name]
@@ -114,10 +118,11 @@ def check_policy_spaces(plan: Plan, env_spaces: dict[int, tuple[list, list]], cl
             first = seen.setdefault(worker.policy_id, (match.match_index, *spaces))
             if (first[1], first[2]) != spaces:
                 raise KickoffError(
-                    f"policy {worker.policy_id} sees different spaces in match {first[0]} (observations "
-                    f"{first[1]}, actions {first[2]}) and in match {match.match_index} (observations {spaces[0]}, "
-                    f"actions {spaces[1]}); one policy learns one network, so its entities must have the same "
-                    "spaces in every match it plays"
+                    f"policy {worker.policy_id} sees different spaces in match {_named(plan, first[0])} "
+                    f"(observations {first[1]}, actions {first[2]}) and in match {_named(plan, match.match_index)} "
+                    f"(observations {spaces[0]}, actions {spaces[1]}); one policy learns one network, so its "
+                    "entities must have the same spaces in every match it plays"
+                    + (" (Atari games: make_atari_game(game, full_action_space=True))" if "game" in match.label else "")
                 )
     for pid, (match_index, obs_spaces, act_spaces) in seen.items():
         check = getattr(classes.get(pid), "check_spaces", None)
@@ -128,6 +133,12 @@ def check_policy_spaces(plan: Plan, env_spaces: dict[int, tuple[list, list]], cl
                 check(obs_space, act_space)
             except (TypeError, ValueError) as err:
                 raise KickoffError(f"policy {pid} in match {match_index}: {err}") from None
+
+
+def _named(plan: Plan, match_index: int) -> str:
+    """``"2 (game=Pong)"``: a match's index and, where it has one, its label."""
+    label = next(m.label for m in plan.matches if m.match_index == match_index)
+    return f"{match_index} ({label})" if label else str(match_index)
 
 
 def check_policy_memory(

@@ -61,8 +61,8 @@ class StopWatch:
 class EpisodeReporter:
     """Streams finished episodes from every worker of a policy to its root worker, which records them.
 
-    Workers send ``("episode", return, length, steps)`` as episodes end, ``("steps", steps)``
-    every second and one ``("finished", steps)`` after their run; the root drains them
+    Workers send ``("episode", return, length, label, steps)`` as episodes end, ``("steps", late,
+    ticks, steps)`` every second and one ``("finished", late, ticks, steps)`` after their run; the root drains them
     between steps.
     """
 
@@ -79,6 +79,7 @@ class EpisodeReporter:
         self.comm, self.record, self.link, self.stop = records_comm, record, link, stop
         self.is_root = mpi.rank_of(records_comm) == 0
         self.peer_steps = np.zeros(mpi.size_of(records_comm), dtype=np.int64)
+        self.peer_late = np.zeros((mpi.size_of(records_comm), 2), dtype=np.int64)  # (late ticks, ticks): realtime
         self.base_steps = record.steps_done if record is not None else 0
         self.budget, self.interval = budget, interval
         self.games = games  # with a games budget (kickoff(games_per_copy=...)) the steps are only a cap
@@ -99,25 +100,26 @@ class EpisodeReporter:
         self.peer_steps[0] = self.link.steps
         return int(self.peer_steps.sum())
 
-    def add_episode(self, ret: float, length: int) -> None:
+    def add_episode(self, ret: float, length: int, label: str = "") -> None:
         """Record (root) or forward (other workers) one finished episode."""
         if self.is_root:
-            self._record(ret, length)
+            self._record(ret, length, label)
         else:
-            message = ("episode", ret, length, self.link.steps)
+            message = ("episode", ret, length, label, self.link.steps)
             self.pending.append(mpi.isend_object(message, 0, protocol.EPISODE, self.comm))
 
     def _report_steps(self) -> None:
         """A worker tells the root its step count every STEPS_REPORT_S, so progress lines and SPS count every worker."""
         now = time.perf_counter()
         if now - self.last_report > STEPS_REPORT_S:
-            self.pending.append(mpi.isend_object(("steps", self.link.steps), 0, protocol.EPISODE, self.comm))
+            message = ("steps", self.link.late_ticks, self.link.ticks, self.link.steps)
+            self.pending.append(mpi.isend_object(message, 0, protocol.EPISODE, self.comm))
             self.last_report = now
         if len(self.pending) > 64 and mpi.test_all(self.pending):
             self.pending = []
 
-    def _record(self, ret: float, length: int) -> None:
-        self.record.add_result(ret, length, steps=self.base_steps + self.policy_steps())
+    def _record(self, ret: float, length: int, label: str) -> None:
+        self.record.add_result(ret, length, steps=self.base_steps + self.policy_steps(), label=label)
         self.round_episodes += 1
 
     def after_step(self) -> None:
@@ -136,7 +138,7 @@ class EpisodeReporter:
         now = time.perf_counter()
         if now - self.last_save > SAVE_INTERVAL_S:
             self.record.save()
-            self.record.metrics.log({"charts/SPS": self.steps_per_second()}, self.base_steps + self.policy_steps())
+            self.record.metrics.log(self.charts(), self.base_steps + self.policy_steps())
             self.last_save = now
         if now - self.last_print > self.interval:
             print(self.progress_line(), flush=True)
@@ -149,8 +151,10 @@ class EpisodeReporter:
             if not found:
                 return
             self.peer_steps[source] = message[-1]
+            if message[0] in ("steps", "finished"):
+                self.peer_late[source] = message[1:3]
             if message[0] == "episode":
-                self._record(message[1], message[2])
+                self._record(message[1], message[2], message[3])
             elif message[0] == "finished":
                 self.finished_peers += 1
 
@@ -161,6 +165,19 @@ class EpisodeReporter:
     def steps_per_second(self) -> float:
         """The policy's environment steps per second in this round, over all its workers."""
         return self.policy_steps() / max(1e-9, time.perf_counter() - self.started)
+
+    def late_percent(self) -> float | None:
+        """Under realtime_fps: the share of ticks (over all workers) at which the policy's action was late."""
+        if not self.link.paced:
+            return None
+        self.peer_late[0] = (self.link.late_ticks, self.link.ticks)
+        late, ticks = self.peer_late.sum(axis=0)
+        return 100.0 * late / max(1, ticks)
+
+    def charts(self) -> dict[str, float]:
+        """The policy's periodic charts: steps per second and, paced, the late share."""
+        late = self.late_percent()
+        return {"charts/SPS": self.steps_per_second()} | ({} if late is None else {"charts/late_action_pct": late})
 
     def progress_line(self) -> str:
         """One line: steps of the budget, speed, episodes, recent mean return and the latest losses."""
@@ -176,6 +193,7 @@ class EpisodeReporter:
         return (
             f"[arena] policy {self.record.policy_id}: {steps:,}{of_budget}, {self.steps_per_second():,.0f} steps/s, "
             f"{self.round_episodes} episodes this round, mean return (last 100) {mean}"
+            + ("" if self.late_percent() is None else f", late actions {self.late_percent():.1f}%")
             + (" | " + ", ".join(losses) if losses else "")
         )
 
@@ -185,7 +203,8 @@ class EpisodeReporter:
         Returns False when the root stopped waiting because the job was asked to stop.
         """
         if not self.is_root:
-            self.pending.append(mpi.isend_object(("finished", self.link.steps), 0, protocol.EPISODE, self.comm))
+            message = ("finished", self.link.late_ticks, self.link.ticks, self.link.steps)
+            self.pending.append(mpi.isend_object(message, 0, protocol.EPISODE, self.comm))
             mpi.wait_all(self.pending)
             return True
         stopping = self.stop.requested if self.stop is not None else lambda: False
@@ -195,7 +214,7 @@ class EpisodeReporter:
             return False
         self.record.steps_done = self.base_steps + self.policy_steps()
         self.record.round_open = False
-        self.record.metrics.log({"charts/SPS": self.steps_per_second()}, self.record.steps_done)
+        self.record.metrics.log(self.charts(), self.record.steps_done)
         self.record.save()
         print(self.progress_line().replace("[arena]", "[arena] round done,"), flush=True)
         return True
@@ -240,7 +259,7 @@ def run_worker_rank(
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
     try:
-        obs_spaces, act_spaces, copies, threads = mpi.recv_object(
+        obs_spaces, act_spaces, copies, threads, labels = mpi.recv_object(
             match.env_rank, protocol.SPACES, comm, timeout=timeout
         )[0]
     except mpi.WaitTimeout:
@@ -262,6 +281,8 @@ def run_worker_rank(
         timeout,
         checks,
         spec.entities,
+        labels,
+        cfg.realtime_fps is not None,
     )
     env = make_proxy(link, spec.block)
     record = None
@@ -269,6 +290,11 @@ def run_worker_rank(
         record = RemoteRecord(package, HomeLink(comm, timeout), cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id))
         if make_env is not None:
             source = make_env_source(make_env)
+            if any(label != match.label for label in labels):
+                source = (
+                    "the match is a multi-game batch and an evaluation plays one game; the per-label curves "
+                    "and scores_by_label.csv measure the policy instead"
+                )
             record.evaluation_game = EvalGame(source, dict(match.env_kwargs), spec.entities, list(sys.path))
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)

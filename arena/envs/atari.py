@@ -82,6 +82,37 @@ def make_atari_game(
     return single_agent_wrapper(env)
 
 
+def make_atari_games(
+    games: list[str],
+    *,
+    num_copies: int | None = None,
+    full_action_space: bool = True,
+    sticky_actions: bool = False,
+    max_episode_steps: int | None = None,
+    episode_life: bool = True,
+    clip_rewards: bool = True,
+    frame_stack: int = 4,
+    noop_max: int = 30,
+    num_threads: int | None = None,
+) -> AtariBatch:
+    """A multi-game batch: copy k plays ``games[k % len(games)]``, labelled ``game=<name>``.
+
+    Every game gets ALE's full set of 18 actions by default, so one network acts for all
+    of them; games whose action sets differ (``full_action_space=False``) are refused,
+    naming them. Each copy's episodes are recorded under its label, so one policy's
+    records, curves and scores split by game. ``num_copies`` (kickoff's ``copies_per_env``)
+    defaults to one copy per game.
+    """
+    if isinstance(games, str) or not games:
+        raise ValueError(f"make_atari_games takes a non-empty list of game names, got {games!r}")
+    copies = len(games) if num_copies is None else int(num_copies)
+    if copies < 1:
+        raise ValueError(f"num_copies must be at least 1, got {num_copies!r}")
+    options = AtariOptions(sticky_actions, full_action_space, max_episode_steps, episode_life, clip_rewards, noop_max)
+    playing = [games[k % len(games)] for k in range(copies)]
+    return AtariBatch(playing, copies, options, frame_stack, num_threads)
+
+
 @dataclass(frozen=True)
 class AtariOptions:
     """The options of ``make_atari_game`` that an ``AtariBatch`` applies itself."""
@@ -130,7 +161,7 @@ class AtariBatch:
 
     def __init__(
         self,
-        game: str,
+        game: str | list[str],
         num_copies: int,
         options: AtariOptions = AtariOptions(),
         frame_stack: int = 4,
@@ -142,10 +173,14 @@ class AtariBatch:
         num_threads = num_copies if num_threads is None else num_threads
         if num_copies < 1 or num_threads < 1:
             raise ValueError(f"AtariBatch needs num_copies >= 1 and num_threads >= 1, got {num_copies}, {num_threads}")
+        games = [game] * num_copies if isinstance(game, str) else list(game)
+        self.games = games  # the game each copy plays
+        if len(games) != num_copies:
+            raise ValueError(f"AtariBatch got {len(games)} games for {num_copies} copies; give one per copy")
         steps = options.max_episode_steps
         self.copies = [
             AtariVectorEnv(
-                rom_id(game),
+                rom_id(name),
                 1,
                 num_threads=1,
                 repeat_action_probability=0.25 if options.sticky_actions else 0.0,
@@ -158,10 +193,15 @@ class AtariBatch:
                 episodic_life=False,  # ale-py's would restart the game at a lost life
                 reward_clipping=False,
             )
-            for _ in range(num_copies)
+            for name in games
         ]
-        action_set = list(self.copies[0].ale.get_action_set())
-        self.fire_reset = len(action_set) >= 3 and action_set[FIRE] == Action.FIRE  # as wrap_deepmind decides
+        action_sets = [list(env.ale.get_action_set()) for env in self.copies]
+        check_action_sets(games, [len(a) for a in action_sets])
+        action_set = action_sets[0]
+        # as wrap_deepmind decides, per game
+        self.fire_reset = [len(a) >= 3 and a[FIRE] == Action.FIRE for a in action_sets]
+        # Given a list of games (make_atari_games), each copy is labelled with its game; one game: the match's.
+        self.labels = None if isinstance(game, str) else [f"game={name}" for name in games]
         self.num_copies, self.in_flight, self.options = num_copies, num_threads, options
         self.threads = min(num_threads, num_copies)  # emulators stepping at once, for the arena's waits
         self.full_strength = np.ones(1, np.float32)  # paddle strength, as AtariVectorEnv.send passes it
@@ -242,7 +282,7 @@ class AtariBatch:
 
     def _serve(self, k: int, frame: np.ndarray) -> np.ndarray:
         """FIRE, then RIGHT, steps the agent never sees (games without FIRE skip them)."""
-        if not self.fire_reset:
+        if not self.fire_reset[k]:
             return frame
         for action in (FIRE, RIGHT):
             r = self._step_one(k, action)
@@ -294,6 +334,21 @@ class AtariBatch:
 
     def _observations(self) -> np.ndarray:
         return self.stacks.copy() if self.stack > 1 else self.stacks[:, 0].copy()
+
+
+def check_action_sets(games: list[str], sizes: list[int]) -> None:
+    """ValueError naming the games when the copies of a batch do not share one action space."""
+    by_size: dict[int, list[str]] = {}
+    for game, size in zip(games, sizes):
+        by_size.setdefault(size, [])
+        if game not in by_size[size]:
+            by_size[size].append(game)
+    if len(by_size) > 1:
+        groups = "; ".join(f"{size} actions: {', '.join(names)}" for size, names in sorted(by_size.items()))
+        raise ValueError(
+            f"the games of this batch have different action spaces ({groups}); one policy acts for all copies "
+            "of a batch, so give every game the full 18 actions (full_action_space=True)"
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+"""One PPO policy learns many Atari games at once, optionally in real time.
+
+Run with:  mpiexec -n 5 python my_main_script.py
+  (8 games on 2 environment ranks of 4 games each, one PPO worker per rank; 1 million steps)
+All 57 games on a bigger machine, 19 environment ranks of 3 games, in real time:
+  ARENA_GAMES=57 ARENA_ENV_RANKS=19 ARENA_REALTIME=1 mpiexec -n 39 python my_main_script.py
+Try it in a minute:  ARENA_TOTAL_STEPS=4000 mpiexec -n 5 python my_main_script.py
+
+ARENA_REALTIME=1 paces every game at the console's 60 frames per second (15 agent steps a
+second, as each step is 4 frames); a game whose action is late repeats the last one, and
+the progress lines say how often that happened. ARENA_RENDER=1 writes a mosaic of every
+game (log_comms/render/). Results: policy_1/curves_by_label.png and scores_by_label.csv.
+"""
+
+import os
+
+import my_config as cfg
+
+from arena.core.stems import *
+from arena.records import PolicyRecord
+from arena.scores import format_table, label_scores
+
+arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR)
+
+# --- only the root process will get beyond this point ---
+
+games = cfg.games()
+env_ranks = int(os.environ.get("ARENA_ENV_RANKS", 2))
+if arena.world_size < 1 + 2 * env_ranks:
+    raise SystemExit(f"{env_ranks} environment ranks need mpiexec -n {1 + 2 * env_ranks} or more")
+groups = [games[i::env_ranks] for i in range(env_ranks)]  # each rank's games
+total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 1_000_000))
+copies = max(len(g) for g in groups)  # a rank with fewer games plays one of them twice
+steps_per_match = max(1, total_steps // (env_ranks * copies))
+frame_skip = 4  # make_atari_games' default: each agent step is 4 console frames
+realtime_fps = 60 / frame_skip if os.environ.get("ARENA_REALTIME", "0") == "1" else None
+
+arena.kickoff(
+    [[1]] * env_ranks,
+    {1: "ppo"},
+    steps_per_match,
+    env_kwargs=[{"games": tuple(g)} for g in groups],
+    copies_per_env=copies,
+    realtime_fps=realtime_fps,
+    render=os.environ.get("ARENA_RENDER", "0") == "1",
+)
+record = PolicyRecord(1, cfg.LOG_COMMS_DIR)
+print(format_table(label_scores(record.ep_labels, record.ep_results)), flush=True)

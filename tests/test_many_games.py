@@ -1,0 +1,219 @@
+"""One policy, many games: labels, multi-game batches, human-normalised scores and real-time pacing."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from helpers import run_script
+
+from arena.core.env_batch import BatchStep, Ended
+from arena.core.mosaic import tile_label
+from arena.core.plan import PlanError, make_plan, match_labels
+from arena.core.realtime import Interval, late_by_policy
+from arena.records import PolicyRecord
+from arena.scores import ATARI_57, game_of_label, human_normalized, label_scores, reference_game, summary
+
+
+# ------------------------------------------------------------------ scores
+def test_human_normalised_score_against_hand_computed_values():
+    # Pong: random -20.7, human 14.6 (Mnih et al. 2015); Breakout: 1.7 and 30.5.
+    assert human_normalized("Pong", 14.6) == pytest.approx(1.0)
+    assert human_normalized("Pong", -20.7) == pytest.approx(0.0)
+    assert human_normalized("Pong", 0.0) == pytest.approx(20.7 / 35.3)
+    assert human_normalized("breakout", 30.5 * 2 - 1.7) == pytest.approx(2.0)
+    assert human_normalized("ALE/SpaceInvaders-v5", 148.0 + (1668.7 - 148.0) / 4) == pytest.approx(0.25)
+    # Skiing's scores are negative: a score between random and human is still between 0 and 1.
+    assert human_normalized("Skiing", -10717.5) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no reference scores"):
+        human_normalized("NotAGame", 1.0)
+
+
+def test_reference_table_has_the_57_games_and_knows_their_spellings():
+    assert len(ATARI_57) == 57
+    assert reference_game("space_invaders") == reference_game("SpaceInvadersNoFrameskip-v4") == "SpaceInvaders"
+    assert reference_game("MontezumaRevenge") == "MontezumaRevenge"
+    assert game_of_label("game=ms_pacman") == "MsPacman"
+    assert game_of_label("level=3") is None
+
+
+def test_label_scores_take_the_last_games_and_summarise_over_games():
+    labels = ["game=Pong"] * 3 + ["game=Breakout"] * 2 + ["arena"] + [""]
+    returns = [-21.0, -20.0, 14.6, 1.7, 30.5, 5.0, 99.0]
+    rows = label_scores(labels, returns, last=2)
+    assert [r.label for r in rows] == ["game=Pong", "game=Breakout", "arena"]
+    pong, breakout, other = rows
+    assert (pong.episodes, pong.last, pong.mean) == (3, 2, pytest.approx(-2.7))
+    assert pong.normalized == pytest.approx((-2.7 + 20.7) / 35.3)
+    assert breakout.normalized == pytest.approx((16.1 - 1.7) / 28.8)
+    assert other.normalized is None and other.game is None
+    stats = summary(rows)
+    assert stats["mean"] == pytest.approx((pong.normalized + breakout.normalized) / 2)
+    assert stats["median"] == pytest.approx(stats["mean"])  # two games: the median is their mean
+    three = summary(rows[:2] + label_scores(["game=Freeway"], [29.6]))
+    assert three["median"] == pytest.approx(pong.normalized)  # the middle of 0.51, 0.5, 1.0
+
+
+# ------------------------------------------------------------------ labels
+def test_match_labels_name_what_differs_between_matches():
+    kwargs = [{"game": "Pong", "frame_skip": 4}, {"game": "Breakout", "frame_skip": 4}]
+    assert match_labels(kwargs) == ["game=Pong", "game=Breakout"]
+    assert match_labels([{"game": "Pong", "frame_skip": 4}]) == ["game=Pong,frame_skip=4"]
+    assert match_labels([{}, {}]) == ["", ""]
+    assert match_labels(kwargs, ["pong", "breakout"]) == ["pong", "breakout"]
+    with pytest.raises(PlanError, match="one label per match"):
+        match_labels(kwargs, ["pong"])
+    with pytest.raises(PlanError, match="non-empty one-line"):
+        match_labels(kwargs, ["pong", ""])
+    plan = make_plan([[1], [1]], 5, env_kwargs=kwargs)
+    assert [m.label for m in plan.matches] == ["game=Pong", "game=Breakout"]
+
+
+def test_records_keep_labels_and_upgrade_files_written_before_them(tmp_path):
+    record = PolicyRecord(1, str(tmp_path))
+    record.add_result(3.0, 10, label="game=Pong")
+    record.add_result(4.0, 12, label="game=Breakout")
+    record.save(plots=False)
+    again = PolicyRecord(1, str(tmp_path))
+    assert again.ep_labels == ["game=Pong", "game=Breakout"]
+    assert again.label_names() == ["game=Pong", "game=Breakout"]
+    old = tmp_path / "old"
+    (old / "policy_2").mkdir(parents=True)
+    (old / "policy_2" / "records.csv").write_text("episode,return,length,steps,time\n0,1.0,5,5,1.0\n")
+    upgraded = PolicyRecord(2, str(old))
+    assert upgraded.ep_labels == [""]
+    upgraded.add_result(2.0, 5, label="game=Pong")
+    upgraded.save(plots=False)
+    lines = (old / "policy_2" / "records.csv").read_text().splitlines()
+    assert lines[0] == "episode,return,length,steps,time,label"
+    assert lines[1].endswith(",") and lines[2].endswith(",game=Pong")
+
+
+def test_tile_labels_show_the_game():
+    assert tile_label("game=Pong", 3) == "Pong #3"
+    assert tile_label("game=Pong,mode=2", 0) == "Pong 2 #0"
+
+
+# ------------------------------------------------------------------ multi-game batch
+def test_multi_game_batch_keeps_each_copys_label_and_game():
+    from arena.envs.atari import make_atari_games
+
+    games = ["Pong", "Breakout", "Freeway"]
+    batch = make_atari_games(games, num_copies=4, noop_max=0)
+    singles = [make_atari_games([g], num_copies=1, noop_max=0) for g in games]
+    try:
+        assert batch.games == ["Pong", "Breakout", "Freeway", "Pong"]
+        assert batch.labels == ["game=Pong", "game=Breakout", "game=Freeway", "game=Pong"]
+        assert batch.action_spaces[0].n == 18
+        obs, _ = batch.reset([7, 7, 7, 7])
+        first = [s.reset([7])[0][0][0] for s in singles]
+        for k in range(4):  # each copy shows its own game's screen
+            assert np.array_equal(obs[0][k], first[k % 3]), k
+        assert not np.array_equal(first[0], first[1])
+        step = batch.step([np.zeros(4, np.int64)])
+        assert step.obs[0].shape == (4, 4, 84, 84)
+    finally:
+        batch.close()
+        for s in singles:
+            s.close()
+
+
+def test_multi_game_batch_refuses_games_with_different_action_sets():
+    from arena.envs.atari import make_atari_games
+
+    with pytest.raises(ValueError, match=r"6 actions: Pong.*full_action_space=True|4 actions: Breakout"):
+        make_atari_games(["Pong", "Breakout"], full_action_space=False)
+
+
+# ------------------------------------------------------------------ pacing, pure
+def _tick(rewards, ended=()):
+    K = len(rewards)
+    ends = {k: Ended([np.zeros(1)], [{}], [{}]) for k in ended}
+    terminated = np.zeros((K, 1), bool)
+    terminated[list(ended)] = True
+    return BatchStep([None], np.asarray(rewards, float)[:, None], terminated, np.zeros((K, 1), bool), ends)
+
+
+def test_an_interval_gives_each_reward_to_its_episode():
+    interval = Interval(copies=2, entities=1)
+    interval.add(_tick([1.0, 2.0]))
+    interval.add(_tick([1.0, 2.0], ended=[0]))  # copy 0 ends: its reward so far is the episode's
+    interval.add(_tick([5.0, 2.0]))  # copy 0's next episode begins while the worker is away
+    assert interval.ticks == 3
+    assert interval.reward[:, 0].tolist() == [2.0, 6.0]
+    assert list(interval.ended) == [0] and interval.terminated[0, 0]
+    interval.start_next()
+    assert interval.reward[:, 0].tolist() == [5.0, 0.0]  # the next episode's reward comes next
+    assert interval.ticks == 0 and not interval.ended
+    interval.add(_tick([1.0, 0.0], ended=[0]))
+    interval.add(_tick([1.0, 0.0], ended=[0]))  # a second end in one absence merges the episodes
+    assert interval.merged == 1 and interval.reward[0, 0] == 7.0
+
+
+def test_late_share_is_counted_per_policy():
+    summaries = {1: {"realtime": {"late": {2: (10, 100), 3: (30, 100)}}}, 4: {"realtime": {"late": {5: (0, 50)}}}}
+    assert late_by_policy(summaries, {2: 1, 3: 1, 5: 7}) == {1: 20.0, 7: 0.0}
+
+
+# ------------------------------------------------------------------ MPI
+def test_labels_reach_the_records_for_every_game_of_a_four_game_run(tmp_path):
+    result = run_script(9, "many_games_cases.py", "labels", str(tmp_path), timeout=240)
+    assert result.returncode == 0, result.output
+    record = PolicyRecord(1, str(tmp_path))
+    assert sorted(record.label_names()) == sorted(f"game={g}" for g in ("Pong", "Breakout", "SpaceInvaders", "Freeway"))
+    assert all(record.ep_labels)
+    folder = tmp_path / "policy_1"
+    assert (folder / "curves_by_label.png").stat().st_size > 10_000
+    rows = (folder / "scores_by_label.csv").read_text().splitlines()
+    assert rows[0].startswith("label,game,episodes") and len(rows) == 1 + 4 + 2
+    assert any(r.startswith("mean,") for r in rows) and any(r.startswith("median,") for r in rows)
+    tags = (folder / "metrics.csv").read_text()
+    assert "charts/episodic_return/game=Freeway" in tags and "charts/episodic_return," in tags
+
+
+def test_one_worker_learns_four_games_from_one_env_rank(tmp_path):
+    result = run_script(3, "many_games_cases.py", "batch", str(tmp_path), timeout=240)
+    assert result.returncode == 0, result.output
+    record = PolicyRecord(1, str(tmp_path))
+    assert record.label_names() == [f"game={g}" for g in ("Pong", "Breakout", "SpaceInvaders", "Freeway")]
+    assert record.steps_done == 480
+    assert (tmp_path / "render" / "round_0.mp4").stat().st_size > 0
+
+
+def test_games_whose_spaces_differ_fail_at_kickoff_naming_them(tmp_path):
+    result = run_script(5, "many_games_cases.py", "mismatch", str(tmp_path), timeout=120)
+    assert "KICKOFF ERROR: KickoffError" in result.output, result.output
+    assert "game=Pong" in result.output and "game=Breakout" in result.output
+    assert "full_action_space=True" in result.output
+    assert not os.path.exists(tmp_path / "policy_1")
+
+
+def _realtime(output: str) -> dict:
+    line = next(x for x in output.splitlines() if x.startswith("REALTIME "))
+    return json.loads(line[len("REALTIME ") :])[0]
+
+
+def test_paced_copies_step_at_sixty_per_second(tmp_path):
+    result = run_script(3, "many_games_cases.py", "paced", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.output
+    paced = _realtime(result.output)
+    assert paced["fps"] == 60 and paced["ticks"] >= 180
+    assert 54.0 <= paced["measured_fps"] <= 66.0, paced
+    assert "[arena] realtime: 60 steps/s per copy asked" in result.output
+
+
+def test_late_actions_are_counted_and_learners_see_what_ran(tmp_path):
+    result = run_script(3, "many_games_cases.py", "late", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.output
+    paced = _realtime(result.output)
+    ((late, ticks),) = paced["late"].values()
+    assert ticks > 120 and late >= 20, paced  # a 50 ms nap every 4 steps misses 3 ticks at 60 per second
+    assert "late actions" in result.output and "policy 1" in result.output
+    with open(tmp_path / "policy_1" / "actions.json") as f:
+        actions = json.load(f)
+    chosen, executed = actions["chosen"], actions["executed"]
+    # What ran is the action sent, or, where it came late, the one before it (repeated).
+    assert all(e in (c, p) for c, p, e in zip(chosen[1:], chosen, executed[1:]))
+    assert sum(e != c for c, e in zip(chosen, executed)) >= 10
+    tags = (tmp_path / "policy_1" / "metrics.csv").read_text()
+    assert "charts/late_action_pct" in tags
