@@ -125,3 +125,29 @@ def plot_labels(record: PolicyRecord, filename: str, window: int = 20) -> str:
     with atomic_path(filename) as tmp:
         fig.savefig(tmp)
     return filename
+
+
+def plot_payoff(matrix: np.ndarray, players: Sequence[int], filename: str, title: str = "tournament payoff") -> str:
+    """A heatmap of a tournament's payoff matrix: row player's mean score against the column player."""
+    n = len(players)
+    fig = Figure(figsize=(1.6 + 0.75 * n, 1.2 + 0.65 * n), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    finite = np.abs(matrix[np.isfinite(matrix)])
+    limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    image = ax.imshow(np.ma.masked_invalid(matrix), cmap="RdBu", vmin=-limit, vmax=limit)
+    for i in range(n):
+        for j in range(n):
+            if np.isfinite(matrix[i, j]):
+                ax.text(j, i, f"{matrix[i, j]:+.2f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(n), [str(p) for p in players])
+    ax.set_yticks(range(n), [str(p) for p in players])
+    ax.set_xlabel("opponent (column player)")
+    ax.set_ylabel("player (row)")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="mean score of the row player")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
+    with atomic_path(filename) as tmp:
+        fig.savefig(tmp)
+    return filename

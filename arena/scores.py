@@ -163,6 +163,8 @@ def summary(rows: Sequence[LabelScore]) -> dict[str, float]:
 
 def format_table(rows: Sequence[LabelScore]) -> str:
     """A Markdown table of the rows, with the mean and median human-normalised score below it."""
+    if not rows:
+        return "(no labelled games recorded yet: a game is recorded when it ends)"
     lines = ["| label | games | mean of last | human-normalised |", "| --- | ---: | ---: | ---: |"]
     for r in rows:
         hns = f"{100 * r.normalized:.1f}%" if r.normalized is not None else "-"

@@ -84,8 +84,15 @@ if __name__ == "__main__":
         )
     elif which == "selfplay":  # the README's run: 10 rounds of 100,000 steps, then the tournament
         run_example("pong_selfplay", 7, {}, {"tournament/payoff.png": "selfplay_payoff.png"})
+    elif which == "many_games":  # the README's run: one PPO policy, 8 games, 1M steps, with the mosaic
+        pictures = {
+            "policy_1/curves_by_label.png": "many_games_curves.png",
+            "policy_1/scores_by_label.csv": "many_games_scores.csv",
+            "render/mosaic.png": "many_games_mosaic.png",
+        }
+        run_example("many_games", 5, {"ARENA_RENDER": "1"}, pictures)
     else:
         sys.exit(
-            f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, round_robin, selfplay_mosaic or "
-            "selfplay"
+            f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, round_robin, selfplay_mosaic, "
+            "selfplay or many_games"
         )

@@ -228,3 +228,14 @@ def test_pong_selfplay_snapshots_stay_frozen_and_the_tournament_rates_everyone(t
     assert all(int(r["games"]) == 4 for r in rows)
     assert (log / "tournament" / "payoff.png").stat().st_size > 5000
     assert PolicyRecord(1, str(log)).load().steps_done == 2000  # the tournament trained nobody
+
+
+def test_many_games_paced_records_every_game_under_its_label(tmp_path):
+    paced = {"ARENA_GAMES": "Breakout,Qbert,Breakout,Qbert", "ARENA_REALTIME": "60"}
+    log, output = _run_example(tmp_path, "many_games", 5, 2400, timeout=300, env=paced)
+    assert "[arena] realtime: 60 steps/s per copy asked" in output
+    assert "no evaluation during training: the match's env batch labels its own copies" in output
+    record = _assert_policy_outputs(log, 1)
+    assert set(record.label_names()) == {"game=Breakout", "game=Qbert"}
+    assert (log / "policy_1" / "curves_by_label.png").stat().st_size > 10_000
+    assert "| game=Breakout |" in output and "mean / median over 2 games" in output

@@ -3,8 +3,11 @@
 import json
 import os
 
+import gymnasium as gym
 import numpy as np
 import pytest
+import torch
+from gymnasium.vector import VectorEnv
 from helpers import run_script
 
 from arena.core.env_batch import BatchStep, Ended
@@ -118,6 +121,28 @@ def test_multi_game_batch_keeps_each_copys_label_and_game():
             s.close()
 
 
+def test_every_game_gets_the_same_eighteen_actions_even_where_ale_has_fewer():
+    import ale_py
+
+    from arena.envs.atari import make_atari_game, make_atari_games
+    from arena.wrappers.atari import full_action_indices
+
+    skiing_set = [ale_py.Action(a) for a in (0, 2, 3, 4, 5, 6, 7, 8, 9)]  # ALE's Skiing: no FIRE
+    mapped = [skiing_set[i] for i in full_action_indices(skiing_set)]
+    assert mapped[1] == ale_py.Action.NOOP  # FIRE -> no move
+    assert mapped[10] == ale_py.Action.UP and mapped[17] == ale_py.Action.DOWNLEFT  # UPFIRE -> UP, ...
+    assert full_action_indices([ale_py.Action(a) for a in range(18)]).tolist() == list(range(18))
+    batch = make_atari_games(["Skiing", "Pong"], noop_max=0)
+    single = make_atari_game("Skiing", full_action_space=True)
+    try:
+        assert batch.action_spaces[0].n == single.action_space.n == 18
+        batch.reset([0, 0])
+        batch.step([np.array([17, 17])])  # an action Skiing's set lacks is played as its move
+    finally:
+        batch.close()
+        single.close()
+
+
 def test_multi_game_batch_refuses_games_with_different_action_sets():
     from arena.envs.atari import make_atari_games
 
@@ -217,3 +242,54 @@ def test_late_actions_are_counted_and_learners_see_what_ran(tmp_path):
     assert sum(e != c for c, e in zip(chosen, executed)) >= 10
     tags = (tmp_path / "policy_1" / "metrics.csv").read_text()
     assert "charts/late_action_pct" in tags
+
+
+# ------------------------------------------------------------------ learners store what ran
+class PacedVector(VectorEnv):
+    """Two copies of a paced env that always runs action 1 in copy 0 (its actions are 'late') and what was sent in 1."""
+
+    def __init__(self):
+        self.num_envs = 2
+        self.single_observation_space = gym.spaces.Box(-1, 1, (3,), np.float32)
+        self.single_action_space = gym.spaces.Discrete(4)
+        self.rng = np.random.default_rng(0)
+
+    def reset(self, *, seed=None, options=None):
+        return self.rng.uniform(-1, 1, (2, 3)).astype(np.float32), {}
+
+    def step(self, actions):
+        ran = np.array([1, actions[1]])
+        obs = self.rng.uniform(-1, 1, (2, 3)).astype(np.float32)
+        return obs, np.zeros(2), np.zeros(2, bool), np.zeros(2, bool), {"executed_action": ran}
+
+
+def test_ppo_learns_from_the_actions_that_ran_with_their_log_probabilities():
+    from arena.algos.ppo import PPO
+    from arena.core import comm as mpi
+
+    ppo = PPO(PacedVector(), mpi.world(), seed=0, n_steps=16)
+    batch, _ = ppo.collect_rollout(ppo.reset(), 16, is_last=False)
+    assert batch["actions"][:, 0].tolist() == [1.0] * 16  # copy 0 always ran 1
+    replaced = batch["replaced"]
+    assert replaced[:, 1].sum() == 0 and replaced[:, 0].sum() > 0  # copy 1 ran what was sent
+    flat = {k: v.reshape(32, *v.shape[2:]) for k, v in batch.items()}
+    before = flat["logprobs"].clone()
+    ppo.rescore_replaced(flat, 16, 32)
+    with torch.no_grad():
+        expected = ppo.agent.act_and_value(flat["obs"], flat["actions"])[1]
+    mask = flat["replaced"]
+    assert torch.allclose(flat["logprobs"][mask], expected[mask], atol=1e-6)
+    assert torch.equal(flat["logprobs"][~mask], before[~mask])  # rows that ran their own action keep theirs
+    assert not torch.allclose(before[mask], expected[mask])
+
+
+def test_off_policy_learners_store_the_action_that_ran():
+    from arena.algos.learner import executed_actions, replaced_rows
+
+    sent = np.array([3, 2, 0])
+    ran = executed_actions(sent, np.array([3, 1, 0]))
+    assert ran.dtype == sent.dtype and ran.tolist() == [3, 1, 0]
+    assert replaced_rows(sent, ran).tolist() == [False, True, False]
+    assert replaced_rows(sent, sent.copy()) is None and executed_actions(sent, None) is None
+    boxes = np.array([[0.5, -0.5], [0.1, 0.2]], np.float32)
+    assert replaced_rows(boxes, np.array([[0.5, -0.5], [0.0, 0.2]])).tolist() == [False, True]

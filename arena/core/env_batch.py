@@ -48,6 +48,9 @@ class EnvBatch(Protocol):
     # Optional: how many threads step copies at once (default 1). Above 1, the rank's
     # workers leave their cores to those threads instead of polling on them.
     threads: int
+    # Optional: each copy's label (a multi-game batch: "game=Pong", ...), which its episodes are
+    # recorded under; without it every copy takes its match's label.
+    labels: list[str]
 
     def reset(self, seeds: list[int]) -> tuple[list[Sequence], list[list[dict]]]:
         """Reset every copy: ``obs[e][k]`` and ``infos[k][e]``."""

@@ -71,7 +71,7 @@ def copy_labels(batch: EnvBatch, match: MatchCopy) -> list[str]:
     return labels
 
 
-class _WorkerChannel:
+class WorkerChannel:
     """The buffers and pending sends for one worker of this match."""
 
     def __init__(
@@ -156,7 +156,7 @@ class _WorkerChannel:
             actions[e] = codec.decode_batch(self.act_views[f"act{i}"])
 
 
-def _silent_workers(channels: list[_WorkerChannel], receives: dict, timeout: float) -> mpi.WaitTimeout:
+def _silent_workers(channels: list[WorkerChannel], receives: dict, timeout: float) -> mpi.WaitTimeout:
     """The error for a step wait that timed out, naming the workers that sent no action."""
     silent = [ch for ch in channels if ch.rank in receives and not mpi.test_all(receives[ch.rank])]
     names = ", ".join(f"rank {ch.rank} (worker for entities {ch.entities})" for ch in silent) or "a worker"
@@ -166,7 +166,7 @@ def _silent_workers(channels: list[_WorkerChannel], receives: dict, timeout: flo
     )
 
 
-def _await_actions(comm: mpi.Comm, active: list[_WorkerChannel], timeout: float) -> None:
+def _await_actions(comm: mpi.Comm, active: list[WorkerChannel], timeout: float) -> None:
     """Wait for every active worker's next action; on timeout, name the workers that went silent.
 
     A worker sends its next action only after taking in what we sent, so one wait covers both.
@@ -200,54 +200,88 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads, labels)
         mpi.send_object(spaces, w.rank, protocol.SPACES, comm, timeout=timeout)
     pickled, paced = cfg.step_messages == "pickle", cfg.realtime_fps is not None
-    channels = [_WorkerChannel(w, obs_spaces, act_spaces, K, pickled, paced) for w in match.workers]
-    checks = DataChecks(
-        cfg.data_checks, f"env of match {match.match_index} copy {match.copy_index} (rank {mpi.rank_of(comm)})"
-    )
+    channels = [WorkerChannel(w, obs_spaces, act_spaces, K, pickled, paced) for w in match.workers]
     # Entities no worker controls act randomly.
     actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]
-    frames = FrameSender(comm, list(match.global_copy_ids()), labels) if cfg.render else None
-    memory = MemoryProbe()
-    start = time.perf_counter()
+    book = StepBook(comm, match, cfg, obs_spaces, steps, labels)
     obs, reset_infos = batch.reset(copy_seeds(cfg, match))
-    if checks.on:
-        checks.observations(0, obs, obs_spaces)
+    book.check_start(obs)
     for ch in channels:
         ch.send(comm, RESET, obs, None, ch.infos_for(None, reset_infos))
-    done_steps, episodes, ended = 0, 0, False
-    tally = GameTally(K, len(obs_spaces), cfg.games_per_copy)
-    # Steady speed leaves out the first tenth of the steps, while workers still build their policies.
-    warm_steps, warm_time = max(1, steps // 10), None
-    paced_loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, timeout) if paced else None
-    if paced_loop is not None:
-        paced_loop.wait_for_all(obs, steps)
-        deadline = time.perf_counter()
-    while paced_loop is not None and any(ch.active for ch in channels):
-        paced_loop.wait_until_tick(deadline, obs, tally.enough(), steps)
-        if tally.enough():  # the games are played: each worker is told at its next reply
-            deadline = paced_loop.next_deadline(deadline)
-            continue
-        if not any(ch.active for ch in channels):
-            break
-        step = batch.step(actions)
-        done_steps, obs = done_steps + 1, step.obs
-        if checks.on:
-            _check_step(checks, done_steps, step, obs_spaces)
-        episodes += len(step.ended)
-        tally.add(step)
-        memory.sample(done_steps / max(1, steps))
-        warm_time = warm_time or (time.perf_counter() if done_steps == warm_steps else None)
-        if frames is not None:
-            frames.maybe_send(batch)
-        paced_loop.after_tick(step)
-        deadline = paced_loop.next_deadline(deadline)
-    while paced_loop is None and any(ch.active for ch in channels):
+    if paced:
+        loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, timeout)
+        extra = loop.run(obs, steps, book)
+    else:
+        extra = _run_lockstep(comm, channels, batch, actions, book, steps, timeout)
+    mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
+    book.close(timeout)
+    batch.close()
+    return book.summary(K) | extra
+
+
+class StepBook:
+    """What an environment rank keeps of its steps, whichever loop runs them: counts, checks, games, frames."""
+
+    def __init__(self, comm: mpi.Comm, match: MatchCopy, cfg: RoundConfig, obs_spaces: list, steps: int, labels: list):
+        where = f"env of match {match.match_index} copy {match.copy_index} (rank {mpi.rank_of(comm)})"
+        self.checks, self.obs_spaces, self.steps = DataChecks(cfg.data_checks, where), obs_spaces, steps
+        self.tally = GameTally(match.num_copies, len(obs_spaces), cfg.games_per_copy)
+        self.frames = FrameSender(comm, list(match.global_copy_ids()), labels) if cfg.render else None
+        self.memory = MemoryProbe()
+        self.done_steps = self.episodes = 0
+        # Steady speed leaves out the first tenth of the steps, while workers still build their policies.
+        self.warm_steps, self.warm_time = max(1, steps // 10), None
+        self.start = time.perf_counter()
+
+    def check_start(self, obs: list) -> None:
+        """Check the first observations."""
+        if self.checks.on:
+            self.checks.observations(0, obs, self.obs_spaces)
+
+    def take(self, step: BatchStep, batch: EnvBatch) -> None:
+        """Book one step of every copy: checks, episodes, games, memory, speed and (rendering) frames."""
+        self.done_steps += 1
+        if self.checks.on:
+            _check_step(self.checks, self.done_steps, step, self.obs_spaces)
+        self.episodes += len(step.ended)
+        self.tally.add(step)
+        self.memory.sample(self.done_steps / max(1, self.steps))
+        if self.done_steps == self.warm_steps:
+            self.warm_time = time.perf_counter()
+        if self.frames is not None:
+            self.frames.maybe_send(batch)
+
+    def close(self, timeout: float) -> None:
+        """Wait for the last frames to leave."""
+        if self.frames is not None:
+            self.frames.close(timeout)
+
+    def summary(self, copies: int) -> dict:
+        """The rank's round summary: steps, episodes, seconds, steady speed, memory and (with a budget) games."""
+        end, warm = time.perf_counter(), self.warm_time
+        steady = (self.done_steps - self.warm_steps) * copies / (end - warm) if warm and end > warm else None
+        summary = {"steps": self.done_steps * copies, "episodes": self.episodes, "seconds": end - self.start}
+        return summary | {"steady_steps_per_s": steady} | self.memory.summary() | self.tally.summary()
+
+
+def _run_lockstep(
+    comm: mpi.Comm,
+    channels: list[WorkerChannel],
+    batch: EnvBatch,
+    actions: list,
+    book: StepBook,
+    steps: int,
+    timeout: float,
+) -> dict:
+    """Step whenever every worker has acted, until the budget is spent, the games are played or a worker quits."""
+    ended = False
+    while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
         _await_actions(comm, active, timeout)
         for ch in active:
             if ch.quit():
                 ch.active, ended = False, True
-        if ended or done_steps >= steps or tally.enough():
+        if ended or book.done_steps >= steps or book.tally.enough():
             for ch in active:
                 if ch.active:  # it asked to act after the match ended
                     ch.send(comm, OVER, [], None, {})
@@ -256,27 +290,10 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         for ch in active:
             ch.fill_actions(actions)
         step = batch.step(actions)
-        done_steps += 1
-        if checks.on:
-            _check_step(checks, done_steps, step, obs_spaces)
-        episodes += len(step.ended)
-        tally.add(step)
-        memory.sample(done_steps / max(1, steps))
-        if done_steps == warm_steps:
-            warm_time = time.perf_counter()
-        if frames is not None:
-            frames.maybe_send(batch)
+        book.take(step, batch)
         for ch in channels:
             ch.send(comm, STEP, step.obs, step, ch.infos_for(step, None))
-    mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
-    if frames is not None:
-        frames.close(timeout)
-    batch.close()
-    end = time.perf_counter()
-    steady = (done_steps - warm_steps) * K / (end - warm_time) if warm_time and end > warm_time else None
-    summary = {"steps": done_steps * K, "episodes": episodes, "seconds": end - start, "steady_steps_per_s": steady}
-    paced_summary = paced_loop.summary(done_steps) if paced_loop is not None else {}
-    return summary | memory.summary() | tally.summary() | paced_summary
+    return {}
 
 
 class GameTally:

@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from arena.core import comm as mpi
 from arena.core.buffers import OVER, STEP
 from arena.core.env_api import game_continues
-from arena.core.env_batch import BatchStep, Ended
+from arena.core.env_batch import BatchStep, Ended, EnvBatch
+
+if TYPE_CHECKING:
+    from arena.core.env_process import StepBook, WorkerChannel
 
 
 @dataclass
@@ -82,7 +86,9 @@ class Interval:
 class PacedLoop:
     """The environment rank's loop under ``realtime_fps``: ticks at a fixed rate, answers replies as they come."""
 
-    def __init__(self, comm: mpi.Comm, channels: list, batch, actions: list, fps: float, timeout: float):  # noqa: ANN001
+    def __init__(
+        self, comm: mpi.Comm, channels: list[WorkerChannel], batch: EnvBatch, actions: list, fps: float, timeout: float
+    ):
         self.comm, self.channels, self.batch, self.actions = comm, channels, batch, actions
         self.period, self.timeout = 1.0 / float(fps), timeout
         K, n = batch.num_copies, len(actions)
@@ -94,13 +100,28 @@ class PacedLoop:
         self.overruns = 0  # ticks the environment itself could not step in time
         self.first_tick = self.last_tick = None
 
+    def run(self, obs: list, steps: int, book: StepBook) -> dict:
+        """Tick until every worker has had ``steps`` messages or quit (or the games are played); the summary."""
+        self.wait_for_all(obs, steps)
+        deadline = time.perf_counter()
+        while any(ch.active for ch in self.channels):
+            self.wait_until_tick(deadline, obs, book.tally.enough(), steps)
+            deadline = self.next_deadline(deadline)
+            if book.tally.enough() or not any(ch.active for ch in self.channels):
+                continue  # the games are played: each worker is told at its next reply
+            step = self.batch.step(self.actions)
+            obs = step.obs
+            book.take(step, self.batch)
+            self.after_tick(step)
+        return self.summary(book.done_steps)
+
     # ------------------------------------------------------------ replies
-    def listen(self, ch) -> None:  # noqa: ANN001
+    def listen(self, ch: WorkerChannel) -> None:
         """Post the receive of the worker's next reply."""
         self.receives[ch.rank] = ch.post_receive(self.comm)
         self.sent_at[ch.rank] = time.perf_counter()
 
-    def arrived(self, ch) -> bool:  # noqa: ANN001
+    def arrived(self, ch: WorkerChannel) -> bool:
         """True when the worker's reply is in (and not yet taken in)."""
         return ch.active and ch.rank not in self.replied and mpi.test_all(self.receives[ch.rank])
 
@@ -114,6 +135,7 @@ class PacedLoop:
             if ch.quit():
                 ch.active = False
             elif over or self.messages[ch.rank] >= steps:
+                self._settle(ch)
                 ch.send(self.comm, OVER, [], None, {})
                 ch.active = False
             elif self.intervals[ch.rank].ticks > 0:  # late: answer now; its action holds from the next tick
@@ -124,7 +146,7 @@ class PacedLoop:
                 ch.fill_actions(self.actions)
                 self.replied.add(ch.rank)
 
-    def _check_silence(self, ch) -> None:  # noqa: ANN001
+    def _check_silence(self, ch: WorkerChannel) -> None:
         if ch.active and time.perf_counter() - self.sent_at[ch.rank] > self.timeout:
             raise mpi.WaitTimeout(
                 f"rank {ch.rank} (worker for entities {ch.entities}) sent no action for {self.timeout:g} s; it may "
@@ -170,11 +192,10 @@ class PacedLoop:
             else:
                 interval.late += 1
 
-    def send(self, ch, obs: list) -> None:  # noqa: ANN001
+    def send(self, ch: WorkerChannel, obs: list) -> None:
         """Send the worker its interval: the newest observations, summed rewards, ends, and the executed actions."""
         interval = self.intervals[ch.rank]
-        mpi.wait_all(ch.pending, timeout=self.timeout)  # it replied, so it has the last message: done at once
-        ch.pending = []
+        self._settle(ch)
         ch.views["ticks"][:] = (interval.ticks, interval.late)
         for i, (e, codec) in enumerate(zip(ch.entities, ch.act_codecs)):
             codec.encode_batch(self.actions[e], ch.views[f"executed{i}"])
@@ -182,6 +203,11 @@ class PacedLoop:
         ch.send(self.comm, STEP, obs, step, ch.infos_for(step, None))
         interval.start_next()
         self.messages[ch.rank] += 1
+
+    def _settle(self, ch: WorkerChannel) -> None:
+        """Complete the sends of the worker's last message before its buffer is rewritten (it replied, so at once)."""
+        mpi.wait_all(ch.pending, timeout=self.timeout)
+        ch.pending = []
 
     def next_deadline(self, deadline: float) -> float:
         """The next tick's time; an environment that fell a whole tick behind starts counting afresh."""

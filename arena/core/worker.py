@@ -292,8 +292,8 @@ def run_worker_rank(
             source = make_env_source(make_env)
             if any(label != match.label for label in labels):
                 source = (
-                    "the match is a multi-game batch and an evaluation plays one game; the per-label curves "
-                    "and scores_by_label.csv measure the policy instead"
+                    "the match's env batch labels its own copies (a multi-game batch), and an evaluation builds "
+                    "one plain game; the per-label curves and scores_by_label.csv measure the policy instead"
                 )
             record.evaluation_game = EvalGame(source, dict(match.env_kwargs), spec.entities, list(sys.path))
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")

@@ -108,7 +108,10 @@ class MaxAndSkipFrames(gym.Wrapper):
     def __init__(self, env: gym.Env, skip: int = 4, full_action_space: bool = False):
         super().__init__(env)
         self.ale = env.unwrapped.ale
-        self.actions = self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
+        self.actions = list(self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet())
+        if full_action_space:  # all 18, even where the game's legal set is smaller (Skiing has 9)
+            self.actions = [self.actions[i] for i in full_action_indices(self.actions)]
+            self.action_space = gym.spaces.Discrete(len(self.actions))
         self.skip = skip
         self.screens = np.zeros((2, *env.observation_space.shape), np.uint8)
         self.read_screen = self.ale.getScreenGrayscale if self.screens.ndim == 3 else self.ale.getScreenRGB
@@ -188,6 +191,20 @@ class LegacySeed(gym.Wrapper):
         if seed is None:
             seed, self.pending_seed = self.pending_seed, None
         return self.env.reset(seed=seed, options=options)
+
+
+FULL_ACTIONS = 18  # ALE's joystick: 9 directions (NOOP among them), each with and without FIRE
+
+
+def full_action_indices(action_set: list) -> np.ndarray:
+    """For each of ALE's 18 actions, its index in a game's ``action_set``: itself where the game has it,
+    else the same move without FIRE (Skiing's set has no FIRE), else NOOP. One 18-way head fits every game."""
+    index = {ale_py.Action(a): i for i, a in enumerate(action_set)}
+    found = []
+    for action in (ale_py.Action(a) for a in range(FULL_ACTIONS)):
+        plain = action.name.replace("FIRE", "") or "NOOP"
+        found.append(index.get(action, index.get(ale_py.Action[plain], index.get(ale_py.Action.NOOP, 0))))
+    return np.asarray(found, dtype=np.int64)
 
 
 def make_atari(

@@ -7,8 +7,8 @@ All 57 games on a bigger machine, 19 environment ranks of 3 games, in real time:
 Try it in a minute:  ARENA_TOTAL_STEPS=4000 mpiexec -n 5 python my_main_script.py
 
 ARENA_REALTIME=1 paces every game at the console's 60 frames per second (15 agent steps a
-second, as each step is 4 frames); a game whose action is late repeats the last one, and
-the progress lines say how often that happened. ARENA_RENDER=1 writes a mosaic of every
+second, as each step is 4 frames; ARENA_REALTIME=30 would be 30 steps a second); a game
+whose action is late repeats the last one, and the progress lines say how often. ARENA_RENDER=1 writes a mosaic of every
 game (log_comms/render/). Results: policy_1/curves_by_label.png and scores_by_label.csv.
 """
 
@@ -32,8 +32,10 @@ groups = [games[i::env_ranks] for i in range(env_ranks)]  # each rank's games
 total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 1_000_000))
 copies = max(len(g) for g in groups)  # a rank with fewer games plays one of them twice
 steps_per_match = max(1, total_steps // (env_ranks * copies))
-frame_skip = 4  # make_atari_games' default: each agent step is 4 console frames
-realtime_fps = 60 / frame_skip if os.environ.get("ARENA_REALTIME", "0") == "1" else None
+# ARENA_REALTIME=1: the console's 60 frames a second, and each agent step is 4 frames; another
+# number is that many steps a second.
+realtime = float(os.environ.get("ARENA_REALTIME", "0"))
+realtime_fps = (60 / 4 if realtime == 1 else realtime) if realtime > 0 else None
 
 arena.kickoff(
     [[1]] * env_ranks,
