@@ -206,6 +206,12 @@ def evaluate(
 ) -> dict:
     """Play ``games`` whole games with the policy in ``checkpoint``; other entities act randomly."""
     env = load_make_env(make_env)(**(env_kwargs or {}))
+    if hasattr(env, "num_copies"):
+        raise ValueError(
+            f"make_env(**{env_kwargs or {}}) built a batch of {env.num_copies} copies (such as a multi-game batch); "
+            "evaluation plays one plain game: evaluate with a make_env that builds one, such as "
+            "arena.envs.atari.make_atari_game(game, full_action_space=True) for a policy of many games"
+        )
     obs_spaces, act_spaces = entity_spaces(env)
     n = len(obs_spaces)
     if not 0 <= entity < n:

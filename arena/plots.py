@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from arena.core.mosaic import grid_shape
 from arena.files import atomic_path
 from arena.records import PolicyRecord
-from arena.scores import label_scores, write_table
+from arena.scores import ATARI_REFERENCE_SCORES, game_of_label, label_scores, write_table
 
 
 def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
@@ -115,11 +116,16 @@ def plot_labels(record: PolicyRecord, filename: str, window: int = 20) -> str:
         xs, ys = steps[mask], returns[mask]
         ax.plot(*thin(xs, ys), color=color, alpha=0.25, linewidth=0.8)
         ax.plot(*thin(xs, rolling_mean(ys, window)), color=color)
+        game = game_of_label(label)
+        if game is not None:  # the random agent's score of the DQN papers: learning is what rises above it
+            ax.axhline(ATARI_REFERENCE_SCORES[game][0], color="gray", linestyle="--", linewidth=0.8)
         ax.set_title(f"{label} ({mask.sum()} episodes)", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        ax.xaxis.get_offset_text().set_fontsize(7)
-    fig.suptitle(f"policy {record.policy_id}: return per label against its steps (rolling mean of {window})")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 250k, 1M: small panels have room for little
+    dashed = "; dashed: a random agent's score" if any(game_of_label(label) for label in labels) else ""
+    fig.suptitle(f"policy {record.policy_id}: return per label against its steps (rolling mean of {window}){dashed}")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
     with atomic_path(filename) as tmp:

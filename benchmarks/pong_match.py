@@ -8,6 +8,8 @@ With --summary, every rank's round summary (steps, steady speed, memory) is writ
 import argparse
 import json
 
+from bench_utils import write_summary
+
 from arena import make_stem, total_steps_to_match_steps
 from arena.envs.atari import make_atari_game
 
@@ -48,7 +50,4 @@ result = arena.kickoff(
     progress_interval=1e9,
 )
 if args.summary:
-    roles = {r.rank: r.role for r in result["plan"].roles}
-    ranks = [{"rank": rank, "role": roles[rank], **summary} for rank, summary in sorted(result["ranks"].items())]
-    with open(args.summary, "w") as f:
-        json.dump({"seconds": result["seconds"], "ranks": ranks}, f)
+    write_summary(result, args.summary)

@@ -5,7 +5,8 @@ TOTAL_STEPS counts joint steps (both players act once) over every match copy.
 """
 
 import argparse
-import json
+
+from bench_utils import write_summary
 
 from arena import make_stem, total_steps_to_match_steps
 from arena.envs.atari import make_two_player
@@ -30,7 +31,4 @@ result = arena.kickoff(
     match_list, {1: args.policy, 2: args.policy}, steps, scale=True, copies_per_env=args.copies, progress_interval=1e9
 )
 if args.summary:
-    roles = {r.rank: r.role for r in result["plan"].roles}
-    ranks = [{"rank": rank, "role": roles[rank], **summary} for rank, summary in sorted(result["ranks"].items())]
-    with open(args.summary, "w") as f:
-        json.dump({"seconds": result["seconds"], "ranks": ranks}, f)
+    write_summary(result, args.summary)

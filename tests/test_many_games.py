@@ -293,3 +293,11 @@ def test_off_policy_learners_store_the_action_that_ran():
     assert replaced_rows(sent, sent.copy()) is None and executed_actions(sent, None) is None
     boxes = np.array([[0.5, -0.5], [0.1, 0.2]], np.float32)
     assert replaced_rows(boxes, np.array([[0.5, -0.5], [0.0, 0.2]])).tolist() == [False, True]
+
+
+def test_evaluate_refuses_a_batch_with_a_clear_error(tmp_path):
+    from arena.envs.atari import make_atari_games
+    from arena.evaluate import evaluate
+
+    with pytest.raises(ValueError, match="built a batch of 2 copies.*full_action_space=True"):
+        evaluate(lambda: make_atari_games(["Pong", "Breakout"]), str(tmp_path / "missing.pt"))
