@@ -1,10 +1,12 @@
 """The benchmarks run (quick mode): every kind of row completes. No timing is asserted."""
 
+import csv
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from helpers import REPO
 
@@ -64,3 +66,26 @@ def test_many_games_quick_prints_every_row():
     for row in ("(a) raw, 8 games", "(b) random, not paced", "(c) random, paced 15", "(c) random, paced 60"):
         assert row in table
     assert "(d) ppo, paced 15: 15 steps/s per copy asked" in table
+
+
+@pytest.mark.timeout(300)
+def test_learning_quick_writes_its_row_and_curve(tmp_path):
+    stdout = run_quick("learning.py", "--out", str(tmp_path))
+    assert "| policy | game | frames |" in stdout
+    with open(tmp_path / "learning.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and rows[0]["policy"] == "ppo" and rows[0]["game"] == "Pong"
+    assert int(rows[0]["frames"]) == 16_000 and float(rows[0]["steps_per_s"]) > 0
+    assert (tmp_path / "learning_Pong.png").stat().st_size > 10_000
+
+
+def test_frames_to_target_is_the_first_game_where_the_window_mean_reaches_it():
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    from learning import frames_to_target
+
+    frames = np.array([100, 200, 300, 400, 500])
+    scores = np.array([10.0, 20.0, 14.0, 20.0, 21.0])
+    assert frames_to_target(frames, scores, 18.0, 2) == 500  # pairs: 15, 17, 17, then 20.5 at the 5th game
+    assert frames_to_target(frames, scores, 17.0, 2) == 300
+    assert frames_to_target(frames, scores, 18.0, 1) == 200
+    assert frames_to_target(frames, scores, 30.0, 2) is None
