@@ -143,8 +143,8 @@ def build_batch(make_env: Callable[..., Any], num_copies: int, env_kwargs: dict)
     return CopiesBatch([make_env(**env_kwargs) for _ in range(num_copies)])
 
 
-def probe_batch(make_env: Callable[..., Any], num_copies: int, env_kwargs: dict) -> tuple[list, list, list | None]:
-    """Build a factory's own batch of ``num_copies`` once: its spaces and copy labels; ValueError if it fails.
+def probe_batch(make_env: Callable[..., Any], num_copies: int, env_kwargs: dict) -> tuple[list, list]:
+    """Build a factory's own batch of ``num_copies`` once: its spaces; ValueError if it fails.
 
     A multi-game batch shows only here whether its games share one observation and action space.
     """
@@ -153,7 +153,6 @@ def probe_batch(make_env: Callable[..., Any], num_copies: int, env_kwargs: dict)
     except Exception as exc:
         raise ValueError(f"make_env(num_copies={num_copies}, **{env_kwargs!r}) failed: {exc}") from exc
     try:
-        labels = getattr(batch, "labels", None)
-        return list(batch.observation_spaces), list(batch.action_spaces), None if labels is None else list(labels)
+        return list(batch.observation_spaces), list(batch.action_spaces)
     finally:
         batch.close()

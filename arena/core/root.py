@@ -348,7 +348,7 @@ class Stem:
         multi-game batch whose games differ in their spaces fails here, naming them."""
         obs_spaces, act_spaces = probe_spaces(self.make_env, env_kwargs)
         if copies > 1:
-            batch_obs, batch_act, _ = probe_batch(self.make_env, copies, env_kwargs)
+            batch_obs, batch_act = probe_batch(self.make_env, copies, env_kwargs)
             if (batch_obs, batch_act) != (list(obs_spaces), list(act_spaces)):
                 raise ValueError(
                     f"make_env(num_copies={copies}) built copies with observation spaces {batch_obs} and action "
