@@ -1,6 +1,6 @@
 """Watch and score a trained policy (PPO or DQN), without MPI: the evaluation protocol's games.
 
-    python -m arena.evaluate examples/atari --policy 1 --games 10 --epsilon 0.05
+    python -m arena.evaluate examples/pong_batched --policy 1 --games 10 --epsilon 0.05
     python -m arena.evaluate examples/pong_dqn --policy 1 --checkpoint best    # a catalog entry
     python -m arena.evaluate examples/pong_dqn --policy 1 --list               # the catalog
 

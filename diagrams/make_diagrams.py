@@ -2,7 +2,7 @@
 
     python diagrams/make_diagrams.py                  # rank_layout.png (instant)
     python diagrams/make_diagrams.py touchdown        # runs examples/touchdown at -n 4 (about 3 minutes)
-    python diagrams/make_diagrams.py pongs [STEPS]    # runs examples/atari at -n 15 with render=True
+    python diagrams/make_diagrams.py pongs [STEPS]    # runs examples/pong_batched at -n 15, one game a rank, render on
     python diagrams/make_diagrams.py round_robin      # runs examples/round_robin_with_parameters at -n 10
 
 The runs happen in a scratch copy of the example, with the venv's mpiexec.
@@ -74,7 +74,7 @@ if __name__ == "__main__":
     elif which == "pongs":
         steps = sys.argv[2] if len(sys.argv) > 2 else "40000"
         pictures = {"render/mosaic.png": "pongs.png", "policy_1/curve_steps.png": "pong_learning_curve.png"}
-        run_example("atari", 15, {"ARENA_TOTAL_STEPS": steps, "ARENA_RENDER": "1"}, pictures)
+        run_example("pong_batched", 15, {"ARENA_TOTAL_STEPS": steps, "ARENA_RENDER": "1", "ARENA_GAMES": "0"}, pictures)
     elif which == "round_robin":
         run_example("round_robin_with_parameters", 10, {}, {"round_robin.png": "round_robin.png"})
     elif which == "selfplay_mosaic":

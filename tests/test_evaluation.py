@@ -22,6 +22,8 @@ from arena.core.evaluator import (
     EvalGame,
     EvalOptions,
     add_to_catalog,
+    child_environment,
+    evaluation_from_environment,
     evaluation_options,
     next_mark,
     read_catalog,
@@ -120,6 +122,8 @@ def test_the_evaluation_process_saves_scores_checkpoints_and_the_catalog(tmp_pat
     options = EvalOptions(light_every=40, full_every=80, light_games=1, full_games=2)
     evaluator = start_evaluator(game, options, True, files, None, "policy 1", seed=0)
     state = state_to_bytes(dqn_state())
+    evaluator.tick(0, lambda: state)  # the run's first step, before the child is up
+    assert evaluator.wait_started(120)
     for step in range(30):  # 4 frames a step: a light evaluation at step 10, a full one at 20 (or when free)
         evaluator.tick(step, lambda: state)
     evaluator.finish(30, lambda: state)
@@ -134,16 +138,100 @@ def test_the_evaluation_process_saves_scores_checkpoints_and_the_catalog(tmp_pat
     assert (tmp_path / entry["video"]).stat().st_size > 1_000
 
 
-def test_an_env_the_child_cannot_build_is_a_clear_error(tmp_path):
-    bad = tmp_path / "make_env.py"
-    bad.write_text("def make_env():\n    raise RuntimeError('no such game here')\n")
-    game = EvalGame(make_env_source(load_make_env(str(bad))), {}, (0,), list(sys.path))
-    with pytest.raises(RuntimeError, match="could not build the game(.|\n)*no such game here"):
-        start_evaluator(game, EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
+def _evaluator_for(tmp_path, make_env_text, options=None):
+    path = tmp_path / "make_env.py"
+    path.write_text(make_env_text)
+    game = EvalGame(make_env_source(load_make_env(str(path))), {}, (0,), list(sys.path))
+    return start_evaluator(game, options or EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
+
+
+def test_a_game_the_child_cannot_build_turns_evaluation_off_with_the_childs_traceback(tmp_path, capsys):
+    evaluator = _evaluator_for(tmp_path, "def make_env():\n    raise RuntimeError('no such game here')\n")
+    assert not evaluator.wait_started(120)
+    evaluator.tick(10, lambda: b"")  # training goes on: ticks and the end do nothing
+    evaluator.finish(20, lambda: b"")
+    out = capsys.readouterr().out
+    assert out.count("evaluation is off for the rest of this run; training goes on") == 1, out
+    assert "could not build the game" in out and "RuntimeError: no such game here" in out
+    assert 'make_env.py", line 2, in make_env' in out  # the child's own traceback
+
+
+def test_a_child_that_dies_in_c_is_reported_with_its_stderr(tmp_path, capsys):
+    # os.abort() is what an MPI library's abort looks like from Python: no exception, a dead process.
+    evaluator = _evaluator_for(tmp_path, "import os\n\ndef make_env():\n    os.abort()\n")
+    assert not evaluator.wait_started(120)
+    out = capsys.readouterr().out
+    assert "evaluation is off" in out and "the evaluation process ended (exit code -6)" in out, out
+    assert "Fatal Python error: Aborted" in out and 'make_env.py", line 4 in make_env' in out, out
+
+
+CARTPOLE_WITH_MPI = """
+import gymnasium as gym
+from mpi4py import MPI
+
+from arena.wrappers.single_agent_wrappers import single_agent_wrapper
+
+
+def make_env():
+    world = MPI.COMM_WORLD
+    if (world.Get_rank(), world.Get_size()) != (0, 1):
+        raise RuntimeError(f"the child joined a job: rank {world.Get_rank()} of {world.Get_size()}")
+    return single_agent_wrapper(gym.make("CartPole-v1"))
+"""
+
+
+def cartpole_dqn_state():
+    torch.manual_seed(0)
+    q = QNetwork(spaces.Box(-np.inf, np.inf, (4,), np.float32), 2, False, 128)
+    return {"algo": "dqn", "model": q.state_dict(), "config": {"hidden": 128}, "global_step": 0}
+
+
+def test_the_child_of_a_rank_is_an_mpi_world_of_its_own(tmp_path, monkeypatch):
+    # What a rank started by Hydra (MPICH) or prterun (Open MPI) has in its environment: without
+    # removing it, the child's MPI_Init would take itself for rank 3 and wait on a launcher.
+    launcher = {"PMI_RANK": "3", "PMI_SIZE": "4", "PMI_FD": "9", "PMIX_RANK": "3", "OMPI_COMM_WORLD_RANK": "3"}
+    for key, value in launcher.items():
+        monkeypatch.setenv(key, value)
+    assert not set(launcher) & set(child_environment())
+    options = EvalOptions(light_every=10, full_every=1_000, light_games=2)
+    evaluator = _evaluator_for(tmp_path, CARTPOLE_WITH_MPI, options)
+    state = state_to_bytes(cartpole_dqn_state())
+    evaluator.tick(0, lambda: state)
+    assert evaluator.wait_started(120)
+    evaluator.finish(10, lambda: state)
+    with open(tmp_path / EVAL_LOG) as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["type"], r["step"], r["games"]) for r in rows] == [("light", "10", "2")]
+    assert all(float(r["min"]) >= 8 for r in rows)  # whole CartPole games: 8 steps at the least
+
+
+def test_arena_evaluation_sets_the_option_from_the_environment():
+    assert evaluation_from_environment("0") is False and evaluation_from_environment("on") is True
+    assert evaluation_from_environment('{"light_every": 4000}') == {"light_every": 4000}
+    with pytest.raises(ValueError, match="ARENA_EVALUATION must be 0, 1 or a JSON dict"):
+        evaluation_from_environment("sometimes")
+    with pytest.raises(TypeError, match="unknown evaluation options"):
+        evaluation_from_environment('{"every": 4000}')
+
+
+def test_a_game_defined_in_the_main_script_cannot_be_evaluated(tmp_path):
     in_main = EvalGame("make_env is defined in the main script", {}, (0,), [])
     with pytest.raises(ValueError, match="evaluation was asked for, but make_env is defined in the main script"):
         start_evaluator(in_main, EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
     assert start_evaluator(in_main, EvalOptions(), False, LocalFiles(str(tmp_path)), None, "policy 1", seed=0) is None
+
+
+@pytest.mark.mpi
+def test_a_make_env_that_imports_mpi4py_evaluates_under_ppo_dqn_and_sac(tmp_path):
+    result = run_script(7, "mpi4py_env_case.py", str(tmp_path), timeout=300)
+    assert not result.timed_out and result.returncode == 0, result.output
+    assert "evaluation is off" not in result.output, result.output
+    for policy in (1, 2, 3):
+        with open(tmp_path / f"policy_{policy}" / EVAL_LOG) as f:
+            rows = list(csv.DictReader(f))
+        assert rows and rows[-1]["type"] == "full" and rows[-1]["games"] == "2", (policy, rows)
+        catalog = read_catalog((tmp_path / f"policy_{policy}" / CATALOG).read_bytes())
+        assert (tmp_path / f"policy_{policy}" / catalog["best"]["file"]).is_file()
 
 
 @pytest.mark.mpi

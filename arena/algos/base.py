@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Policy:
@@ -15,6 +15,10 @@ class Policy:
     ``policy_record`` and the one that should write files in ``data_dir``.
     The arena records finished episodes itself.
     """
+
+    # True where the class takes the option ``evaluation`` (arena.core.evaluator) and scores itself
+    # while it trains; ARENA_EVALUATION then sets that option where policy_kwargs leave it out.
+    evaluates_while_training: ClassVar[bool] = False
 
     def __init__(self, env: Any, policy_comm: Any, **kwargs: Any):
         self.env = env

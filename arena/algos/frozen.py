@@ -26,6 +26,8 @@ class Frozen:
     instead of sampling. A deterministic actor (TD3, DDPG) plays without its noise.
     """
 
+    evaluates_while_training = False  # it never trains: ARENA_EVALUATION leaves it alone
+
     def __init__(
         self,
         env: Any,

@@ -50,6 +50,7 @@ class Learner(Policy):
     config_class: ClassVar[type]  # the hyperparameter dataclass
     supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
     uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
+    evaluates_while_training = True  # the option ``evaluation``: arena.core.evaluator
     shared_state: ClassVar[tuple[str, ...]] = ("model", "optimizer")  # what workers adopt from the root's checkpoint
 
     def __init__(

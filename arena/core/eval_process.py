@@ -2,10 +2,17 @@
 
 A policy's root worker (``arena.core.evaluator``) starts ``python -m arena.core.eval_process``
 on its own host, so that thirty games of Atari never stall the policy's matches. The
-child is no MPI rank (MPI is not initialised in it) and touches no file of the run: it
-gets the weights over its stdin and sends scores and the video's bytes back over its
-stdout, and the root worker saves them through the arena. Anything the child or its
-libraries print goes to stderr, so stdout carries frames only.
+child touches no file of the run: it gets the weights over its stdin and sends scores
+and the video's bytes back over its stdout, and the root worker saves them through the
+arena. Anything the child or its libraries print goes to stderr, so stdout carries
+frames only; the root worker shows that stderr only if the child fails.
+
+The child is no rank of the job. Its parent removes the MPI launcher's variables from
+its environment, so a ``make_env.py`` that imports mpi4py (as the AI Arena tutorial's
+does, to seed by rank) initialises MPI here as a world of its own:
+``MPI.COMM_WORLD.Get_rank()`` is 0 and ``Get_size()`` is 1, and nothing reaches the
+job's ranks. The evaluation seeds its games itself, so a seed drawn from the rank
+changes nothing.
 
 Frames: an 8-byte little-endian length, then a pickle. Messages, in order:
   parent -> child  ("start", source, env_kwargs, entities, sys_path, seed, max_frames)

@@ -21,12 +21,14 @@ catalog back, so ``best`` stays the best of the whole run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,11 +40,13 @@ from arena.evaluate import summarize
 CATALOG = "checkpoints/catalog.json"
 EVAL_LOG = "eval_log.csv"
 EVAL_LOG_HEADER = "type,step,frames,mean,std,min,max,games,seconds\n"
-# The child imports torch and builds the env while the match waits for this worker's first action:
-# well under an environment rank's silence limit (120 s by default).
-START_TIMEOUT_S = 60.0
-# Launcher variables that would make the child try to join the MPI job.
-MPI_ENV_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "MPICH_", "OMPI_", "I_MPI_")
+# The child imports torch and builds the env while the policy plays on; past this it is given up.
+START_DEADLINE_S = 600.0
+# Launcher variables that would make the child take itself for one of the job's ranks. Without them,
+# a make_env.py that imports mpi4py initialises MPI in the child as a world of its own (singleton).
+MPI_ENV_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "MPICH_", "OMPI_", "PRTE_", "I_MPI_")
+ENV_VARIABLE = "ARENA_EVALUATION"  # read on rank 0 at kickoff: the option ``evaluation`` for every learner
+STDERR_TAIL_BYTES = 6_000  # of the child's stderr, shown when it fails
 
 
 @dataclass
@@ -76,6 +80,27 @@ def evaluation_options(value: bool | dict | None, image_obs: bool) -> EvalOption
     if min(counts) < 1 or not 0 <= options.epsilon <= 1 or (options.max_frames or 1) < 1:
         raise ValueError(f"evaluation: the intervals and game counts must be positive, epsilon in [0, 1]: {value}")
     return options
+
+
+def evaluation_from_environment(text: str) -> bool | dict:
+    """The option ``evaluation`` that ``ARENA_EVALUATION`` gives: 0/off, 1/on, or a JSON dict of EvalOptions' fields.
+
+    It lets a script that cannot be edited (arena5's examples, the tutorial's files) choose the
+    schedule: ``ARENA_EVALUATION='{"light_every": 4000, "light_games": 2}'``.
+    """
+    word = text.strip().lower()
+    if word in ("0", "off", "false", "no"):
+        return False
+    if word in ("1", "on", "true", "yes"):
+        return True
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(f"{ENV_VARIABLE} must be 0, 1 or a JSON dict of {_option_names()}, not {text!r}")
+    evaluation_options(value, image_obs=True)  # the same checks as the policy option
+    return value
 
 
 def _option_names() -> list[str]:
@@ -114,38 +139,45 @@ def add_to_catalog(catalog: dict, entry: dict) -> bool:
 
 
 def child_environment() -> dict:
-    """This process's environment without the MPI launcher's variables, and MPI left uninitialised."""
+    """This process's environment without the MPI launcher's variables: MPI, if the child uses it, is a world of one."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(MPI_ENV_PREFIXES)}
-    return env | {"MPI4PY_RC_INITIALIZE": "false", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    # PYTHONFAULTHANDLER: a crash in C (an MPI library's abort, a segfault) still prints the Python stack.
+    return env | {"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
 
 
 class Evaluator:
-    """The root worker's side: starts the child, sends weights when an evaluation is due, saves what comes back."""
+    """The root worker's side: starts the child, sends weights when an evaluation is due, saves what comes back.
+
+    Nothing here waits on the child while the policy plays: the child starts in the background
+    (``tick`` looks for its "ready"), and any failure of the child turns evaluation off with one
+    warning carrying the child's own words (its error, or the tail of its stderr).
+    """
 
     def __init__(self, game: EvalGame, options: EvalOptions, files: Any, metrics: Any, who: str, seed: int):
         self.options, self.files, self.metrics, self.who = options, files, metrics, who
         self.catalog = read_catalog(files.read(CATALOG))
         self.log_started = files.read(EVAL_LOG) is not None
         self.pending: dict | None = None  # the evaluation the child is playing: kind, step, frames, state
-        self.child = subprocess.Popen(
+        self.frame_skip: int | None = None  # known once the child is ready
+        self.next_light = self.next_full = None
+        self.first_step: int | None = None  # the global step of the run's first tick
+        # The child's stderr, shown only if it fails: a file, so a chatty child never fills a pipe nobody reads.
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.child: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-m", "arena.core.eval_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.stderr,
             env=child_environment(),
         )
+        self.started_at = time.monotonic()
         start = ("start", game.source, game.env_kwargs, game.entities, game.sys_path, seed, options.max_frames)
-        write_frame(self.child.stdin, start)
-        reply = self._receive(START_TIMEOUT_S)
-        if reply[0] == "timeout":
-            print(f"[eval] {who}: no evaluation during training: {reply[1]}", flush=True)
-            self.child.kill()
-            self.child = None
-            return
-        if reply[0] != "ready":
-            self.close()
-            raise RuntimeError(f"{who}: the evaluation process could not build the game:\n{reply[1]}")
-        self.frame_skip = reply[1]["frame_skip"]
-        self.next_light = self.next_full = None
+        self._send(start)
+
+    @property
+    def ready(self) -> bool:
+        """True once the child has built the game."""
+        return self.frame_skip is not None
 
     def describe(self) -> str:
         """The schedule, for the start-up line."""
@@ -155,18 +187,29 @@ class Evaluator:
             f"{o.full_every:,}; epsilon {o.epsilon:g}; {self.frame_skip} frames per step"
         )
 
+    def wait_started(self, timeout: float = START_DEADLINE_S) -> bool:
+        """Wait up to ``timeout`` s (and no later than the start deadline) for the child; True if it is ready."""
+        if self.child is not None and not self.ready:
+            left = min(timeout, START_DEADLINE_S - (time.monotonic() - self.started_at))
+            self._take_start(max(left, 0.0))
+        return self.child is not None and self.ready
+
     def tick(self, global_step: int, snapshot: Callable[[], bytes]) -> None:
         """Between steps: take in finished results, and start the evaluation that is due (weights from ``snapshot``)."""
-        if self.child is None:
+        if self.first_step is None:  # the run's first step: a resumed run's marks go on from it
+            self.first_step = global_step
+        if self.child is None or (not self.ready and not self._take_start(0.0)):
             return
         if self.pending is not None:
-            if not self._ready():
+            if not self._has_output():
                 return
-            self._finish(self._receive(None))
+            self._finish(self._receive())
+            if self.child is None:
+                return
         frames = global_step * self.frame_skip
-        if self.next_light is None:  # the first tick: a resumed run goes on from its step
-            self.next_light = next_mark(frames, self.options.light_every)
-            self.next_full = next_mark(frames, self.options.full_every)
+        if self.next_light is None:  # the child is ready: marks past the run's first step, some may be due
+            self.next_light = next_mark(self.first_step * self.frame_skip, self.options.light_every)
+            self.next_full = next_mark(self.first_step * self.frame_skip, self.options.full_every)
         if frames >= self.next_full or frames >= self.next_light:
             self._start(global_step, frames, "full" if frames >= self.next_full else "light", snapshot())
 
@@ -175,10 +218,13 @@ class Evaluator:
 
         So a run whose budget ends on a mark (1M steps: 4M frames) ends with its full evaluation.
         """
+        if self.child is not None and not self.ready:
+            print(f"[eval] {self.who}: waiting for the evaluation process to start", flush=True)
+            self.wait_started()
         for _ in range(2):
             if self.child is not None and self.pending is not None:
                 print(f"[eval] {self.who}: waiting for the {self.pending['kind']} evaluation under way", flush=True)
-                self._finish(self._receive(None))
+                self._finish(self._receive())
             self.tick(global_step, snapshot)
         self.close()
 
@@ -186,46 +232,94 @@ class Evaluator:
         """Stop the child: an idle one ends when its stdin closes; one still playing (a stop) is killed."""
         if self.child is None:
             return
-        if self.pending is not None:
+        if self.pending is not None or not self.ready:
             self.child.kill()
-        self.child.stdin.close()
+        with contextlib.suppress(OSError):  # a child that died leaves a broken pipe
+            self.child.stdin.close()
         try:
             self.child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.child.kill()
+            self.child.wait()
         self.child = None
+        self.stderr.close()
 
     # ------------------------------------------------------------ inside
+    def _take_start(self, timeout: float) -> bool:
+        """Take the child's "ready" if it comes within ``timeout`` s; True if ready. A failure turns evaluation off."""
+        if not self._has_output(timeout):
+            if time.monotonic() - self.started_at > START_DEADLINE_S:
+                self._fail(f"the evaluation process did not start within {START_DEADLINE_S:g} s", stderr=True)
+            return False
+        reply = self._receive()
+        if reply[0] != "ready":
+            self._fail(f"the evaluation process could not build the game:\n{reply[1]}", stderr=reply[0] != "error")
+            return False
+        self.frame_skip = reply[1]["frame_skip"]
+        print(f"[eval] {self.who}: {self.describe()}", flush=True)
+        return True
+
     def _start(self, global_step: int, frames: int, kind: str, state: bytes) -> None:
         """Send the weights and the request; move the marks past ``frames``."""
         games = self.options.full_games if kind == "full" else self.options.light_games
         request = {"kind": kind, "step": global_step, "state": state, "games": games}
         request |= {"epsilon": self.options.epsilon, "video": kind == "full" and self.options.video}
-        write_frame(self.child.stdin, ("evaluate", request))
-        self.pending = {"kind": kind, "step": global_step, "frames": frames, "state": state}
         self.next_light = next_mark(frames, self.options.light_every)
         if kind == "full":
             self.next_full = next_mark(frames, self.options.full_every)
+        if self._send(("evaluate", request)):
+            self.pending = {"kind": kind, "step": global_step, "frames": frames, "state": state}
 
-    def _ready(self) -> bool:
-        """True when the child has written something (a look, no wait)."""
-        return bool(select.select([self.child.stdout], [], [], 0)[0])
+    def _send(self, message: tuple) -> bool:
+        """Write to the child; False (and evaluation off) if it has gone."""
+        try:
+            write_frame(self.child.stdin, message)
+            return True
+        except OSError as exc:  # BrokenPipeError: the child died
+            self._fail(f"the evaluation process ended (exit code {self._exit_code()}): {exc}", stderr=True)
+            return False
 
-    def _receive(self, timeout: float | None) -> tuple:
-        """The child's next message; ("error", why) if it died or stayed silent past ``timeout``."""
-        if timeout is not None and not select.select([self.child.stdout], [], [], timeout)[0]:
-            return ("timeout", f"the evaluation process did not start within {timeout:g} s")
+    def _has_output(self, timeout: float = 0.0) -> bool:
+        """True when the child has written something (or closed its end) within ``timeout`` s."""
+        return bool(select.select([self.child.stdout], [], [], timeout)[0])
+
+    def _receive(self) -> tuple:
+        """The child's next message; ("died", why) if it ended instead."""
         try:
             return read_frame(self.child.stdout)
         except (EOFError, OSError) as exc:
-            return ("error", f"the evaluation process ended (exit code {self.child.poll()}): {exc}")
+            return ("died", f"the evaluation process ended (exit code {self._exit_code()}): {exc}")
+
+    def _exit_code(self) -> int | None:
+        """The child's exit code, waiting briefly for a child whose pipe just closed."""
+        try:
+            return self.child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _stderr_tail(self) -> str:
+        """The end of what the child wrote to stderr."""
+        self.stderr.seek(0, os.SEEK_END)
+        size = self.stderr.tell()
+        self.stderr.seek(max(0, size - STDERR_TAIL_BYTES))
+        text = self.stderr.read().decode(errors="replace").strip()
+        return ("...\n" if size > STDERR_TAIL_BYTES else "") + text
+
+    def _fail(self, why: str, stderr: bool) -> None:
+        """One warning (with the child's stderr where its own message is missing), then no more evaluation."""
+        tail = self._stderr_tail() if stderr else ""
+        said = f"\nthe evaluation process's stderr:\n{tail}" if tail else ""
+        off = "evaluation is off for the rest of this run; training goes on."
+        print(f"[eval] {self.who}: {off}\n{why}{said}", flush=True)
+        self.pending = None
+        self.close()
 
     def _finish(self, reply: tuple) -> None:
         """Save and report a finished evaluation; after an error, say why and evaluate no more."""
         pending, self.pending = self.pending, None
         if reply[0] != "result":
-            print(f"[eval] {self.who}: evaluation failed; training goes on without it:\n{reply[1]}", flush=True)
-            self.close()
+            why = f"the {pending['kind']} evaluation at step {pending['step']:,} failed:\n{reply[1]}"
+            self._fail(why, stderr=reply[0] == "died")
             return
         result = reply[1]
         stats = {k: float(v) for k, v in summarize(result["scores"]).items()} | {"games": len(result["scores"])}
@@ -274,7 +368,10 @@ class Evaluator:
 def start_evaluator(
     game: EvalGame | None, options: EvalOptions | None, asked: bool, files: Any, metrics: Any, who: str, seed: int
 ) -> Evaluator | None:
-    """The root worker's evaluator, or None where the protocol cannot run: an error if the user ``asked`` for it."""
+    """The root worker's evaluator, or None where the protocol cannot run: an error if the user ``asked`` for it.
+
+    The child starts in the background; if it cannot build the game, evaluation turns off with a warning.
+    """
     if options is None or game is None or files is None:
         return None
     if isinstance(game.source, str):
@@ -282,11 +379,17 @@ def start_evaluator(
             raise ValueError(f"{who}: evaluation was asked for, but {game.source}")
         print(f"[eval] {who}: no evaluation during training: {game.source}", flush=True)
         return None
-    evaluator = Evaluator(game, options, files, metrics, who, seed)
-    if evaluator.child is None:
-        return None
-    print(f"[eval] {who}: {evaluator.describe()}", flush=True)
-    return evaluator
+    return Evaluator(game, options, files, metrics, who, seed)
 
 
-__all__ = ["CATALOG", "EVAL_LOG", "EvalGame", "EvalOptions", "Evaluator", "evaluation_options", "start_evaluator"]
+__all__ = [
+    "CATALOG",
+    "ENV_VARIABLE",
+    "EVAL_LOG",
+    "EvalGame",
+    "EvalOptions",
+    "Evaluator",
+    "evaluation_from_environment",
+    "evaluation_options",
+    "start_evaluator",
+]

@@ -10,6 +10,8 @@ from arena.core import comm as mpi
 from arena.core import protocol
 from arena.core.env_api import probe_spaces
 from arena.core.env_batch import probe_batch, takes_num_copies
+from arena.core.evaluator import ENV_VARIABLE as EVAL_ENV_VARIABLE
+from arena.core.evaluator import evaluation_from_environment
 from arena.core.home import Home, open_round, round_package
 from arena.core.journal import Journal, RoundEntry, counts_of, kickoff_args, to_json, worker_steps_left
 from arena.core.mosaic import FRAME_INTERVAL_S, MosaicView
@@ -142,7 +144,7 @@ class Stem:
             raise KickoffError(str(err)) from None
         playing = {pid: policy_types[pid] for pid in policy_ids(match_list)}
         classes = self._policy_classes(playing)
-        policy_kwargs = self._modern_kwargs(policy_kwargs, classes, plan)
+        policy_kwargs = self._evaluation_from_environment(self._modern_kwargs(policy_kwargs, classes, plan), classes)
         env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, copies_per_env)
         devices = self._place_learners(plan, classes, policy_kwargs)
         waits = os.environ.get("ARENA_WAITS", "auto")
@@ -389,6 +391,25 @@ class Stem:
                     out[pid] = modern_offpolicy_kwargs(out[pid], workers[pid])
             except ValueError as err:
                 raise KickoffError(f"policy_kwargs for policy {pid}: {err}") from None
+        return out
+
+    def _evaluation_from_environment(self, policy_kwargs: dict, classes: dict[int, type]) -> dict:
+        """With ARENA_EVALUATION set here (rank 0), the option ``evaluation`` of every learner whose kwargs lack it.
+
+        Read on rank 0 only: other hosts may not share this environment, so it travels in the kwargs.
+        """
+        text = os.environ.get(EVAL_ENV_VARIABLE)
+        if text is None:
+            return policy_kwargs
+        try:
+            value = evaluation_from_environment(text)
+        except (TypeError, ValueError) as err:
+            raise KickoffError(str(err)) from None
+        out = dict(policy_kwargs)
+        for pid, cls in classes.items():
+            kwargs = out.get(pid, {})
+            if isinstance(cls, type) and getattr(cls, "evaluates_while_training", False) and "evaluation" not in kwargs:
+                out[pid] = {**kwargs, "evaluation": value}
         return out
 
     def _check_vector_support(self, playing: dict, classes: dict[int, type]) -> None:

@@ -1,10 +1,24 @@
-"""Where the arena finds the environment and writes its logs."""
+import os
+from make_env import make_env
 
-import numpy as np
-from gymnasium import spaces
 
-MAKE_ENV_LOCATION = "."  # a directory holding make_env.py
-LOG_COMMS_DIR = "log_comms/"
-# Pong after wrap_deepmind: a stack of four 84x84 grayscale frames, six actions.
-OBS_SPACES = [spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)]
-ACT_SPACES = [spaces.Discrete(6)]
+# Tell the arena where it can put log files that describe the results of
+# specific policies.  This is also used to pass results between root processes.
+
+LOG_COMMS_DIR = os.getcwd()+"/log_comms/"
+
+
+# Define where to find the environment
+# if make_env is in this directory, os.getcwd() will suffice
+
+MAKE_ENV_LOCATION = os.getcwd()
+
+
+# Tell the arena what observation and action spaces to expect
+
+temp = make_env()
+
+OBS_SPACES = temp.observation_spaces
+ACT_SPACES = temp.action_spaces
+
+del temp
