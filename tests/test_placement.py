@@ -61,6 +61,15 @@ def test_a_host_is_oversubscribed_when_its_busy_ranks_outnumber_its_cores():
     assert spinning_ranks(hosts, [0, 1, 2, 3]) == (3,)
 
 
+def test_a_learner_with_two_threads_takes_two_cores_from_the_count():
+    hosts = hosts_of([("a", 0, 2)] * 3)
+    # -n 3 on 2 cores: the environment rank and a one-thread worker each have a core and may poll...
+    assert spinning_ranks(hosts, [1, 2], threads={2: 1}) == (1, 2)
+    # ...but a worker updating on two threads needs both, so the environment rank must sleep.
+    assert oversubscribed_hosts(hosts, [1, 2], threads={2: 2}) == {"a"}
+    assert spinning_ranks(hosts, [1, 2], threads={2: 2}) == ()
+
+
 def test_ranks_bound_to_one_core_each_count_their_union():
     hosts = [HostInfo("a", 0, (i,)) for i in range(4)]
     assert oversubscribed_hosts(hosts, [0, 1, 2, 3]) == set()

@@ -69,27 +69,38 @@ def assign_devices(
     return devices
 
 
-def busy_ranks_per_host(hosts: list[HostInfo], busy: list[int]) -> Counter:
-    """How many of the ``busy`` ranks (those working this round) sit on each host."""
-    return Counter(hosts[r].host for r in busy)
+def busy_ranks_per_host(hosts: list[HostInfo], busy: list[int], threads: dict[int, int] | None = None) -> Counter:
+    """How many cores the ``busy`` ranks (those working this round) keep busy on each host.
+
+    A rank counts once, or as many as its ``threads`` (a learner's torch threads, which all
+    compute at once while it updates).
+    """
+    demand: Counter = Counter()
+    for r in busy:
+        demand[hosts[r].host] += max(1, (threads or {}).get(r, 1))
+    return demand
 
 
-def oversubscribed_hosts(hosts: list[HostInfo], busy: list[int]) -> set[str]:
-    """Hosts whose busy ranks outnumber their usable cores: there, waiting ranks must give the core away."""
+def oversubscribed_hosts(hosts: list[HostInfo], busy: list[int], threads: dict[int, int] | None = None) -> set[str]:
+    """Hosts whose busy ranks (and their threads) outnumber their usable cores: there, waiting ranks must give the
+    core away."""
     cores: dict[str, set[int]] = {}
     for info in hosts:  # ranks bound to single cores each report their own; the host has their union
         cores.setdefault(info.host, set()).update(info.cores)
-    return {host for host, n in busy_ranks_per_host(hosts, busy).items() if n > len(cores[host])}
+    return {host for host, n in busy_ranks_per_host(hosts, busy, threads).items() if n > len(cores[host])}
 
 
-def spinning_ranks(hosts: list[HostInfo], busy: list[int], override: str = "auto") -> tuple[int, ...]:
-    """The busy ranks that may poll without sleeping: those on hosts with a core for every busy rank.
+def spinning_ranks(
+    hosts: list[HostInfo], busy: list[int], override: str = "auto", threads: dict[int, int] | None = None
+) -> tuple[int, ...]:
+    """The busy ranks that may poll without sleeping: those on hosts with a core for every busy rank and thread.
 
-    ``override`` is "spin" (every busy rank), "sleep" (none) or "auto".
+    ``override`` is "spin" (every busy rank), "sleep" (none) or "auto". A worker with two torch
+    threads next to a polling environment rank on two cores would lose one thread's core to the poll.
     """
     if override not in ("auto", "spin", "sleep"):
         raise ValueError(f"ARENA_WAITS must be auto, spin or sleep, not {override!r}")
     if override != "auto":
         return tuple(sorted(busy)) if override == "spin" else ()
-    crowded = oversubscribed_hosts(hosts, busy)
+    crowded = oversubscribed_hosts(hosts, busy, threads)
     return tuple(sorted(r for r in busy if hosts[r].host not in crowded))

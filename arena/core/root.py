@@ -148,7 +148,7 @@ class Stem:
         env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, copies_per_env)
         devices = self._place_learners(plan, classes, policy_kwargs)
         waits = os.environ.get("ARENA_WAITS", "auto")
-        spin_ranks = self._spinning_ranks(plan, waits)
+        spin_ranks = self._spinning_ranks(plan, waits, policy_kwargs)
         self._lock_log_folder()
         budgets = plan.policy_budgets(steps_per_match)
         args = kickoff_args(
@@ -238,11 +238,16 @@ class Stem:
         check_policy_memory(plan, env_spaces, classes, policy_kwargs, self.hosts)
         return env_spaces
 
-    def _spinning_ranks(self, plan: Plan, waits: str) -> tuple:
+    def _spinning_ranks(self, plan: Plan, waits: str, policy_kwargs: dict) -> tuple:
         """Ranks whose per-step waits may poll: those with a core of their own (see placement)."""
         busy = [r.rank for r in plan.roles if r.role in (ENV, WORKER)]
+        threads = {
+            r.rank: int(policy_kwargs.get(r.worker.policy_id, {}).get("torch_threads", 1))
+            for r in plan.roles
+            if r.role == WORKER
+        }
         try:
-            return spinning_ranks(self.hosts, busy, waits)
+            return spinning_ranks(self.hosts, busy, waits, threads)
         except ValueError as err:
             raise KickoffError(str(err)) from None
 
