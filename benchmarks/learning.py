@@ -1,18 +1,23 @@
-"""How fast does a policy learn an Atari game through the arena? Frames to a target score, and the curve.
+"""How fast does a policy learn an Atari game through the arena? Frames and minutes to a target score, and the curve.
 
-    python benchmarks/learning.py                                  # PPO on Pong, 10M frames, -n 17, K=8
+    python benchmarks/learning.py --recipe pong-ppo-cpu --seed 1 --out DIR   # a named recipe (below)
+    python benchmarks/learning.py --recipe pong-ppo-cpu --quick --out DIR    # tiny budget (CI): checks the script
     python benchmarks/learning.py --ranks 9 --copies 16 --frames 4000000 --kwargs '{"learning_rate": 5e-4}'
-    python benchmarks/learning.py --quick                          # tiny budget (CI): checks the script only
 
 One run of ``learning_match.py`` under ``mpiexec -n RANKS``: the match ``[[1]]`` copied to fill
 the ranks (``scale=True``), K copies per environment rank, so (RANKS - 1) / 2 workers of one
 policy average their gradients. Learners take the host's GPUs in turn (``arena.core.placement``).
+
+A recipe is a complete setting: policy type, keyword arguments (a preset and threads), ranks,
+copies, frames, and the target (the mean of the last ``window`` true game scores). Its
+``tested`` says whether a run of it on its machine has been recorded in
+``benchmarks/results/learning.csv``. Without ``--recipe`` the flags make a custom setting.
+
 It reads the run's records (true scores of whole games) and writes, into ``--out``:
-  - ``learning.csv``, one row per run (appended): policy, game, frames, ranks, copies, kwargs,
-    frames to the target (the first game at which the mean of the last ``--window`` games reaches
-    ``--target``; empty if never), the final mean, wall time, agent steps per second, and the GPU
-    utilisation (mean of ``nvidia-smi`` samples each second; empty without a GPU);
-  - ``learning_<game>.png``: the true score against frames and against minutes.
+  - ``learning.csv``, one row per run (appended; see COLUMNS): the recipe and its settings as
+    JSON, the seed, frames played, frames and wall-clock minutes to the target (empty if never
+    reached), the final mean, wall time, agent steps per second, cores, device and commit;
+  - ``learning_<recipe>_seed<S>.png``: the true score against frames and against minutes.
 It prints the row as a table. Never used to assert anything.
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,9 +41,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MATCH = os.path.join(HERE, "learning_match.py")
 FRAMES_PER_STEP = 4
 COLUMNS = (
-    "policy", "game", "frames", "ranks", "copies", "kwargs", "frames_to_target", "target",
-    "final_mean", "window", "wall_s", "steps_per_s", "gpu_util_pct",
+    "recipe", "settings", "policy", "game", "seed", "frames", "frames_to_target", "minutes_to_target",
+    "target", "window", "final_mean", "wall_s", "steps_per_s", "cores", "device", "commit", "gpu_util_pct",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A complete learning setting, run as ``--recipe NAME``."""
+
+    policy: str
+    game: str
+    ranks: int  # mpiexec -n
+    copies: int  # copies per environment rank
+    kwargs: dict  # the policy's keyword arguments
+    frames: int = 10_000_000  # the budget (4 frames an agent step)
+    target: float = 18.0  # the mean of the last ``window`` true game scores to reach
+    window: int = 20
+    minutes: float = 120.0  # the wall-clock limit the recipe is meant to meet
+    tested: bool = False  # a run on its machine is in benchmarks/results/learning.csv
+
+
+RECIPES = {
+    # Two CPU cores, no GPU: one environment rank steps 16 Pongs in an AtariBatch while the one
+    # worker waits, then the worker acts for all 16 (and learns) on both cores with two torch threads.
+    "pong-ppo-cpu": Recipe(
+        "ppo", "Pong", ranks=3, copies=16, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
+    ),
+    # One GPU machine: the same preset, 64 Pongs over 4 environment ranks, learners on the GPU.
+    "pong-ppo-gpu": Recipe(
+        "ppo", "Pong", ranks=9, copies=16, kwargs={"preset": "atari-fast", "evaluation": False}, minutes=15.0
+    ),
+}
 
 
 class GpuSampler:
@@ -114,9 +150,20 @@ def plot(frames: np.ndarray, minutes: np.ndarray, scores: np.ndarray, window: in
     fig.savefig(path)
 
 
-def main() -> None:
-    """Run once, then write the row, the table and the curve."""
+def this_commit() -> str:
+    """The repository's commit, with "-dirty" when the tree has changes."""
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=HERE, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def parse_args() -> argparse.Namespace:
+    """The flags; a recipe fills policy, game, ranks, copies, kwargs, frames, target and window."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipe", choices=sorted(RECIPES), help="a named setting (the flags below then are ignored)")
     parser.add_argument("--policy", default="ppo")
     parser.add_argument("--game", default="Pong")
     parser.add_argument("--frames", type=int, default=10_000_000)
@@ -129,8 +176,51 @@ def main() -> None:
     parser.add_argument("--out", default="learning_results")
     parser.add_argument("--quick", action="store_true", help="tiny budget, for CI: checks the script only")
     args = parser.parse_args()
-    if args.quick:
-        args.frames, args.ranks, args.copies, args.kwargs = 16_000, 3, 4, '{"n_steps": 32}'
+    if args.recipe:
+        r = RECIPES[args.recipe]
+        args.policy, args.game, args.ranks, args.copies, args.frames = r.policy, r.game, r.ranks, r.copies, r.frames
+        args.kwargs, args.target, args.window = json.dumps(r.kwargs), r.target, r.window
+    if args.quick:  # 1,024 steps a copy on 3 ranks: a lost game of Pong or more each
+        args.ranks = min(args.ranks, 3)
+        args.frames = FRAMES_PER_STEP * 1024 * args.copies
+    return args
+
+
+def result_row(args: argparse.Namespace, record: object, wall: float, gpu: GpuSampler) -> tuple[dict, tuple]:
+    """The CSV row of a finished run, and its curve's (frames, minutes, scores)."""
+    episodes = record.episodes
+    frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
+    scores = np.array([e.ret for e in episodes])
+    minutes = (np.array([e.time for e in episodes]) - (time.time() - wall)) / 60.0 if episodes else np.array([])
+    reached = frames_to_target(frames, scores, args.target, args.window)
+    at = int(np.searchsorted(frames, reached)) if reached is not None else None
+    settings = {"policy": args.policy, "game": args.game, "ranks": args.ranks, "copies": args.copies}
+    settings |= {"kwargs": json.loads(args.kwargs), "frames": args.frames}
+    row = {
+        "recipe": (args.recipe or "custom") + ("-quick" if args.quick else ""),
+        "settings": json.dumps(settings, sort_keys=True),
+        "policy": args.policy,
+        "game": args.game,
+        "seed": args.seed,
+        "frames": record.steps_done * FRAMES_PER_STEP,
+        "frames_to_target": "" if reached is None else reached,
+        "minutes_to_target": "" if at is None else f"{minutes[at]:.1f}",
+        "target": args.target,
+        "window": args.window,
+        "final_mean": f"{scores[-args.window :].mean():.2f}" if len(scores) else "",
+        "wall_s": f"{wall:.0f}",
+        "steps_per_s": f"{record.steps_done / wall:.0f}",
+        "cores": len(os.sched_getaffinity(0)),
+        "device": "gpu" if gpu.tool else "cpu",
+        "commit": this_commit(),
+        "gpu_util_pct": "" if gpu.mean() is None else f"{gpu.mean():.0f}",
+    }
+    return row, (frames, minutes, scores)
+
+
+def main() -> None:
+    """Run once, then write the row, the table and the curve."""
+    args = parse_args()
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, GpuSampler() as gpu:
         log_dir = os.path.join(tmp, "logs")
@@ -140,26 +230,7 @@ def main() -> None:
         from arena.records import PolicyRecord
 
         record = PolicyRecord(1, log_dir).load()
-    episodes = record.episodes
-    frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
-    scores = np.array([e.ret for e in episodes])
-    minutes = (np.array([e.time for e in episodes]) - (time.time() - wall)) / 60.0 if episodes else np.array([])
-    reached = frames_to_target(frames, scores, args.target, args.window)
-    row = {
-        "policy": args.policy,
-        "game": args.game,
-        "frames": record.steps_done * FRAMES_PER_STEP,
-        "ranks": args.ranks,
-        "copies": args.copies,
-        "kwargs": args.kwargs,
-        "frames_to_target": "" if reached is None else reached,
-        "target": args.target,
-        "final_mean": f"{scores[-args.window :].mean():.2f}" if len(scores) else "",
-        "window": args.window,
-        "wall_s": f"{wall:.0f}",
-        "steps_per_s": f"{record.steps_done / wall:.0f}",
-        "gpu_util_pct": "" if gpu.mean() is None else f"{gpu.mean():.0f}",
-    }
+    row, (frames, minutes, scores) = result_row(args, record, wall, gpu)
     table = os.path.join(args.out, "learning.csv")
     fresh = not os.path.exists(table)
     with open(table, "a", newline="") as f:
@@ -168,8 +239,11 @@ def main() -> None:
             writer.writeheader()
         writer.writerow(row)
     if len(scores):
-        title = f"{args.policy} on {args.game}: -n {args.ranks}, {args.copies} copies per environment rank"
-        plot(frames, minutes, scores, args.window, title, os.path.join(args.out, f"learning_{args.game}.png"))
+        title = (
+            f"{row['recipe']}, seed {args.seed}: {args.policy} on {args.game}, -n {args.ranks}, {args.copies} copies"
+        )
+        name = f"learning_{row['recipe']}_seed{args.seed}.png"
+        plot(frames, minutes, scores, args.window, title, os.path.join(args.out, name))
     print("\n| " + " | ".join(COLUMNS) + " |\n|" + " --- |" * len(COLUMNS))
     print("| " + " | ".join(str(row[c]) for c in COLUMNS) + " |")
 

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -69,14 +70,17 @@ def test_many_games_quick_prints_every_row():
 
 
 @pytest.mark.timeout(300)
-def test_learning_quick_writes_its_row_and_curve(tmp_path):
-    stdout = run_quick("learning.py", "--out", str(tmp_path))
-    assert "| policy | game | frames |" in stdout
+def test_learning_quick_runs_the_cpu_recipe_and_writes_its_row_and_curve(tmp_path):
+    stdout = run_quick("learning.py", "--recipe", "pong-ppo-cpu", "--out", str(tmp_path))
+    assert "| recipe | settings | policy |" in stdout
     with open(tmp_path / "learning.csv") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 1 and rows[0]["policy"] == "ppo" and rows[0]["game"] == "Pong"
-    assert int(rows[0]["frames"]) == 16_000 and float(rows[0]["steps_per_s"]) > 0
-    assert (tmp_path / "learning_Pong.png").stat().st_size > 10_000
+    assert len(rows) == 1 and rows[0]["recipe"] == "pong-ppo-cpu-quick" and rows[0]["game"] == "Pong"
+    settings = json.loads(rows[0]["settings"])
+    assert settings["kwargs"]["preset"] == "atari-fast" and settings["copies"] == 16
+    assert int(rows[0]["frames"]) == 4 * 1024 * 16 and float(rows[0]["steps_per_s"]) > 0
+    assert rows[0]["cores"] and rows[0]["device"] in ("cpu", "gpu") and rows[0]["commit"]
+    assert (tmp_path / "learning_pong-ppo-cpu-quick_seed0.png").stat().st_size > 10_000
 
 
 def test_frames_to_target_is_the_first_game_where_the_window_mean_reaches_it():
@@ -89,3 +93,9 @@ def test_frames_to_target_is_the_first_game_where_the_window_mean_reaches_it():
     assert frames_to_target(frames, scores, 17.0, 2) == 300
     assert frames_to_target(frames, scores, 18.0, 1) == 200
     assert frames_to_target(frames, scores, 30.0, 2) is None
+
+
+@pytest.mark.timeout(400)
+def test_learner_bound_quick_prints_the_ratio():
+    stdout = run_quick("learner_bound.py")
+    assert re.search(r"bare loop \d+ steps/s, arena \d+ steps/s", stdout) and "ratio arena / bare:" in stdout

@@ -1,0 +1,118 @@
+"""The CPU recipe's speed against its bound: a bare PyTorch loop doing the recipe's network work, and the arena.
+
+    python benchmarks/learner_bound.py                      # pong-ppo-cpu: 12 rollouts of each, side by side
+    python benchmarks/learner_bound.py --rollouts 4 --quick # CI: checks the script only
+
+The bare loop is what the recipe's one worker must compute and nothing else: for each rollout,
+``n_steps`` forward passes on a batch of K frames (acting), then ``n_epochs`` x ``n_minibatches``
+forward and backward passes with Adam (learning), with the preset's sizes, the same network
+(``arena.algos.networks.ActorCritic``), the same losses and the recipe's torch threads, on random
+frames. No emulator, no MPI. The arena runs the recipe itself (``learning.py``'s match script
+under ``mpiexec``) for as many rollouts. Both count agent steps per second of wall clock, and the
+ratio arena / bare says what the arena's layout (stepping the emulators, messages, records) costs.
+Alternate order, twice each unless ``--quick``; medians. Never used to assert anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from learning import MATCH, RECIPES  # noqa: E402 - the recipes live beside this script
+
+
+def bare_loop(preset: str, copies: int, threads: int, rollouts: int) -> float:
+    """Agent steps per second of the recipe's network work alone."""
+    import torch
+    from gymnasium import spaces
+
+    from arena.algos.networks import ActorCritic
+    from arena.algos.ppo import PRESETS, clipped_policy_loss, clipped_value_loss, normalize
+
+    torch.set_num_threads(threads)
+    cfg = PRESETS[preset]
+    obs_space, act_space = spaces.Box(0, 255, (4, 84, 84), np.uint8), spaces.Discrete(6)
+    agent = ActorCritic(obs_space, act_space)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    frames = torch.randint(0, 256, (cfg.n_steps, copies, 4, 84, 84), dtype=torch.uint8)
+    batch = cfg.n_steps * copies
+    start = time.perf_counter()
+    for _ in range(rollouts):
+        with torch.no_grad():
+            acted = [agent.act_and_value(frames[t]) for t in range(cfg.n_steps)]
+        actions = torch.cat([a[0] for a in acted])
+        old_logprob, old_value = torch.cat([a[1] for a in acted]), torch.cat([a[3] for a in acted])
+        flat, returns = frames.reshape(batch, 4, 84, 84), old_value + torch.randn(batch)
+        for _ in range(cfg.n_epochs):
+            for idx in np.array_split(np.random.permutation(batch), cfg.n_minibatches):
+                idx = torch.as_tensor(idx)
+                _, logprob, entropy, value = agent.act_and_value(flat[idx], actions[idx])
+                ratio = (logprob - old_logprob[idx]).exp()
+                adv = normalize(returns[idx] - old_value[idx])
+                loss = clipped_policy_loss(adv, ratio, cfg.clip_coef) - cfg.ent_coef * entropy.mean()
+                loss = loss + cfg.vf_coef * clipped_value_loss(value, old_value[idx], returns[idx], cfg.clip_coef)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+    return rollouts * batch / (time.perf_counter() - start)
+
+
+def arena_run(recipe: str, rollouts: int) -> float:
+    """Agent steps per second of the recipe run through the arena, over its round."""
+    r = RECIPES[recipe]
+    preset = r.kwargs["preset"]
+    from arena.algos.ppo import PRESETS
+
+    workers = (r.ranks - 1) // 2
+    steps = rollouts * PRESETS[preset].n_steps * r.copies * workers
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(r.ranks), sys.executable, MATCH]
+        cmd += [r.policy, r.game, str(steps), os.path.join(tmp, "logs"), "--copies", str(r.copies)]
+        cmd += ["--kwargs", json.dumps(r.kwargs)]
+        out = subprocess.run(
+            cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, capture_output=True, text=True
+        )
+    # The round's own clock: from kickoff to the last step, without starting Python and torch on every rank.
+    done = re.search(r"round 0 done: ([\d,]+) environment steps in ([\d.]+) s", out.stdout)
+    return int(done.group(1).replace(",", "")) / float(done.group(2))
+
+
+def main() -> None:
+    """Bare loop and arena, alternately; prints each measurement, the medians and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipe", default="pong-ppo-cpu", choices=sorted(RECIPES))
+    parser.add_argument("--rollouts", type=int, default=12)
+    parser.add_argument("--quick", action="store_true", help="one measurement of each, 2 rollouts")
+    args = parser.parse_args()
+    r = RECIPES[args.recipe]
+    repeats, rollouts = (1, 2) if args.quick else (2, args.rollouts)
+    threads = int(r.kwargs.get("torch_threads", 1))
+    bare, arena = [], []
+    for i in range(repeats):
+        order = ("bare", "arena") if i % 2 == 0 else ("arena", "bare")
+        for which in order:
+            if which == "bare":
+                bare.append(bare_loop(r.kwargs["preset"], r.copies, threads, rollouts))
+            else:
+                arena.append(arena_run(args.recipe, rollouts))
+            print(f"{which}: {(bare if which == 'bare' else arena)[-1]:.0f} agent steps/s", flush=True)
+    b, a = statistics.median(bare), statistics.median(arena)
+    print(f"recipe {args.recipe}: bare loop {b:.0f} steps/s, arena {a:.0f} steps/s (medians of {repeats})")
+    print(f"ratio arena / bare: {a / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
