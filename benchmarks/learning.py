@@ -28,9 +28,9 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -116,16 +116,51 @@ def frames_to_target(frames: np.ndarray, scores: np.ndarray, target: float, wind
     return None
 
 
-def run_once(args: argparse.Namespace, log_dir: str) -> tuple[float, int]:
-    """The arena run: its wall time and exit code (its output goes to ours)."""
+def run_once(args: argparse.Namespace, log_dir: str) -> tuple[float, int, str]:
+    """The arena run: its wall time, exit code and why it ended (its output goes to ours).
+
+    A thread reads the run's records from ``log_dir`` once a minute and asks the job to stop
+    (SIGINT: every policy saves, then the job ends) once the target is reached or the recipe's
+    minutes are spent, unless ``--full`` plays the whole frame budget.
+    """
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     steps = args.frames // FRAMES_PER_STEP
     cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(args.ranks), sys.executable, MATCH]
     cmd += [args.policy, args.game, str(steps), log_dir, "--copies", str(args.copies), "--seed", str(args.seed)]
     cmd += ["--kwargs", args.kwargs]
     start = time.perf_counter()
-    code = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}).returncode
-    return time.perf_counter() - start, code
+    job = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    ended = threading.Event()
+    why = ["the frame budget"]
+    if not args.full:
+        threading.Thread(target=watch, args=(args, log_dir, job, ended, start, why), daemon=True).start()
+    code = job.wait()
+    ended.set()
+    return time.perf_counter() - start, code, why[0]
+
+
+def watch(
+    args: argparse.Namespace, log_dir: str, job: subprocess.Popen, ended: threading.Event, start: float, why: list
+) -> None:
+    """Once a minute: stop the job (SIGINT) at the target or past the time limit."""
+    from arena.records import PolicyRecord
+
+    while not ended.wait(60.0):
+        if (time.perf_counter() - start) / 60.0 > args.minutes:
+            why[0] = f"the time limit ({args.minutes:g} minutes)"
+        else:
+            try:
+                episodes = PolicyRecord(1, log_dir).load().episodes
+            except (OSError, ValueError):
+                continue  # not written yet, or caught mid-write
+            scores = np.array([e.ret for e in episodes])
+            frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
+            if frames_to_target(frames, scores, args.target, args.window) is None:
+                continue
+            why[0] = "the target"
+        print(f"learning.py: stopping the run at {why[0]}", flush=True)
+        job.send_signal(signal.SIGINT)
+        return
 
 
 def plot(frames: np.ndarray, minutes: np.ndarray, scores: np.ndarray, window: int, title: str, path: str) -> None:
@@ -175,11 +210,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=20)
     parser.add_argument("--out", default="learning_results")
     parser.add_argument("--quick", action="store_true", help="tiny budget, for CI: checks the script only")
+    parser.add_argument("--minutes", type=float, default=120.0, help="stop the run after this wall-clock time")
+    parser.add_argument("--full", action="store_true", help="play the whole frame budget (no stop at the target)")
     args = parser.parse_args()
     if args.recipe:
         r = RECIPES[args.recipe]
         args.policy, args.game, args.ranks, args.copies, args.frames = r.policy, r.game, r.ranks, r.copies, r.frames
-        args.kwargs, args.target, args.window = json.dumps(r.kwargs), r.target, r.window
+        args.kwargs, args.target, args.window, args.minutes = json.dumps(r.kwargs), r.target, r.window, r.minutes
     if args.quick:  # 1,024 steps a copy on 3 ranks: a lost game of Pong or more each
         args.ranks = min(args.ranks, 3)
         args.frames = FRAMES_PER_STEP * 1024 * args.copies
@@ -222,14 +259,18 @@ def main() -> None:
     """Run once, then write the row, the table and the curve."""
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, GpuSampler() as gpu:
-        log_dir = os.path.join(tmp, "logs")
-        wall, code = run_once(args, log_dir)
-        if code != 0:
-            sys.exit(f"the arena run failed with exit code {code}")
-        from arena.records import PolicyRecord
+    name = f"{args.recipe or 'custom'}{'-quick' if args.quick else ''}_seed{args.seed}"
+    log_dir = os.path.join(args.out, f"logs_{name}")  # kept: the records, checkpoints and TensorBoard files
+    if os.path.exists(log_dir):
+        sys.exit(f"{log_dir} exists: a run of this recipe and seed is there already; choose another --out")
+    with GpuSampler() as gpu:
+        wall, code, why = run_once(args, log_dir)
+    if code != 0 and why == "the frame budget":  # a stop we asked for ends with the signal's code
+        sys.exit(f"the arena run failed with exit code {code}")
+    from arena.records import PolicyRecord
 
-        record = PolicyRecord(1, log_dir).load()
+    record = PolicyRecord(1, log_dir).load()
+    print(f"learning.py: the run ended at {why} after {wall / 60:.1f} minutes")
     row, (frames, minutes, scores) = result_row(args, record, wall, gpu)
     table = os.path.join(args.out, "learning.csv")
     fresh = not os.path.exists(table)
@@ -242,8 +283,7 @@ def main() -> None:
         title = (
             f"{row['recipe']}, seed {args.seed}: {args.policy} on {args.game}, -n {args.ranks}, {args.copies} copies"
         )
-        name = f"learning_{row['recipe']}_seed{args.seed}.png"
-        plot(frames, minutes, scores, args.window, title, os.path.join(args.out, name))
+        plot(frames, minutes, scores, args.window, title, os.path.join(args.out, f"learning_{name}.png"))
     print("\n| " + " | ".join(COLUMNS) + " |\n|" + " --- |" * len(COLUMNS))
     print("| " + " | ".join(str(row[c]) for c in COLUMNS) + " |")
 
