@@ -17,7 +17,11 @@ It reads the run's records (true scores of whole games) and writes, into ``--out
   - ``learning.csv``, one row per run (appended; see COLUMNS): the recipe and its settings as
     JSON, the seed, frames played, frames and wall-clock minutes to the target (empty if never
     reached), the final mean, wall time, agent steps per second, cores, device and commit;
-  - ``learning_<recipe>_seed<S>.png``: the true score against frames and against minutes.
+  - ``curve_<recipe>_seed<S>.csv``: every finished game's frames, minutes and true score;
+  - ``learning_<recipe>_seed<S>.png``: the true score against frames and against minutes;
+  - ``logs_<recipe>_seed<S>/``: the run's log folder (records, checkpoint, TensorBoard).
+``benchmarks/learning_report.py add OUT`` then appends the row and the curve to
+``benchmarks/results/`` and redraws the diagrams.
 It prints the row as a table. Never used to assert anything.
 """
 
@@ -40,6 +44,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 MATCH = os.path.join(HERE, "learning_match.py")
 FRAMES_PER_STEP = 4
+CURVE_COLUMNS = ("frames", "minutes", "score")  # one row per finished game, in curve_<recipe>_seed<S>.csv
 COLUMNS = (
     "recipe", "settings", "policy", "game", "seed", "frames", "frames_to_target", "minutes_to_target",
     "target", "window", "final_mean", "wall_s", "steps_per_s", "cores", "device", "commit", "gpu_util_pct",
@@ -223,7 +228,9 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def result_row(args: argparse.Namespace, record: object, wall: float, gpu: GpuSampler) -> tuple[dict, tuple]:
+def result_row(
+    args: argparse.Namespace, record: object, wall: float, gpu: GpuSampler, commit: str
+) -> tuple[dict, tuple]:
     """The CSV row of a finished run, and its curve's (frames, minutes, scores)."""
     episodes = record.episodes
     frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
@@ -249,7 +256,7 @@ def result_row(args: argparse.Namespace, record: object, wall: float, gpu: GpuSa
         "steps_per_s": f"{record.steps_done / wall:.0f}",
         "cores": len(os.sched_getaffinity(0)),
         "device": "gpu" if gpu.tool else "cpu",
-        "commit": this_commit(),
+        "commit": commit,
         "gpu_util_pct": "" if gpu.mean() is None else f"{gpu.mean():.0f}",
     }
     return row, (frames, minutes, scores)
@@ -263,6 +270,7 @@ def main() -> None:
     log_dir = os.path.join(args.out, f"logs_{name}")  # kept: the records, checkpoints and TensorBoard files
     if os.path.exists(log_dir):
         sys.exit(f"{log_dir} exists: a run of this recipe and seed is there already; choose another --out")
+    commit = this_commit()  # the code that runs, whatever the tree holds when the run ends
     with GpuSampler() as gpu:
         wall, code, why = run_once(args, log_dir)
     if code != 0 and why == "the frame budget":  # a stop we asked for ends with the signal's code
@@ -271,7 +279,7 @@ def main() -> None:
 
     record = PolicyRecord(1, log_dir).load()
     print(f"learning.py: the run ended at {why} after {wall / 60:.1f} minutes")
-    row, (frames, minutes, scores) = result_row(args, record, wall, gpu)
+    row, (frames, minutes, scores) = result_row(args, record, wall, gpu, commit)
     table = os.path.join(args.out, "learning.csv")
     fresh = not os.path.exists(table)
     with open(table, "a", newline="") as f:
@@ -279,6 +287,10 @@ def main() -> None:
         if fresh:
             writer.writeheader()
         writer.writerow(row)
+    with open(os.path.join(args.out, f"curve_{name}.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CURVE_COLUMNS)
+        writer.writerows(zip(frames.tolist(), np.round(minutes, 3).tolist(), scores.tolist()))
     if len(scores):
         title = (
             f"{row['recipe']}, seed {args.seed}: {args.policy} on {args.game}, -n {args.ranks}, {args.copies} copies"
