@@ -73,6 +73,11 @@ RECIPES = {
     "pong-ppo-cpu": Recipe(
         "ppo", "Pong", ranks=3, copies=16, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
     ),
+    # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one
+    # gradient step (a batch of 32) after every step of the 10: Tianshou's ratio of updates to play.
+    "pong-dqn-cpu": Recipe(
+        "dqn", "Pong", ranks=3, copies=10, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
+    ),
     # One GPU machine: the same preset, 64 Pongs over 4 environment ranks, learners on the GPU.
     "pong-ppo-gpu": Recipe(
         "ppo", "Pong", ranks=9, copies=16, kwargs={"preset": "atari-fast", "evaluation": False}, minutes=15.0
@@ -124,7 +129,7 @@ def frames_to_target(frames: np.ndarray, scores: np.ndarray, target: float, wind
 def run_once(args: argparse.Namespace, log_dir: str) -> tuple[float, int, str]:
     """The arena run: its wall time, exit code and why it ended (its output goes to ours).
 
-    A thread reads the run's records from ``log_dir`` once a minute and asks the job to stop
+    A thread reads the run's records from ``log_dir`` every minute (``--watch-every``) and asks the job to stop
     (SIGINT: every policy saves, then the job ends) once the target is reached or the recipe's
     minutes are spent, unless ``--full`` plays the whole frame budget.
     """
@@ -147,10 +152,10 @@ def run_once(args: argparse.Namespace, log_dir: str) -> tuple[float, int, str]:
 def watch(
     args: argparse.Namespace, log_dir: str, job: subprocess.Popen, ended: threading.Event, start: float, why: list
 ) -> None:
-    """Once a minute: stop the job (SIGINT) at the target or past the time limit."""
+    """Every ``--watch-every`` seconds: stop the job (SIGINT) at the target or past the time limit."""
     from arena.records import PolicyRecord
 
-    while not ended.wait(60.0):
+    while not ended.wait(args.watch_every):
         if (time.perf_counter() - start) / 60.0 > args.minutes:
             why[0] = f"the time limit ({args.minutes:g} minutes)"
         else:
@@ -217,6 +222,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny budget, for CI: checks the script only")
     parser.add_argument("--minutes", type=float, default=120.0, help="stop the run after this wall-clock time")
     parser.add_argument("--full", action="store_true", help="play the whole frame budget (no stop at the target)")
+    parser.add_argument("--watch-every", type=float, default=60.0, help="seconds between looks at the records")
     args = parser.parse_args()
     if args.recipe:
         r = RECIPES[args.recipe]

@@ -70,17 +70,36 @@ def test_many_games_quick_prints_every_row():
 
 
 @pytest.mark.timeout(300)
-def test_learning_quick_runs_the_cpu_recipe_and_writes_its_row_and_curve(tmp_path):
-    stdout = run_quick("learning.py", "--recipe", "pong-ppo-cpu", "--out", str(tmp_path))
-    assert "| recipe | settings | policy |" in stdout
+@pytest.mark.parametrize("recipe, copies", [("pong-ppo-cpu", 16), ("pong-dqn-cpu", 10)])
+def test_learning_quick_runs_each_cpu_recipe_and_writes_its_row_curve_and_logs(tmp_path, recipe, copies):
+    stdout = run_quick("learning.py", "--recipe", recipe, "--out", str(tmp_path))
+    assert "| recipe | settings | policy |" in stdout and "the run ended at the frame budget" in stdout
     with open(tmp_path / "learning.csv") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 1 and rows[0]["recipe"] == "pong-ppo-cpu-quick" and rows[0]["game"] == "Pong"
+    assert len(rows) == 1 and rows[0]["recipe"] == f"{recipe}-quick" and rows[0]["game"] == "Pong"
     settings = json.loads(rows[0]["settings"])
-    assert settings["kwargs"]["preset"] == "atari-fast" and settings["copies"] == 16
-    assert int(rows[0]["frames"]) == 4 * 1024 * 16 and float(rows[0]["steps_per_s"]) > 0
+    assert settings["kwargs"]["preset"] == "atari-fast" and settings["copies"] == copies
+    assert int(rows[0]["frames"]) == 4 * 1024 * copies and float(rows[0]["steps_per_s"]) > 0
     assert rows[0]["cores"] and rows[0]["device"] in ("cpu", "gpu") and rows[0]["commit"]
-    assert (tmp_path / "learning_pong-ppo-cpu-quick_seed0.png").stat().st_size > 10_000
+    assert (tmp_path / f"learning_{recipe}-quick_seed0.png").stat().st_size > 10_000
+    with open(tmp_path / f"curve_{recipe}-quick_seed0.csv") as f:
+        curve = list(csv.DictReader(f))
+    assert len(curve) >= copies // 2 and all(-21 <= float(c["score"]) <= 21 for c in curve)  # whole games
+    assert os.path.isdir(tmp_path / f"logs_{recipe}-quick_seed0" / "policy_1")
+
+
+@pytest.mark.timeout(300)
+def test_learning_stops_the_run_once_the_target_is_reached(tmp_path):
+    kwargs = '{"preset": "atari-fast", "torch_threads": 1, "evaluation": false}'
+    args = ["--ranks", "3", "--copies", "4", "--frames", "40000000", "--kwargs", kwargs, "--target", "-21"]
+    command = [sys.executable, os.path.join(REPO, "benchmarks", "learning.py"), *args]
+    command += ["--window", "1", "--watch-every", "2", "--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=280)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stopping the run at the target" in result.stdout
+    with open(tmp_path / "learning.csv") as f:
+        row = next(csv.DictReader(f))
+    assert 0 < int(row["frames_to_target"]) <= int(row["frames"]) < 40_000_000  # stopped long before the budget
 
 
 def test_frames_to_target_is_the_first_game_where_the_window_mean_reaches_it():

@@ -41,7 +41,7 @@ __all__ = ["CHECKPOINT", "DQN", "DQNConfig", "PRESETS", "bootstrap_values", "gre
 class DQNConfig:
     """DQN hyperparameters; ``preset`` picks the starting values, any field overrides them per policy."""
 
-    preset: str = "modern"  # "paper", "modern" or "vector" (the default for non-image observations)
+    preset: str = "modern"  # "paper", "modern", "atari-fast" or "vector" (the default for non-image observations)
     optimizer: str = "adam"  # "adam", or "rmsprop": DeepMind's centred RMSProp (arena.algos.optim)
     learning_rate: float = 6.25e-5
     adam_eps: float = 1.5e-4
@@ -91,6 +91,21 @@ PRESETS = {
     ),
     # Double + Dueling + PER + 3-step, with Rainbow's Adam settings.
     "modern": DQNConfig(),
+    # Pong on two CPU cores (benchmarks/learning.py's pong-dqn-cpu, 10 copies a worker): Tianshou's
+    # Atari DQN rates (3-step returns, a batch of 32 every 10 transitions, targets every 500 updates,
+    # a 100k replay) with a short exploration. Double DQN's extra forward pass (a fifth of an update)
+    # and PER's bookkeeping are left out: on CPU the updates are the run's whole cost.
+    "atari-fast": DQNConfig(
+        preset="atari-fast",
+        learning_rate=1e-4,
+        replay_size=100_000,
+        learning_starts=10_000,
+        train_freq=1,
+        double=False,
+        prioritized=False,
+        target_update_every=500,
+        exploration_steps=200_000,
+    ),
     # Small control tasks (CartPole): a short warm-up, frequent small updates, quick exploration.
     "vector": DQNConfig(
         preset="vector",
