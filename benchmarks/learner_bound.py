@@ -7,8 +7,8 @@ The bare loop is what the recipe's one worker must compute and nothing else: for
 ``n_steps`` forward passes on a batch of K frames (acting), then ``n_epochs`` x ``n_minibatches``
 forward and backward passes with Adam (learning), with the preset's sizes, the same network
 (``arena.algos.networks.ActorCritic``), the same losses and the recipe's torch threads, on random
-frames. No emulator, no MPI. The arena runs the recipe itself (``learning.py``'s match script
-under ``mpiexec``) for as many rollouts. Both count agent steps per second of wall clock, and the
+frames. No emulator, no MPI. The arena runs the recipe itself (its two files, as ``learning.py``
+runs them) for as many rollouts. Both count agent steps per second of wall clock, and the
 ratio arena / bare says what the arena's layout (stepping the emulators, messages, records) costs.
 Alternate order, twice each unless ``--quick``; medians. Never used to assert anything.
 """
@@ -16,7 +16,6 @@ Alternate order, twice each unless ``--quick``; medians. Never used to assert an
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -29,7 +28,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from learning import MATCH, RECIPES  # noqa: E402 - the recipes live beside this script
+from recipes import RECIPES, run_command, write_scripts  # noqa: E402 - the recipes live beside this script
 
 
 def bare_loop(preset: str, copies: int, threads: int, rollouts: int) -> float:
@@ -78,13 +77,11 @@ def arena_run(recipe: str, rollouts: int) -> float:
 
     workers = (r.ranks - 1) // 2
     steps = rollouts * PRESETS[preset].n_steps * r.copies * workers
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(r.ranks), sys.executable, MATCH]
-        cmd += [r.policy, r.game, str(steps), os.path.join(tmp, "logs"), "--copies", str(r.copies)]
-        cmd += ["--kwargs", json.dumps(r.kwargs)]
+        write_scripts(tmp, recipe, r.game, r.ranks, r.policy, r.kwargs, r.copies, steps, seed=0)
+        cmd = run_command(r.ranks)
         out = subprocess.run(
-            cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, capture_output=True, text=True
+            cmd, cwd=tmp, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, capture_output=True, text=True
         )
     # The round's own clock: from kickoff to the last step, without starting Python and torch on every rank.
     done = re.search(r"round 0 done: ([\d,]+) environment steps in ([\d.]+) s", out.stdout)

@@ -4,14 +4,11 @@
     python benchmarks/learning.py --recipe pong-ppo-cpu --quick --out DIR    # tiny budget (CI): checks the script
     python benchmarks/learning.py --ranks 9 --copies 16 --frames 4000000 --kwargs '{"learning_rate": 5e-4}'
 
-One run of ``learning_match.py`` under ``mpiexec -n RANKS``: the match ``[[1]]`` copied to fill
-the ranks (``scale=True``), K copies per environment rank, so (RANKS - 1) / 2 workers of one
-policy average their gradients. Learners take the host's GPUs in turn (``arena.core.placement``).
-
-A recipe is a complete setting: policy type, keyword arguments (a preset and threads), ranks,
-copies, frames, and the target (the mean of the last ``window`` true game scores). Its
-``tested`` says whether a run of it on its machine has been recorded in
-``benchmarks/results/learning.csv``. Without ``--recipe`` the flags make a custom setting.
+One run writes a user's two files, ``make_env.py`` and ``my_main_script.py`` (``recipes.py``),
+and runs them under ``mpiexec -n RANKS``: the match ``[[1]]`` copied to fill the ranks
+(``scale=True``), K copies per environment rank, so (RANKS - 1) / 2 workers of one policy
+average their gradients. Learners take the host's GPUs in turn (``arena.core.placement``).
+A recipe (``recipes.py``) is a complete setting; without ``--recipe`` the flags make a custom one.
 
 It reads the run's records (true scores of whole games) and writes, into ``--out``:
   - ``learning.csv``, one row per run (appended; see COLUMNS): the recipe and its settings as
@@ -19,7 +16,8 @@ It reads the run's records (true scores of whole games) and writes, into ``--out
     reached), the final mean, wall time, agent steps per second, cores, device and commit;
   - ``curve_<recipe>_seed<S>.csv``: every finished game's frames, minutes and true score;
   - ``learning_<recipe>_seed<S>.png``: the true score against frames and against minutes;
-  - ``logs_<recipe>_seed<S>/``: the run's log folder (records, checkpoint, TensorBoard).
+  - ``run_<recipe>_seed<S>/``: the two files that ran, and their ``log_comms/`` (records,
+    checkpoint, TensorBoard).
 ``benchmarks/learning_report.py add OUT`` then appends the row and the curve to
 ``benchmarks/results/`` and redraws the diagrams.
 It prints the row as a table. Never used to assert anything.
@@ -37,52 +35,18 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recipes import FRAMES_PER_STEP, RECIPES, run_command, write_scripts  # noqa: E402 - a script folder, not a package
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MATCH = os.path.join(HERE, "learning_match.py")
-FRAMES_PER_STEP = 4
 CURVE_COLUMNS = ("frames", "minutes", "score")  # one row per finished game, in curve_<recipe>_seed<S>.csv
 COLUMNS = (
     "recipe", "settings", "policy", "game", "seed", "frames", "frames_to_target", "minutes_to_target",
     "target", "window", "final_mean", "wall_s", "steps_per_s", "cores", "device", "commit", "gpu_util_pct",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A complete learning setting, run as ``--recipe NAME``."""
-
-    policy: str
-    game: str
-    ranks: int  # mpiexec -n
-    copies: int  # copies per environment rank
-    kwargs: dict  # the policy's keyword arguments
-    frames: int = 10_000_000  # the budget (4 frames an agent step)
-    target: float = 18.0  # the mean of the last ``window`` true game scores to reach
-    window: int = 20
-    minutes: float = 120.0  # the wall-clock limit the recipe is meant to meet
-    tested: bool = False  # a run on its machine is in benchmarks/results/learning.csv
-
-
-RECIPES = {
-    # Two CPU cores, no GPU: one environment rank steps 16 Pongs in an AtariBatch while the one
-    # worker waits, then the worker acts for all 16 (and learns) on both cores with two torch threads.
-    "pong-ppo-cpu": Recipe(
-        "ppo", "Pong", ranks=3, copies=16, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
-    ),
-    # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one
-    # gradient step (a batch of 32) after every step of the 10: Tianshou's ratio of updates to play.
-    "pong-dqn-cpu": Recipe(
-        "dqn", "Pong", ranks=3, copies=10, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
-    ),
-    # One GPU machine: the same preset, 64 Pongs over 4 environment ranks, learners on the GPU.
-    "pong-ppo-gpu": Recipe(
-        "ppo", "Pong", ranks=9, copies=16, kwargs={"preset": "atari-fast", "evaluation": False}, minutes=15.0
-    ),
-}
 
 
 class GpuSampler:
@@ -126,23 +90,23 @@ def frames_to_target(frames: np.ndarray, scores: np.ndarray, target: float, wind
     return None
 
 
-def run_once(args: argparse.Namespace, log_dir: str) -> tuple[float, int, str]:
-    """The arena run: its wall time, exit code and why it ended (its output goes to ours).
+def run_once(args: argparse.Namespace, folder: str) -> tuple[float, int, str]:
+    """Write the run's two files into ``folder`` and run them: wall time, exit code and why it ended.
 
-    A thread reads the run's records from ``log_dir`` every minute (``--watch-every``) and asks the job to stop
-    (SIGINT: every policy saves, then the job ends) once the target is reached or the recipe's
-    minutes are spent, unless ``--full`` plays the whole frame budget.
+    A thread reads the run's records from ``folder/log_comms`` every ``--watch-every`` seconds and
+    asks the job to stop (SIGINT: every policy saves, then the job ends) once the target is reached
+    or the recipe's minutes are spent, unless ``--full`` plays the whole frame budget.
     """
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    steps = args.frames // FRAMES_PER_STEP
-    cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(args.ranks), sys.executable, MATCH]
-    cmd += [args.policy, args.game, str(steps), log_dir, "--copies", str(args.copies), "--seed", str(args.seed)]
-    cmd += ["--kwargs", args.kwargs]
+    title = f"{args.recipe or 'A custom setting'}, seed {args.seed}: {args.policy} learns {args.game}"
+    kwargs, steps = json.loads(args.kwargs), args.frames // FRAMES_PER_STEP
+    write_scripts(folder, title, args.game, args.ranks, args.policy, kwargs, args.copies, steps, args.seed)
+    cmd = run_command(args.ranks)
     start = time.perf_counter()
-    job = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    job = subprocess.Popen(cmd, cwd=folder, env={**os.environ, "OMP_NUM_THREADS": "1"})
     ended = threading.Event()
     why = ["the frame budget"]
     if not args.full:
+        log_dir = os.path.join(folder, "log_comms")
         threading.Thread(target=watch, args=(args, log_dir, job, ended, start, why), daemon=True).start()
     code = job.wait()
     ended.set()
@@ -273,17 +237,17 @@ def main() -> None:
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
     name = f"{args.recipe or 'custom'}{'-quick' if args.quick else ''}_seed{args.seed}"
-    log_dir = os.path.join(args.out, f"logs_{name}")  # kept: the records, checkpoints and TensorBoard files
-    if os.path.exists(log_dir):
-        sys.exit(f"{log_dir} exists: a run of this recipe and seed is there already; choose another --out")
+    folder = os.path.join(args.out, f"run_{name}")  # kept: the two files, and log_comms/ with the records
+    if os.path.exists(folder):
+        sys.exit(f"{folder} exists: a run of this recipe and seed is there already; choose another --out")
     commit = this_commit()  # the code that runs, whatever the tree holds when the run ends
     with GpuSampler() as gpu:
-        wall, code, why = run_once(args, log_dir)
+        wall, code, why = run_once(args, folder)
     if code != 0 and why == "the frame budget":  # a stop we asked for ends with the signal's code
         sys.exit(f"the arena run failed with exit code {code}")
     from arena.records import PolicyRecord
 
-    record = PolicyRecord(1, log_dir).load()
+    record = PolicyRecord(1, os.path.join(folder, "log_comms")).load()
     print(f"learning.py: the run ended at {why} after {wall / 60:.1f} minutes")
     row, (frames, minutes, scores) = result_row(args, record, wall, gpu, commit)
     table = os.path.join(args.out, "learning.csv")

@@ -24,7 +24,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from learning import COLUMNS, RECIPES  # noqa: E402 - the recipes live beside this script
+from learning import COLUMNS  # noqa: E402 - a script folder, not a package
+from recipes import RECIPES  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 DIAGRAMS = os.path.join(os.path.dirname(HERE), "diagrams")

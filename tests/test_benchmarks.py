@@ -85,7 +85,10 @@ def test_learning_quick_runs_each_cpu_recipe_and_writes_its_row_curve_and_logs(t
     with open(tmp_path / f"curve_{recipe}-quick_seed0.csv") as f:
         curve = list(csv.DictReader(f))
     assert len(curve) >= copies // 2 and all(-21 <= float(c["score"]) <= 21 for c in curve)  # whole games
-    assert os.path.isdir(tmp_path / f"logs_{recipe}-quick_seed0" / "policy_1")
+    ran = tmp_path / f"run_{recipe}-quick_seed0"  # the user's two files that ran, and their log folder
+    assert "copies_per_env=copies" in (ran / "my_main_script.py").read_text()
+    assert "make_atari_game" in (ran / "make_env.py").read_text()
+    assert os.path.isdir(ran / "log_comms" / "policy_1")
 
 
 @pytest.mark.timeout(300)

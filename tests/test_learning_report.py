@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import sys
 
 from helpers import REPO
@@ -10,6 +11,7 @@ from helpers import REPO
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import learning  # noqa: E402 - a script folder, not a package
 import learning_report  # noqa: E402
+import recipes  # noqa: E402
 
 
 def fake_run(out, seed: int, reached: bool, settings: dict) -> None:
@@ -51,3 +53,12 @@ def test_add_draw_and_table(tmp_path):
     written = learning_report.draw(results, str(tmp_path))
     assert written == [str(tmp_path / "learning_pong-ppo-cpu.png")]
     assert os.path.getsize(written[0]) > 10_000
+
+
+def test_tutorial_02_quotes_the_files_that_run_the_cpu_recipe():
+    with open(os.path.join(REPO, "tutorials", "02_atari.md")) as f:
+        blocks = dict(re.findall(r"<!-- recipe file: (.+?) -->\n```python\n(.*?)```", f.read(), flags=re.S))
+    r = recipes.RECIPES["pong-ppo-cpu"]
+    title = "pong-ppo-cpu, seed 1: ppo learns Pong"  # as benchmarks/learning.py titles the run
+    main = recipes.main_script_source(title, r.ranks, r.policy, r.kwargs, r.copies, r.frames // 4, 1)
+    assert blocks == {"make_env.py": recipes.make_env_source(r.game), "my_main_script.py": main}

@@ -1,0 +1,119 @@
+"""The learning recipes, and the user's script files that run one: make_env.py and my_main_script.py.
+
+A recipe is a complete setting: policy type, keyword arguments (a preset and threads), ranks,
+copies, frames, and the target (the mean of the last ``window`` true game scores). Its
+``tested`` says whether a run of it on its machine has been recorded in
+``benchmarks/results/learning.csv``.
+
+``write_scripts`` writes the two files in the tutorial's shape (``make_env.py`` and
+``my_main_script.py`` with ``scale=True``), so that every committed curve was made by files a
+user could have written; ``benchmarks/learning.py`` runs them under ``mpiexec -n RANKS``
+and keeps them beside the results. Tutorial 02 quotes the ones of ``pong-ppo-cpu``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+FRAMES_PER_STEP = 4
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A complete learning setting, run as ``--recipe NAME``."""
+
+    policy: str
+    game: str
+    ranks: int  # mpiexec -n
+    copies: int  # copies per environment rank
+    kwargs: dict  # the policy's keyword arguments
+    frames: int = 10_000_000  # the budget (4 frames an agent step)
+    target: float = 18.0  # the mean of the last ``window`` true game scores to reach
+    window: int = 20
+    minutes: float = 120.0  # the wall-clock limit the recipe is meant to meet
+    tested: bool = False  # a run on its machine is in benchmarks/results/learning.csv
+
+
+RECIPES = {
+    # Two CPU cores, no GPU: one environment rank steps 16 Pongs in an AtariBatch while the one
+    # worker waits, then the worker acts for all 16 (and learns) on both cores with two torch threads.
+    "pong-ppo-cpu": Recipe(
+        "ppo", "Pong", ranks=3, copies=16, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
+    ),
+    # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one
+    # gradient step (a batch of 32) after every step of the 10: Tianshou's ratio of updates to play.
+    "pong-dqn-cpu": Recipe(
+        "dqn", "Pong", ranks=3, copies=10, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
+    ),
+    # One GPU machine: the same preset, 64 Pongs over 4 environment ranks, learners on the GPU.
+    "pong-ppo-gpu": Recipe(
+        "ppo", "Pong", ranks=9, copies=16, kwargs={"preset": "atari-fast", "evaluation": False}, minutes=15.0
+    ),
+}
+
+
+def python_literal(value: object) -> str:
+    """``value`` (from JSON) as Python source with double quotes, as ruff formats it."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def make_env_source(game: str) -> str:
+    """make_env.py: the game with DeepMind's preprocessing, K copies stepped together in ale-py's C++ code."""
+    return f'''"""{game} with DeepMind's preprocessing; the arena asks for K copies at once (an AtariBatch)."""
+
+from arena.envs.atari import make_atari_game
+
+
+def make_env(num_copies=1):
+    return make_atari_game({json.dumps(game)}, num_copies=num_copies)
+'''
+
+
+def main_script_source(title: str, ranks: int, policy: str, kwargs: dict, copies: int, steps: int, seed: int) -> str:
+    """my_main_script.py: one policy's match, copied to fill the ranks, ``copies`` games per environment rank."""
+    return f'''"""{title}. Run it from this folder: mpiexec -n {ranks} python my_main_script.py"""
+
+from arena.core.stems import *
+
+arena = make_stem(".", "log_comms/")
+
+# --- only the root process will get beyond this point ---
+
+match_list = [[1]]
+policy_types = {{1: {json.dumps(policy)}}}
+policy_kwargs = {{1: {python_literal(kwargs)}}}
+copies = {copies}  # games on each environment rank, stepped together
+steps_per_match = total_steps_to_match_steps(match_list, {steps:_}, copies_per_env=copies)
+arena.kickoff(
+    match_list,
+    policy_types,
+    steps_per_match,
+    scale=True,
+    copies_per_env=copies,
+    policy_kwargs=policy_kwargs,
+    seed={seed},
+)
+'''
+
+
+def write_scripts(folder: str, title: str, game: str, ranks: int, policy: str, kwargs: dict, copies: int,
+                  steps: int, seed: int) -> None:  # fmt: skip
+    """Write make_env.py and my_main_script.py into ``folder`` (made if needed)."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "make_env.py"), "w") as f:
+        f.write(make_env_source(game))
+    with open(os.path.join(folder, "my_main_script.py"), "w") as f:
+        f.write(main_script_source(title, ranks, policy, kwargs, copies, steps, seed))
+
+
+def run_command(ranks: int) -> list[str]:
+    """``mpiexec -n RANKS python my_main_script.py``, with the mpiexec beside this Python if there is one."""
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(ranks), sys.executable, "my_main_script.py"]
