@@ -36,7 +36,7 @@ def bare_loop(preset: str, copies: int, threads: int, rollouts: int) -> float:
     import torch
     from gymnasium import spaces
 
-    from arena.algos.networks import ActorCritic, rollout_buffer
+    from arena.algos.networks import ActorCritic
     from arena.algos.ppo import PRESETS, clipped_policy_loss, clipped_value_loss, normalize
 
     torch.set_num_threads(threads)
@@ -44,8 +44,7 @@ def bare_loop(preset: str, copies: int, threads: int, rollouts: int) -> float:
     obs_space, act_space = spaces.Box(0, 255, (4, 84, 84), np.uint8), spaces.Discrete(6)
     agent = ActorCritic(obs_space, act_space)
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
-    frames = rollout_buffer((cfg.n_steps, copies), obs_space, torch.uint8, "cpu")  # laid out as PPO stores them
-    frames.copy_(torch.randint(0, 256, frames.shape, dtype=torch.uint8))
+    frames = torch.randint(0, 256, (cfg.n_steps, copies, 4, 84, 84), dtype=torch.uint8)
     batch = cfg.n_steps * copies
     start = time.perf_counter()
     for _ in range(rollouts):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from arena.algos.networks import ActorCritic, image_layout, is_image_space, rollout_buffer
+from arena.algos.networks import ActorCritic, image_layout, is_image_space
 from arena.algos.ppo import IMAGE_DEFAULTS, PPO, VECTOR_DEFAULTS
 
 
@@ -61,19 +61,3 @@ def test_unknown_hyperparameter_is_an_error():
 
     with pytest.raises(TypeError, match="unknown PPO hyperparameters"):
         PPO(gym.make("CartPole-v1"), policy_comm=None, learning_rte=1e-3)
-
-
-def test_rollout_buffer_keeps_frame_stacks_channels_last_through_flattening_and_minibatches():
-    stack = spaces.Box(0, 255, (4, 84, 84), np.uint8)
-    buf = rollout_buffer((8, 3), stack, torch.uint8, "cpu")
-    frames = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
-    buf[5] = frames
-    flat = buf.reshape(24, 4, 84, 84)
-    minibatch = flat[torch.tensor([16, 15, 17, 2])]
-    assert minibatch.is_contiguous(memory_format=torch.channels_last)
-    assert torch.equal(minibatch[:3], frames[[1, 0, 2]])
-    torch.manual_seed(0)
-    agent = ActorCritic(stack, spaces.Discrete(6))
-    assert torch.equal(agent.value(minibatch), agent.value(minibatch.contiguous()))  # the layout changes no value
-    for space in (spaces.Box(0, 255, (84, 84, 4), np.uint8), spaces.Box(-1, 1, (7,), np.float32)):
-        assert rollout_buffer((8, 3), space, torch.float32, "cpu").is_contiguous()

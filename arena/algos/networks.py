@@ -84,20 +84,6 @@ def sample_and_score(
     return action, log_prob, entropy
 
 
-def rollout_buffer(rows: tuple[int, int], obs_space: spaces.Space, dtype: torch.dtype, device: str) -> torch.Tensor:
-    """Zeros of shape ``(T, E, *obs_space.shape)`` laid out as ``ImageEncoder`` reads fastest.
-
-    A stack of CHW frames is stored channels-last, so that every minibatch drawn from the
-    flattened ``(T * E, C, H, W)`` rollout already is, and the encoder skips a reorder per
-    epoch (about a tenth of the Pong learner's time); other observations are stored plainly.
-    """
-    shape = tuple(obs_space.shape)
-    if not is_image_space(obs_space) or len(shape) != 3 or image_layout(shape)[0]:
-        return torch.zeros((*rows, *shape), dtype=dtype, device=device)
-    flat = torch.zeros((rows[0] * rows[1], *shape), dtype=dtype, device=device)
-    return flat.contiguous(memory_format=torch.channels_last).view(*rows, *shape)
-
-
 class ImageEncoder(nn.Module):
     """The Nature DQN CNN; uint8 frames are scaled to [0, 1] here, on the device."""
 
@@ -128,10 +114,8 @@ class ImageEncoder(nn.Module):
             x = x.unsqueeze(1)
         elif self.channels_last:
             x = x.permute(0, 3, 1, 2)
-        # Reorder while still uint8 (a quarter of the bytes; a no-op for a rollout_buffer's
-        # minibatches), then scale to [0, 1] in place.
-        x = x.contiguous(memory_format=torch.channels_last)
-        x = x.float().mul_(1.0 / 255.0) if x.dtype == torch.uint8 else x / 255.0
+        # Reorder while still uint8 (a quarter of the bytes), then scale to [0, 1].
+        x = x.contiguous(memory_format=torch.channels_last).float() / 255.0
         return self.fc(self.conv(x))
 
 

@@ -22,7 +22,7 @@ from gymnasium import spaces
 from torch import nn
 
 from arena.algos.learner import CHECKPOINT, Learner
-from arena.algos.networks import ActorCritic, is_image_space, rollout_buffer
+from arena.algos.networks import ActorCritic, is_image_space
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
 from arena.core import comm as mpi
@@ -170,7 +170,7 @@ class PPO(Learner):
         """Play ``T`` steps with the current policy; returns the batch (with GAE) and the next obs."""
         E, dev = self.n_entities, self.device
         buf = {
-            "obs": rollout_buffer((T, E), self.obs_space, torch.as_tensor(obs).dtype, dev),
+            "obs": torch.zeros((T, E, *self.obs_space.shape), dtype=torch.as_tensor(obs).dtype, device=dev),
             "actions": torch.zeros((T, E, *self.act_space.shape), device=dev),
             "logprobs": torch.zeros((T, E), device=dev),
             "values": torch.zeros((T, E), device=dev),
