@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recipes import FRAMES_PER_STEP, RECIPES, run_command, write_scripts  # noqa: E402 - a script folder, not a package
+from recipes import FRAMES_PER_STEP, RECIPES, run_command, settings_of, write_scripts  # noqa: E402 - a script folder, not a package
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CURVE_COLUMNS = ("frames", "minutes", "score")  # one row per finished game, in curve_<recipe>_seed<S>.csv
@@ -208,8 +208,7 @@ def result_row(
     minutes = (np.array([e.time for e in episodes]) - (time.time() - wall)) / 60.0 if episodes else np.array([])
     reached = frames_to_target(frames, scores, args.target, args.window)
     at = int(np.searchsorted(frames, reached)) if reached is not None else None
-    settings = {"policy": args.policy, "game": args.game, "ranks": args.ranks, "copies": args.copies}
-    settings |= {"kwargs": json.loads(args.kwargs), "frames": args.frames}
+    settings = settings_of(args.policy, args.game, args.ranks, args.copies, json.loads(args.kwargs), args.frames)
     row = {
         "recipe": (args.recipe or "custom") + ("-quick" if args.quick else ""),
         "settings": json.dumps(settings, sort_keys=True),

@@ -25,7 +25,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from learning import COLUMNS  # noqa: E402 - a script folder, not a package
-from recipes import RECIPES  # noqa: E402
+from recipes import RECIPES, settings_of  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 DIAGRAMS = os.path.join(os.path.dirname(HERE), "diagrams")
@@ -76,8 +76,7 @@ def add(outs: list[str], results: str = RESULTS) -> None:
 def recipe_settings(name: str) -> dict:
     """The settings JSON ``learning.py`` writes for a recipe as it stands today."""
     r = RECIPES[name]
-    settings = {"policy": r.policy, "game": r.game, "ranks": r.ranks, "copies": r.copies}
-    return settings | {"kwargs": r.kwargs, "frames": r.frames}
+    return settings_of(r.policy, r.game, r.ranks, r.copies, r.kwargs, r.frames)
 
 
 def final_rows(name: str, results: str) -> list[dict]:

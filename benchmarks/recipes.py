@@ -55,6 +55,11 @@ RECIPES = {
 }
 
 
+def settings_of(policy: str, game: str, ranks: int, copies: int, kwargs: dict, frames: int) -> dict:
+    """A run's full setting, as the ``settings`` column holds it (JSON): what tells tuning runs apart."""
+    return {"policy": policy, "game": game, "ranks": ranks, "copies": copies, "kwargs": kwargs, "frames": frames}
+
+
 def python_literal(value: object) -> str:
     """``value`` (from JSON) as Python source with double quotes, as ruff formats it."""
     if isinstance(value, dict):
