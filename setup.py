@@ -30,5 +30,5 @@ setup(
         "multiagent": MULTIAGENT,
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6", "tensorboard>=2.14", *MULTIAGENT],
     },
-    entry_points={"console_scripts": ["arena-check-env = arena.env_check:main"]},
+    entry_points={"console_scripts": ["arena-check-env = arena.envs.check_env:main"]},
 )

@@ -12,19 +12,19 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "make_stem": "arena.core.stems",
-    "Stem": "arena.core.stems",
-    "KickoffError": "arena.core.stems",
-    "count_needed_procs": "arena.core.plan",
-    "total_steps_to_match_steps": "arena.core.plan",
+    "make_stem": "arena.ranks.serve",
+    "Stem": "arena.ranks.serve",
+    "KickoffError": "arena.ranks.serve",
+    "count_needed_procs": "arena.plan.roles",
+    "total_steps_to_match_steps": "arena.ranks.serve",
     "Policy": "arena.algos",
     "RandomPolicy": "arena.algos",
-    "PolicyRecord": "arena.records",
-    "plot_policy_records": "arena.plots",
+    "PolicyRecord": "arena.storage.records",
+    "plot_policy_records": "arena.report.plots",
     "single_agent_wrapper": "arena.wrappers",
-    "check_env": "arena.env_check",
-    "EnvReport": "arena.env_check",
-    "DataError": "arena.core.checks",
+    "check_env": "arena.envs.check_env",
+    "EnvReport": "arena.envs.check_env",
+    "DataError": "arena.envs.step_checks",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
+from arena.algos.base import Policy, episode_over
+
 # arena5 (PPO1) name -> the arena's PPO keyword, for names that mean the same thing.
 PPO1_RENAMED = {
     "optim_stepsize": "learning_rate",
@@ -90,6 +94,15 @@ def modern_offpolicy_kwargs(kwargs: dict[str, Any], workers: int) -> dict[str, A
     return out
 
 
+def modern_kwargs(arena5_keywords: str | None, kwargs: dict[str, Any], workers: int) -> dict[str, Any]:
+    """``kwargs`` with the arena5 names that a class declares it takes (``Policy.arena5_keywords``) made modern."""
+    if arena5_keywords == "ppo1":
+        return modern_ppo_kwargs(kwargs)
+    if arena5_keywords == "offpolicy":
+        return modern_offpolicy_kwargs(kwargs, workers)
+    return kwargs
+
+
 # ----------------------------------------------------------------- policies
 
 
@@ -100,8 +113,6 @@ def is_arena5_policy(policy_class: Any) -> bool:
     and is asked for every worker's steps at once, as arena5 did. A plain class written for the
     arena's Gymnasium API says so with a class attribute ``gymnasium_api = True``.
     """
-    from arena.algos.base import Policy
-
     if isinstance(policy_class, type) and issubclass(policy_class, Policy):
         return False
     return not getattr(policy_class, "gymnasium_api", False)
@@ -127,8 +138,6 @@ class Arena5Env:
 
     def step(self, action: Any) -> tuple[Any, Any, bool, Any]:
         """``(obs, reward, done, info)``; for a block, lists per entity and one ``done`` for the match."""
-        from arena.algos.base import episode_over
-
         if self.is_multiagent:
             action = [shaped_action(a, space) for a, space in zip(action, self.action_spaces)]
         else:
@@ -143,8 +152,6 @@ class Arena5Env:
 
 def shaped_action(action: Any, space: Any) -> Any:
     """An arena5 policy's action in its space's shape: arena5 squeezed away batch axes such as ``(1, 2)``."""
-    import numpy as np
-
     array = np.asarray(action)
     shape = getattr(space, "shape", None)
     if shape is None or array.shape == shape or array.size != int(np.prod(shape, dtype=np.int64)):
@@ -152,16 +159,37 @@ def shaped_action(action: Any, space: Any) -> Any:
     return array.reshape(shape)
 
 
-class Arena5Policy:
+class PlainPolicy(Policy):
+    """A policy object that is no ``arena.Policy`` subclass, seen through the contract: its ``run`` and ``save``."""
+
+    def __init__(self, policy: Any, workers: int = 1):
+        self.policy, self.workers = policy, workers
+
+    def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
+        """The wrapped policy's ``run``."""
+        self.policy.run(num_steps, data_dir, policy_record)
+
+    def save(self) -> None:
+        """The wrapped policy's own ``save()``, if it has one."""
+        save = getattr(self.policy, "save", None)
+        if callable(save):
+            save()
+
+
+def as_policy(policy: Any, legacy: bool, workers: int) -> Policy:
+    """``policy`` as a ``Policy``: itself if it is one, else wrapped (``legacy``: arena5's, with arena5's steps)."""
+    if legacy:
+        return Arena5Policy(policy, workers)
+    return policy if isinstance(policy, Policy) else PlainPolicy(policy, workers)
+
+
+class Arena5Policy(PlainPolicy):
     """Runs an arena5 policy as the arena does every policy: ``run(steps)`` with this worker's steps.
 
     arena5 asked every worker for all its policy's steps (each divided them by its
     ``policy_comm`` size) and gave directories ending in a separator (its policies join
     names to them with ``+``).
     """
-
-    def __init__(self, policy: Any, workers: int):
-        self.policy, self.workers = policy, workers
 
     def run(self, num_steps: int, data_dir: str, policy_record: Any = None) -> None:
         """Run the arena5 policy for ``num_steps`` steps of this worker."""
@@ -171,12 +199,6 @@ class Arena5Policy:
             self.policy.run(num_steps * self.workers, directory, policy_record)
         else:
             self.policy.run(num_steps * self.workers, directory)
-
-    def save(self) -> None:
-        """The arena5 policy's own ``save()``, if it has one."""
-        save = getattr(self.policy, "save", None)
-        if callable(save):
-            save()
 
 
 # ------------------------------------------------------------- environments
@@ -197,8 +219,6 @@ def split_reset(result: Any, n: int) -> tuple[Any, Any, bool]:
 
 def four_tuple_flags(done: Any, infos: list[dict]) -> tuple[list[bool], list[bool]]:
     """arena5's ``done`` as Gymnasium's ``(terminated, truncated)``, per entity; a time limit says so in its infos."""
-    import numpy as np
-
     truncated = [bool(i.get("TimeLimit.truncated", False)) for i in infos]
     done = np.asarray(done, dtype=bool).reshape(-1)
     done = np.repeat(done, len(infos)) if done.size == 1 else done
@@ -207,6 +227,4 @@ def four_tuple_flags(done: Any, infos: list[dict]) -> tuple[list[bool], list[boo
 
 def arena5_action(action: Any) -> list:
     """An action as arena5 handed it to an env: a 1-D list (a Discrete 3 arrives as ``[3]``)."""
-    import numpy as np
-
     return np.atleast_1d(np.squeeze(np.asarray(action))).tolist()

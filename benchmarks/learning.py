@@ -7,7 +7,7 @@
 One run writes a user's two files, ``make_env.py`` and ``my_main_script.py`` (``recipes.py``),
 and runs them under ``mpiexec -n RANKS``: the match ``[[1]]`` copied to fill the ranks
 (``scale=True``), K copies per environment rank, so (RANKS - 1) / 2 workers of one policy
-average their gradients. Learners take the host's GPUs in turn (``arena.core.placement``).
+average their gradients. Learners take the host's GPUs in turn (``arena.plan.placement``).
 A recipe (``recipes.py``) is a complete setting; without ``--recipe`` the flags make a custom one.
 
 It reads the run's records (true scores of whole games) and writes, into ``--out``:
@@ -117,7 +117,7 @@ def watch(
     args: argparse.Namespace, log_dir: str, job: subprocess.Popen, ended: threading.Event, start: float, why: list
 ) -> None:
     """Every ``--watch-every`` seconds: stop the job (SIGINT) at the target or past the time limit."""
-    from arena.records import PolicyRecord
+    from arena.storage.records import PolicyRecord
 
     while not ended.wait(args.watch_every):
         if (time.perf_counter() - start) / 60.0 > args.minutes:
@@ -142,7 +142,7 @@ def plot(frames: np.ndarray, minutes: np.ndarray, scores: np.ndarray, window: in
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from arena.plots import rolling_mean
+    from arena.report.plots import rolling_mean
 
     fig = Figure(figsize=(11, 4), dpi=100)
     FigureCanvasAgg(fig)
@@ -244,7 +244,7 @@ def main() -> None:
         wall, code, why = run_once(args, folder)
     if code != 0 and why == "the frame budget":  # a stop we asked for ends with the signal's code
         sys.exit(f"the arena run failed with exit code {code}")
-    from arena.records import PolicyRecord
+    from arena.storage.records import PolicyRecord
 
     record = PolicyRecord(1, os.path.join(folder, "log_comms")).load()
     print(f"learning.py: the run ended at {why} after {wall / 60:.1f} minutes")

@@ -91,7 +91,7 @@ def draw(results: str = RESULTS, diagrams: str = DIAGRAMS, window: int = 20) -> 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from arena.plots import rolling_mean
+    from arena.report.plots import rolling_mean
 
     written = []
     for name in sorted(RECIPES):

@@ -1,6 +1,6 @@
 """The benchmarks' match: Pong with DeepMind preprocessing, scaled to fill the ranks.
 
-Args: POLICY TOTAL_STEPS LOG_DIR [--copies K] [--render] [--pickle] [--no-scale] [--summary FILE] [--kwargs JSON]
+Args: POLICY TOTAL_STEPS LOG_DIR [--copies K] [--render] [--no-scale] [--summary FILE] [--kwargs JSON]
 With --copies K > 1, every environment rank runs K copies in ale-py's AtariVectorEnv.
 With --summary, every rank's round summary (steps, steady speed, memory) is written as JSON.
 """
@@ -20,7 +20,6 @@ parser.add_argument("log_dir")
 parser.add_argument("--copies", type=int, default=1, help="copies of Pong per environment rank")
 parser.add_argument("--threads", type=int, default=None, help="emulators stepping at once (default: all)")
 parser.add_argument("--render", action="store_true")
-parser.add_argument("--pickle", action="store_true", help="pickled per-step messages (the reference protocol)")
 parser.add_argument("--no-scale", action="store_true")
 parser.add_argument("--summary", default=None)
 parser.add_argument("--kwargs", default="{}", help="the policy's keyword options, as JSON")
@@ -46,7 +45,6 @@ result = arena.kickoff(
     scale=scale,
     render=args.render,
     copies_per_env=args.copies,
-    step_messages="pickle" if args.pickle else "buffers",
     progress_interval=1e9,
 )
 if args.summary:

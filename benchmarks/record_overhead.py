@@ -35,14 +35,14 @@ STEADY_LINE = re.compile(r"steady: ([\d.]+) steps/s")
 
 def write_long_record(log_dir: str, episodes: int) -> None:
     """Policy 1's folder with ``episodes`` finished episodes, as a finished earlier run leaves it."""
-    from arena.records import Episode, PolicyRecord
+    from arena.storage.records import Episode, PolicyRecord
 
     rng = np.random.default_rng(0)
     record = PolicyRecord(1, log_dir)
     returns = rng.choice([-1.0, 0.0, 1.0], size=episodes)
     record.episodes = [Episode(i, float(returns[i]), 50, 50 * (i + 1), 0.0) for i in range(episodes)]
     record.steps_done = 50 * episodes
-    record.save(plots=False)
+    record.save()
 
 
 def one_run(steps: int, episodes: int) -> tuple[float, float]:

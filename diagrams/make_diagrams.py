@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from arena.core.plan import ENV, ROOT, WORKER, make_plan
+from arena.plan.roles import ENV, ROOT, WORKER, make_plan
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLORS = {ROOT: "#444444", ENV: "#2e7d32", WORKER: "#1565c0", "unused": "#bdbdbd"}

@@ -9,8 +9,8 @@ from arena.algos import BUILTIN_POLICIES
 from arena.compat import arena5_action, modern_offpolicy_kwargs, modern_ppo_kwargs, shaped_action
 from arena.core.policy_record import plot_policy_records
 from arena.core.utils import count_number_scaled_matches, total_steps_to_match_steps
-from arena.metrics import read_metrics
-from arena.records import PolicyRecord, load_records
+from arena.storage.metrics import read_metrics
+from arena.storage.records import PolicyRecord, load_records
 
 
 def test_count_number_scaled_matches_counts_every_copy_of_every_match():
@@ -27,12 +27,12 @@ def test_policy_ids_may_be_zero_or_negative(tmp_path):
     for pid in (0, -3, 2):
         record = PolicyRecord(pid, str(tmp_path))
         record.add_result(1.0, 5)
-        record.save(plots=False)
+        record.save()
     assert list(load_records(str(tmp_path))) == [-3, 0, 2]
 
 
 def test_offsets_shift_each_record_along_the_steps(tmp_path, monkeypatch):
-    import arena.plots as plots
+    import arena.report.plots as plots
 
     drawn = []
     monkeypatch.setattr(plots, "thin", lambda xs, ys: drawn.append(np.asarray(xs)) or (xs, ys))
@@ -159,7 +159,7 @@ def test_channels_keep_named_series_beside_the_episodes_and_records_load_themsel
     record.add_result(1.0, 10)
     record.add_result(0.5, 3, "wins")  # arena5's third positional argument: the channel
     record.add_result(0.0, 4, channel="wins")
-    record.save(plots=False)
+    record.save()
     again = PolicyRecord(1, str(tmp_path))  # no load(): it loads itself
     assert again.channels["main"].ep_results == [1.0] and again.channels["main"].ep_cumlens == [10]
     wins = again.channels["wins"]

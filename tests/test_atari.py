@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import run_script
 
-from arena.core.mosaic import LABEL_HEIGHT, TILE_GAP, grid_shape
-from arena.records import PolicyRecord
+from arena.report.mosaic import LABEL_HEIGHT, TILE_GAP, grid_shape
+from arena.storage.records import PolicyRecord
 
 pytestmark = pytest.mark.mpi
 

@@ -10,8 +10,8 @@ newest frame. No learning uses it (a game's end is a true termination).
 import numpy as np
 import pytest
 
-from arena.core.env_batch import CopiesBatch, stepping_threads
 from arena.envs.atari import AtariBatch, AtariOptions, make_atari_game
+from arena.envs.batch import CopiesBatch, stepping_threads
 
 SEEDS = [3, 4]
 

@@ -4,9 +4,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from arena.core.env_api import game_score
-from arena.core.mosaic import compose, grid_shape, shrink
+from arena.envs.api import game_score
 from arena.envs.atari import atari_env_id, make_atari_game
+from arena.report.mosaic import compose, grid_shape, shrink
 from arena.wrappers.atari import NoopReset, make_atari, wrap_deepmind
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 from gymnasium import spaces
 
-from arena.core.buffers import SpaceCodec, action_layout, step_layout
+from arena.mpi.buffers import SpaceCodec
+from arena.mpi.protocol import action_layout, step_layout
 
 
 def test_image_obs_keep_uint8_and_shape():

@@ -8,10 +8,10 @@ import pytest
 from gymnasium import spaces
 
 from arena import check_env
-from arena.core.checks import DataChecks, DataError, reward_problem, value_problem
-from arena.core.signals import StopFlag
 from arena.envs import Touchdown
-from arena.records import PolicyRecord
+from arena.envs.step_checks import DataChecks, DataError, reward_problem, value_problem
+from arena.ranks.signals import StopFlag
+from arena.storage.records import PolicyRecord
 
 BOX = spaces.Box(-1.0, 1.0, (2,), np.float32)
 
@@ -84,11 +84,11 @@ def test_rewinding_a_record_drops_only_episodes_after_the_checkpoint(tmp_path):
     for steps in (10, 20, 30, 40):
         record.add_result(1.0, 10, steps=steps)
     record.round_open = True
-    record.save(plots=False)
+    record.save()
     loaded = PolicyRecord(1, str(tmp_path)).load()
     assert loaded.round_open and loaded.rewind(25) == 2
     loaded.add_result(2.0, 10, steps=35)
-    loaded.save(plots=False)
+    loaded.save()
     again = PolicyRecord(1, str(tmp_path)).load()
     assert [(e.episode, e.steps) for e in again.episodes] == [(0, 10), (1, 20), (2, 35)]
 

@@ -19,7 +19,7 @@ import time
 import pytest
 from helpers import REPO, SCRIPTS, mpiexec_path
 
-from arena.records import load_records
+from arena.storage.records import load_records
 
 RANKS = 7  # [[1, 2], [4, 4]]: rank 0, then an environment rank and two workers per match
 LAUNCHER = os.path.join(REPO, "tests", "private_disks.sh")

@@ -10,7 +10,7 @@ from arena.algos.networks import SquashedGaussianActor, TwinQ
 from arena.algos.sac import SAC, soft_target, temperature_loss
 from arena.algos.td3 import DDPG, TD3, actor_update_due, smoothed_target_actions
 from arena.algos.torch_sync import flat_parameters
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def test_temperature_rises_when_entropy_is_below_target_and_falls_above():

@@ -10,7 +10,7 @@ from torch import nn
 from arena.algos.dqn import DQN, PRESETS, bootstrap_values
 from arena.algos.offpolicy import FailureGate, polyak_update
 from arena.algos.optim import CenteredRMSprop
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def linear_q(weights: list[list[float]]) -> nn.Module:

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from arena.core.env_api import entity_spaces, reset_env, step_env
+from arena.envs.api import entity_spaces, reset_env, step_env
 from arena.wrappers import single_agent_wrapper
 
 

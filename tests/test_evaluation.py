@@ -15,8 +15,10 @@ from helpers import SCRIPTS, run_script
 
 from arena.algos.networks import QNetwork
 from arena.algos.torch_sync import state_to_bytes
-from arena.core.env_api import load_make_env, make_env_source
-from arena.core.evaluator import (
+from arena.envs.api import load_make_env, make_env_source
+from arena.envs.atari import make_atari_game
+from arena.evaluation.games import Chooser, game_cap, play_game
+from arena.evaluation.schedule import (
     CATALOG,
     EVAL_LOG,
     EvalGame,
@@ -29,10 +31,8 @@ from arena.core.evaluator import (
     read_catalog,
     start_evaluator,
 )
-from arena.envs.atari import make_atari_game
-from arena.evaluate import Chooser, game_cap, play_game
-from arena.files import LocalFiles
-from arena.metrics import read_metrics
+from arena.storage.files import LocalFiles
+from arena.storage.metrics import read_metrics
 
 BREAKOUT_ENV = os.path.join(SCRIPTS, "breakout_env.py")
 

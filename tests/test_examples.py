@@ -13,8 +13,8 @@ import pytest
 import torch
 from helpers import REPO, run_mpi
 
-from arena.metrics import read_metrics
-from arena.records import PolicyRecord
+from arena.storage.metrics import read_metrics
+from arena.storage.records import PolicyRecord
 
 pytestmark = pytest.mark.example
 

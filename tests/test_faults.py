@@ -12,7 +12,7 @@ import time
 import pytest
 from helpers import SCRIPTS, is_open_mpi, mpiexec_path, run_script
 
-from arena.records import PolicyRecord
+from arena.storage.records import PolicyRecord
 
 
 def _wait_for(path, seconds):
@@ -107,7 +107,6 @@ def test_every_bad_input_is_refused_on_rank_0_before_anything_starts(tmp_path):
         "seed": "seed must be an integer, got 1.5",
         "progress_interval": "progress_interval must be a positive number of seconds, got 0",
         "copies_per_env": "copies_per_env must be a positive integer, got 0",
-        "step_messages": "step_messages must be 'buffers' or 'pickle', got 'json'",
         "silence_timeout": "silence_timeout must be a positive number of seconds, got -1",
         "data_checks": "data_checks must be 'raise' or 'warn' or 'off', got 'loud'",
         "steps": "steps_per_match must be a positive integer, got 0",

@@ -4,16 +4,16 @@ import json
 
 import pytest
 
-from arena.core.journal import Journal, RoundEntry, canonical, kickoff_args, worker_steps_left
-from arena.core.worker import _policy_kwargs
-from arena.records import PolicyRecord, RoundView, load_records, show_round
+from arena.ranks.worker.rank import _policy_kwargs
+from arena.storage.journal import Journal, RoundEntry, canonical, kickoff_args, worker_steps_left
+from arena.storage.records import PolicyRecord, RoundView, load_records, show_round
 
 
 def _record(log, pid, returns):
     record = PolicyRecord(pid, str(log))
     for ret in returns:
         record.add_result(ret, 10)
-    record.save(plots=False)
+    record.save()
     return record
 
 
@@ -66,7 +66,7 @@ def test_a_fork_the_earlier_run_made_is_recognised_and_not_repeated(replaying, c
     parent = _record(log, 1, [1.0, 2.0, 3.0])
     child = parent.fork(3)  # the earlier run forked at 3 episodes
     child.add_result(9.0, 10)
-    child.save(plots=False)  # ...and the child played on
+    child.save()  # ...and the child played on
     show_round(log, RoundView(0, {1: (3, 30)}))
     again = PolicyRecord(1, log).load().fork(3)
     assert "forked from policy 1 by an earlier run; not repeated" in capsys.readouterr().out

@@ -6,8 +6,8 @@ from gymnasium import spaces
 
 from arena.algos.ppo import PPO
 from arena.algos.random_policy import RandomPolicy
-from arena.core.plan import make_plan
-from arena.core.validation import KickoffError, check_policy_memory, check_policy_spaces
+from arena.plan.roles import make_plan
+from arena.ranks.root.kickoff_checks import KickoffError, check_policy_memory, check_policy_spaces
 
 SMALL, LARGE = spaces.Box(0, 1, (3,)), spaces.Box(0, 1, (5,))
 MOVE = spaces.Discrete(4)
@@ -39,7 +39,7 @@ def test_ppo_refuses_a_small_uint8_board_that_the_cnn_cannot_take():
 
 def test_replays_larger_than_a_host_are_refused():
     from arena.algos.dqn import DQN
-    from arena.core.placement import HostInfo
+    from arena.plan.placement import HostInfo
 
     frames = spaces.Box(0, 255, (4, 84, 84), np.uint8)
     plan = make_plan([[1]], 5, scale=True)  # two matches: policy 1 has two workers (ranks 2 and 4)

@@ -6,7 +6,7 @@ import torch
 from gymnasium import spaces
 
 from arena.algos.maddpg import MADDPG, MASAC, joint_box, slices_of, with_entity_action
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 class UnequalBlock:

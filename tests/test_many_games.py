@@ -10,12 +10,12 @@ import torch
 from gymnasium.vector import VectorEnv
 from helpers import run_script
 
-from arena.core.env_batch import BatchStep, Ended
-from arena.core.mosaic import tile_label
-from arena.core.plan import PlanError, make_plan, match_labels
-from arena.core.realtime import Interval, late_by_policy
-from arena.records import PolicyRecord
-from arena.scores import ATARI_57, game_of_label, human_normalized, label_scores, reference_game, summary
+from arena.envs.batch import BatchStep, Ended
+from arena.plan.roles import PlanError, make_plan, match_labels
+from arena.ranks.env.paced import Interval, late_by_policy
+from arena.report.mosaic import tile_label
+from arena.report.scores import ATARI_57, game_of_label, human_normalized, label_scores, reference_game, summary
+from arena.storage.records import PolicyRecord
 
 
 # ------------------------------------------------------------------ scores
@@ -76,7 +76,7 @@ def test_records_keep_labels_and_upgrade_files_written_before_them(tmp_path):
     record = PolicyRecord(1, str(tmp_path))
     record.add_result(3.0, 10, label="game=Pong")
     record.add_result(4.0, 12, label="game=Breakout")
-    record.save(plots=False)
+    record.save()
     again = PolicyRecord(1, str(tmp_path))
     assert again.ep_labels == ["game=Pong", "game=Breakout"]
     assert again.label_names() == ["game=Pong", "game=Breakout"]
@@ -86,7 +86,7 @@ def test_records_keep_labels_and_upgrade_files_written_before_them(tmp_path):
     upgraded = PolicyRecord(2, str(old))
     assert upgraded.ep_labels == [""]
     upgraded.add_result(2.0, 5, label="game=Pong")
-    upgraded.save(plots=False)
+    upgraded.save()
     lines = (old / "policy_2" / "records.csv").read_text().splitlines()
     assert lines[0] == "episode,return,length,steps,time,label"
     assert lines[1].endswith(",") and lines[2].endswith(",game=Pong")
@@ -265,7 +265,7 @@ class PacedVector(VectorEnv):
 
 def test_ppo_learns_from_the_actions_that_ran_with_their_log_probabilities():
     from arena.algos.ppo import PPO
-    from arena.core import comm as mpi
+    from arena.mpi import comm as mpi
 
     ppo = PPO(PacedVector(), mpi.world(), seed=0, n_steps=16)
     batch, _ = ppo.collect_rollout(ppo.reset(), 16, is_last=False)
@@ -297,7 +297,7 @@ def test_off_policy_learners_store_the_action_that_ran():
 
 def test_evaluate_refuses_a_batch_with_a_clear_error(tmp_path):
     from arena.envs.atari import make_atari_games
-    from arena.evaluate import evaluate
+    from arena.evaluation.games import evaluate
 
     with pytest.raises(ValueError, match="built a batch of 2 copies.*full_action_space=True"):
         evaluate(lambda: make_atari_games(["Pong", "Breakout"]), str(tmp_path / "missing.pt"))

@@ -2,9 +2,9 @@
 
 import pytest
 
-from arena.core.home import episode_scalars
-from arena.metrics import Metrics, MetricsWriter, hyperparameter_table, read_metrics, rewind_metrics
-from arena.records import Episode, PolicyRecord, is_record_file
+from arena.storage.file_service import episode_scalars
+from arena.storage.metrics import Metrics, MetricsWriter, hyperparameter_table, read_metrics, rewind_metrics
+from arena.storage.records import Episode, PolicyRecord, is_record_file
 
 tensorboard = pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402

@@ -6,7 +6,7 @@ import os
 import pytest
 from helpers import run_script
 
-from arena.records import PolicyRecord
+from arena.storage.records import PolicyRecord
 
 pytestmark = pytest.mark.mpi
 

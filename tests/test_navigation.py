@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from helpers import run_script
 
-from arena.metrics import read_metrics
-from arena.records import PolicyRecord
+from arena.storage.metrics import read_metrics
+from arena.storage.records import PolicyRecord
 
 pytestmark = pytest.mark.mpi
 

@@ -9,7 +9,7 @@ from gymnasium import spaces  # noqa: E402
 from pettingzoo.butterfly import knights_archers_zombies_v11 as kaz  # noqa: E402
 
 from arena import check_env  # noqa: E402
-from arena.core.env_api import reset_env, step_env  # noqa: E402
+from arena.envs.api import reset_env, step_env  # noqa: E402
 from arena.envs.atari import make_two_player, two_player_games  # noqa: E402
 from arena.wrappers import pettingzoo_env  # noqa: E402
 

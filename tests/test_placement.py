@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from arena.core.placement import HostInfo, assign_devices, gpu_count, oversubscribed_hosts, spinning_ranks
-from arena.core.plan import make_plan
+from arena.plan.placement import HostInfo, assign_devices, gpu_count, oversubscribed_hosts, spinning_ranks
+from arena.plan.roles import make_plan
 
 
 def hosts_of(layout: list[tuple[str, int, int]]) -> list[HostInfo]:

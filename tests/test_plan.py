@@ -2,7 +2,7 @@
 
 import pytest
 
-from arena.core.plan import (
+from arena.plan.roles import (
     ENV,
     UNUSED,
     WORKER,
@@ -11,8 +11,8 @@ from arena.core.plan import (
     format_plan,
     format_scaling_report,
     make_plan,
+    match_steps,
     normalize_env_kwargs,
-    total_steps_to_match_steps,
 )
 
 
@@ -25,7 +25,7 @@ def test_count_needed_procs_counts_root_envs_and_entries():
 
 def test_tutorial_scaling_numbers():
     # Tutorial: mpiexec -n 15 with [[1]] gives 7 copies of Pong, ~714,000 steps each.
-    assert total_steps_to_match_steps([[1]], 5_000_000, world_size=15) == 714_285
+    assert match_steps([[1]], 5_000_000, world_size=15) == 714_285
     plan = make_plan([[1]], 15, scale=True)
     assert plan.copies_per_match == 7 and len(plan.matches) == 7 and plan.unused_ranks == []
 

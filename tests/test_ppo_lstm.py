@@ -12,8 +12,8 @@ from helpers import REPO, run_script
 
 from arena.algos.networks import RecurrentActorCritic
 from arena.algos.ppo_lstm import PPOLSTM, PPOLSTMConfig, sequence_indices
-from arena.core import comm as mpi
-from arena.records import PolicyRecord
+from arena.mpi import comm as mpi
+from arena.storage.records import PolicyRecord
 
 sys.path.insert(0, f"{REPO}/examples/memory_cartpole")
 from make_env import HideVelocities  # noqa: E402

@@ -7,7 +7,7 @@ import torch
 from gymnasium.vector import VectorEnv
 
 from arena.algos.ppo import PPO, bootstrap_truncated, clipped_policy_loss, clipped_value_loss, gae, normalize
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def t(rows):

@@ -4,17 +4,18 @@ import os
 
 import numpy as np
 
-from arena.plots import plot_policy_records, rolling_mean
-from arena.records import PolicyRecord, load_records
+from arena.core.policy_record import PolicyRecord as Arena5PolicyRecord
+from arena.report.plots import plot_policy_records, rolling_mean
+from arena.storage.records import PolicyRecord, load_records
 
 
 def test_add_save_load_round_trip(tmp_path):
     record = PolicyRecord(3, str(tmp_path))
     for i in range(5):
         record.add_result(float(i), 10)
-    record.save(plots=False)
+    record.save()
     record.add_result(9.5, 4, steps=100)
-    record.save(plots=False)  # appends only the new row
+    record.save()  # appends only the new row
     loaded = PolicyRecord(3, str(tmp_path)).load()
     assert loaded.ep_results == [0.0, 1.0, 2.0, 3.0, 4.0, 9.5]
     assert loaded.ep_cumlens == [10, 20, 30, 40, 50, 100]
@@ -26,7 +27,7 @@ def test_add_save_load_round_trip(tmp_path):
 def test_torn_last_line_is_skipped(tmp_path):
     record = PolicyRecord(1, str(tmp_path))
     record.add_result(1.0, 5)
-    record.save(plots=False)
+    record.save()
     with open(os.path.join(record.data_dir, "records.csv"), "a") as f:
         f.write("1,2.0,")  # a crash mid-write
     assert PolicyRecord(1, str(tmp_path)).load().ep_results == [1.0]
@@ -35,7 +36,7 @@ def test_torn_last_line_is_skipped(tmp_path):
 def test_fork_copies_records_and_files(tmp_path):
     parent = PolicyRecord(1, str(tmp_path))
     parent.add_result(2.0, 7)
-    parent.save(plots=False)
+    parent.save()
     with open(os.path.join(parent.data_dir, "checkpoint.pt"), "w") as f:
         f.write("weights")
     child = parent.fork(5)
@@ -50,10 +51,10 @@ def test_rolling_mean():
 
 
 def test_plots_are_written(tmp_path):
-    record = PolicyRecord(2, str(tmp_path), plot_color="red")
+    record = Arena5PolicyRecord(2, str(tmp_path), plot_color="red")
     for i in range(30):
         record.add_result(np.sin(i), 3)
-    record.save(plots=True)
+    record.save()  # arena5's PolicyRecord redraws its curves on save
     for name in ("curve_steps.png", "curve_episodes.png"):
         path = os.path.join(record.data_dir, name)
         assert os.path.getsize(path) > 1000

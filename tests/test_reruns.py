@@ -14,8 +14,8 @@ import pytest
 from helpers import SCRIPTS, mpiexec_path
 from test_cluster import LAUNCHER, can_give_private_disks
 
-from arena.metrics import read_metrics, tensorboard_available
-from arena.records import load_records
+from arena.storage.metrics import read_metrics, tensorboard_available
+from arena.storage.records import load_records
 
 if tensorboard_available():
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

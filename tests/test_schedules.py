@@ -5,9 +5,9 @@ from test_ppo_math import ScriptedVector
 
 from arena.algos.ppo import PPO
 from arena.algos.schedules import linear
-from arena.core import comm as mpi
-from arena.metrics import read_metrics
-from arena.records import PolicyRecord
+from arena.mpi import comm as mpi
+from arena.storage.metrics import read_metrics
+from arena.storage.records import PolicyRecord
 
 
 def test_linear_runs_from_start_to_end_then_stays():

@@ -4,8 +4,8 @@ import os
 import re
 import stat
 
-from arena.files import FolderLock, FolderLockedError, atomic_path
-from arena.records import PolicyRecord
+from arena.storage.files import FolderLock, FolderLockedError, atomic_path
+from arena.storage.records import PolicyRecord
 
 ARENA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "arena")
 
@@ -33,7 +33,7 @@ def test_written_files_follow_the_umask_and_torn_records_are_repaired(tmp_path):
         record = PolicyRecord(1, str(tmp_path))
         for i in range(3):
             record.add_result(float(i), 10)
-        record.save(plots=False)
+        record.save()
         FolderLock(str(tmp_path)).acquire()
         with atomic_path(str(tmp_path / "x.json")) as tmp, open(tmp, "w") as f:
             f.write("{}")
@@ -49,7 +49,7 @@ def test_written_files_follow_the_umask_and_torn_records_are_repaired(tmp_path):
     loaded = PolicyRecord(1, str(tmp_path)).load()
     assert [e.ret for e in loaded.episodes] == [0.0, 1.0, 2.0]
     loaded.add_result(5.0, 10)
-    loaded.save(plots=False)  # the torn line is gone, not glued to the next row
+    loaded.save()  # the torn line is gone, not glued to the next row
     assert [e.ret for e in PolicyRecord(1, str(tmp_path)).load().episodes] == [0.0, 1.0, 2.0, 5.0]
 
 

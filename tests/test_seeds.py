@@ -3,8 +3,8 @@
 import pytest
 from helpers import run_script
 
-from arena.core.round import stream_seed
-from arena.records import PolicyRecord
+from arena.plan.rounds import stream_seed
+from arena.storage.records import PolicyRecord
 
 
 def test_streams_differ_by_round_kind_and_index_and_repeat_for_the_same_inputs():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from helpers import run_script
 
-from arena.core.tournament import (
+from arena.ranks.root.kickoff_checks import KickoffError
+from arena.tournament import (
     TournamentResult,
     check_name,
     check_players,
@@ -20,7 +21,6 @@ from arena.core.tournament import (
     schedule,
     side_match,
 )
-from arena.core.validation import KickoffError
 
 POLICIES = {
     "random": "arena.algos.random_policy:RandomPolicy",
@@ -109,7 +109,7 @@ def test_learners_play_frozen_and_a_learner_without_a_frozen_form_is_refused():
 
 
 def test_a_frozen_player_without_a_checkpoint_is_refused_before_anything_is_written(tmp_path):
-    from arena.core.tournament import prepare_folder
+    from arena.tournament import prepare_folder
 
     stem = _Stem(2)
     stem.log_comms_dir = str(tmp_path)

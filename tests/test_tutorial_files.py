@@ -16,9 +16,9 @@ import cv2
 import pytest
 from helpers import REPO, run_mpi
 
-from arena.core.evaluator import CATALOG, EVAL_LOG, read_catalog
-from arena.core.mosaic import LABEL_HEIGHT, TILE_GAP
-from arena.records import PolicyRecord
+from arena.evaluation.schedule import CATALOG, EVAL_LOG, read_catalog
+from arena.report.mosaic import LABEL_HEIGHT, TILE_GAP
+from arena.storage.records import PolicyRecord
 
 TUTORIAL = os.path.join(REPO, "tutorials", "02_atari.md")
 EXAMPLE = os.path.join(REPO, "examples", "atari")

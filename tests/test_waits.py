@@ -2,7 +2,7 @@
 
 import pytest
 
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def _ready_after(polls: int):

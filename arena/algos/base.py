@@ -14,11 +14,26 @@ class Policy:
     this policy; rank 0 of it is the policy's root worker, the only one handed a
     ``policy_record`` and the one that should write files in ``data_dir``.
     The arena records finished episodes itself.
+
+    This class is the whole contract: the arena reads every capability below from the
+    policy's class (``contract_of``) and never probes for others. A subclass overrides
+    what it has; a class that is no subclass (arena5's policies, a plain class with
+    ``gymnasium_api = True``) gets these defaults.
     """
 
-    # True where the class takes the option ``evaluation`` (arena.core.evaluator) and scores itself
-    # while it trains; ARENA_EVALUATION then sets that option where policy_kwargs leave it out.
+    # copies_per_env=K > 1: the worker's entity in all K copies comes as one gymnasium VectorEnv.
+    supports_vector_env: ClassVar[bool] = False
+    # A torch learner: the arena gives each of its workers a GPU of its host, in turn (option ``device``).
+    uses_device: ClassVar[bool] = False
+    # Takes the option ``evaluation`` (arena.evaluation.schedule) and scores itself while it trains;
+    # ARENA_EVALUATION then sets that option where policy_kwargs leave it out.
     evaluates_while_training: ClassVar[bool] = False
+    # Trains and keeps a checkpoint: a tournament plays it only through its frozen form ("<type>-eval").
+    learns: ClassVar[bool] = False
+    # Plays a saved checkpoint without learning (the "-eval" types).
+    plays_frozen: ClassVar[bool] = False
+    # Which of arena5's keyword names it takes as aliases (arena.compat): "ppo1", "offpolicy" or None.
+    arena5_keywords: ClassVar[str | None] = None
 
     def __init__(self, env: Any, policy_comm: Any, **kwargs: Any):
         self.env = env
@@ -31,6 +46,9 @@ class Policy:
     def save(self) -> None:
         """Save what a resumed run needs; the arena calls it on the root worker when the job is stopped early."""
 
+    def finish_evaluations(self) -> None:
+        """Finish evaluations still under way; the arena calls it after the worker has left its match."""
+
     @classmethod
     def saved_steps(cls, data_dir: str) -> int | None:
         """The policy's step count in its checkpoint in ``data_dir``, or None when it keeps none.
@@ -39,6 +57,24 @@ class Policy:
         step, so the resumed run neither repeats nor skips episodes.
         """
         return None
+
+    @classmethod
+    def check_kwargs(cls, kwargs: dict) -> None:
+        """TypeError for keyword arguments the class refuses beyond its signature (asked on rank 0 at kickoff)."""
+
+    @classmethod
+    def check_spaces(cls, obs_space: Any, act_space: Any) -> None:
+        """ValueError or TypeError for an entity's spaces the class cannot play (asked at kickoff)."""
+
+    @classmethod
+    def memory_needed(cls, obs_space: Any, act_space: Any, kwargs: dict) -> int:
+        """Bytes the whole policy keeps (its replay), split evenly over its workers; checked against each host."""
+        return 0
+
+
+def contract_of(policy_class: Any) -> type[Policy]:
+    """The class whose declarations the arena reads: the policy's own for a ``Policy`` subclass, else ``Policy``."""
+    return policy_class if isinstance(policy_class, type) and issubclass(policy_class, Policy) else Policy
 
 
 def is_multi_entity(env: Any) -> bool:

@@ -32,7 +32,7 @@ from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.optim import CenteredRMSprop
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 __all__ = ["CHECKPOINT", "DQN", "DQNConfig", "PRESETS", "bootstrap_values", "greedy_actor"]
 

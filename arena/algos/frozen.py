@@ -13,12 +13,13 @@ from typing import Any
 
 import torch
 
+from arena.algos.base import Policy
 from arena.algos.learner import CHECKPOINT
 from arena.algos.torch_sync import state_from_bytes
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
-class Frozen:
+class Frozen(Policy):
     """Plays a saved policy; the arena records its episodes, nothing else is written.
 
     ``source_policy`` names the policy id whose checkpoint to play (default: this
@@ -27,6 +28,7 @@ class Frozen:
     """
 
     evaluates_while_training = False  # it never trains: ARENA_EVALUATION leaves it alone
+    plays_frozen = True
 
     def __init__(
         self,

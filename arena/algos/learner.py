@@ -26,10 +26,9 @@ from arena.algos.base import Policy, accepted_options, episode_over, is_multi_en
 from arena.algos.networks import is_image_space, space_problem
 from arena.algos.schedules import schedule_finished_message
 from arena.algos.torch_sync import broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
-from arena.core import comm as mpi
-from arena.core.evaluator import evaluation_options, start_evaluator
-
-CHECKPOINT = "checkpoint.pt"
+from arena.evaluation.schedule import evaluation_options, start_evaluator
+from arena.mpi import comm as mpi
+from arena.storage.files import CHECKPOINT
 
 
 def pick_device(device: str | None) -> torch.device:
@@ -50,7 +49,8 @@ class Learner(Policy):
     config_class: ClassVar[type]  # the hyperparameter dataclass
     supports_vector_env = True  # kickoff(copies_per_env=K): K copies act as one batch
     uses_device = True  # a learner: the arena gives each worker a GPU of its host, in turn
-    evaluates_while_training = True  # the option ``evaluation``: arena.core.evaluator
+    evaluates_while_training = True  # the option ``evaluation``: arena.evaluation.schedule
+    learns = True  # trains and checkpoints
     shared_state: ClassVar[tuple[str, ...]] = ("model", "optimizer")  # what workers adopt from the root's checkpoint
 
     def __init__(
@@ -82,7 +82,7 @@ class Learner(Policy):
         self.executed = self.replaced = None  # set by step() where a paced env ran other actions (realtime_fps)
         self.updates = 0
         self.files = self.metrics = self.record = self.evaluator = None
-        # The evaluation protocol (arena.core.evaluator): None evaluates policies that see images.
+        # The evaluation protocol (arena.evaluation.schedule): None evaluates policies that see images.
         self.eval_options = evaluation_options(evaluation, is_image_space(self.obs_space))
         self.eval_asked = evaluation not in (None, False)
 

@@ -34,7 +34,7 @@ from arena.algos.networks import DeterministicActor, SquashedGaussianActor, Twin
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.sac import temperature_loss
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 __all__ = ["MADDPG", "MADDPGConfig", "MASAC", "joint_box", "with_entity_action"]
 

@@ -112,6 +112,7 @@ class OffPolicyLearner(Learner):
     Its config has ``replay_size``, ``learning_starts``, ``n_step`` and ``gamma``.
     """
 
+    arena5_keywords = "offpolicy"  # arena5's worker_replay_size (arena.compat)
     reward_shape: tuple[int, ...] = ()  # a reward per replay row; MADDPG's joint rows hold one per entity
 
     def build_replay(self, alpha: float = 0.0) -> None:

@@ -25,7 +25,7 @@ from arena.algos.learner import CHECKPOINT, Learner
 from arena.algos.networks import ActorCritic, is_image_space
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 __all__ = ["CHECKPOINT", "PPO", "PPOConfig", "PRESETS", "greedy_actor"]
 LOSSES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")  # logged as losses/<name>, as in CleanRL
@@ -117,6 +117,7 @@ class PPO(Learner):
 
     name = "ppo"
     config_class = PPOConfig
+    arena5_keywords = "ppo1"  # arena5's stable-baselines PPO1 names (arena.compat)
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)

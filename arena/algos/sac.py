@@ -27,7 +27,7 @@ from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import SquashedGaussianActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 __all__ = ["CHECKPOINT", "SAC", "SACConfig", "SACEval", "greedy_actor", "soft_target", "temperature_loss"]
 

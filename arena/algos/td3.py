@@ -31,7 +31,7 @@ from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import DeterministicActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 __all__ = [
     "CHECKPOINT",

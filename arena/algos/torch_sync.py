@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def state_to_bytes(state: dict) -> bytes:

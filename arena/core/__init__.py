@@ -1,1 +1,5 @@
-"""The arena's machinery: the rank plan, communication, and one module per process role."""
+"""arena5's import paths, kept for the tutorial's scripts: thin re-exports of the packages that do the work.
+
+``arena.core.stems``, ``arena.core.utils``, ``arena.core.policy_record`` and
+``arena.core.plot_utils``. New code imports from ``arena`` or the packages themselves.
+"""

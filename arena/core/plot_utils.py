@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from arena.plots import plot_policy_records, plot_record, rolling_mean
+from arena.report.plots import plot_policy_records, plot_record, rolling_mean
 
 # arena5's scripts use ``np`` from this star import (arena5's plot_utils exported its own imports).
 __all__ = ["plot_policy_records", "plot_record", "rolling_mean", "np"]

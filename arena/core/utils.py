@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from arena.core import comm as mpi
-from arena.core.plan import count_needed_procs, num_copies, total_steps_to_match_steps
+from arena.mpi import comm as mpi
+from arena.plan.roles import count_needed_procs, num_copies
+from arena.ranks.serve import total_steps_to_match_steps
 
 
 def mpi_print(*args: Any, **kwargs: Any) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from arena.core.env_batch import BatchStep, Ended
 from arena.envs.atari_two_player import TwoPlayerAtari, make_two_player, two_player_games
+from arena.envs.batch import BatchStep, Ended
 from arena.wrappers.atari import (
     FULL_ACTIONS,
     MaxAndSkipFrames,
@@ -145,7 +145,7 @@ NOOP, FIRE, RIGHT = 0, 1, 2
 
 
 class AtariBatch:
-    """K copies of an ALE game with DeepMind preprocessing: an arena env batch (see ``arena.core.env_batch``).
+    """K copies of an ALE game with DeepMind preprocessing: an arena env batch (see ``arena.envs.batch``).
 
     Each copy is its own one-game ``ale_py.vector_env.AtariVectorEnv``, which skips
     4 frames, max-pools the last two and resizes to 84x84 grayscale in C++. Everything

@@ -3,7 +3,7 @@
 import numpy as np
 
 from arena import Policy
-from arena.core.comm import allreduce_mean, size_of
+from arena.mpi.comm import allreduce_mean, size_of
 
 
 class MyRandomAgent(Policy):

@@ -2,7 +2,7 @@
 
 import os
 
-from arena.scores import ATARI_57
+from arena.report.scores import ATARI_57
 
 MAKE_ENV_LOCATION = "."  # a directory holding make_env.py
 LOG_COMMS_DIR = "log_comms/"

@@ -40,7 +40,7 @@ pool = []
 
 for round_index in range(rounds):
     # The learning rate anneals over every round, not each one; the tournament is this example's
-    # evaluation, so the single-player protocol (arena.core.evaluator) is off.
+    # evaluation, so the single-player protocol (arena.evaluation.schedule) is off.
     policy_kwargs = {LEARNER: {"schedule_steps": rounds * steps_per_round, "evaluation": False}}
     if pool:
         seats = {NEWEST_SEAT: pool[-1], POOL_SEAT: int(rng.choice(pool))}

@@ -3,9 +3,9 @@
 import os
 import sys
 
-from arena.core.stems import make_stem
 from arena.envs import Touchdown
 from arena.envs.atari import make_atari_game
+from arena.ranks.serve import make_stem
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 

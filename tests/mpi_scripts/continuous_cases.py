@@ -10,7 +10,7 @@ from identical import reporting_identical
 from arena import make_stem, single_agent_wrapper
 from arena.algos.sac import SAC
 from arena.algos.td3 import DDPG, TD3
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 KWARGS = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}

@@ -9,8 +9,8 @@ from test_envs import make_env
 
 from arena import Policy, make_stem
 from arena.algos.base import episode_over, is_multi_entity
-from arena.core import comm as mpi
-from arena.core.env_batch import CopiesBatch
+from arena.envs.batch import CopiesBatch
+from arena.mpi import comm as mpi
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 

@@ -10,7 +10,7 @@ import numpy as np
 from arena import make_stem, single_agent_wrapper
 from arena.algos.dqn import DQN
 from arena.algos.torch_sync import flat_parameters
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 STEPS = int(sys.argv[3]) if len(sys.argv) > 3 else 0

@@ -95,7 +95,6 @@ elif CASE == "bad_inputs":
         "seed": dict(seed=1.5),
         "progress_interval": dict(progress_interval=0),
         "copies_per_env": dict(copies_per_env=0),
-        "step_messages": dict(step_messages="json"),
         "silence_timeout": dict(silence_timeout=-1),
         "data_checks": dict(data_checks="loud"),
         "steps": dict(steps_per_match=0),

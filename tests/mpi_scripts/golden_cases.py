@@ -14,7 +14,7 @@ import gymnasium as gym
 
 from arena import make_stem, single_agent_wrapper
 from arena.envs import Touchdown
-from arena.records import load_records
+from arena.storage.records import load_records
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 

@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from arena.algos.networks import ActorCritic
 from arena.algos.torch_sync import GradientAverager
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 comm = mpi.world()  # stands in for a policy_comm
 rank, size = mpi.rank_of(comm), mpi.size_of(comm)

@@ -13,9 +13,9 @@ import sys
 from arena import PolicyRecord, make_stem
 from arena import plots as arena_plots
 from arena.algos.random_policy import RandomPolicy
-from arena.core import comm as mpi
 from arena.core import home as arena_home
 from arena.envs import Touchdown
+from arena.mpi import comm as mpi
 
 CASE, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

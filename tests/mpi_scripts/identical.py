@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from arena.algos.torch_sync import flat_parameters
-from arena.core import comm as mpi
+from arena.mpi import comm as mpi
 
 
 def identical_nets(nets: list, policy_comm) -> int:

@@ -16,7 +16,7 @@ import sys
 from arena import make_stem
 from arena.algos.ppo import PPO
 from arena.envs import Touchdown
-from arena.records import PolicyRecord, load_records
+from arena.storage.records import PolicyRecord, load_records
 
 LOG, CASE = sys.argv[1], sys.argv[2]
 KILL_AT = int(sys.argv[3]) if CASE == "story" and len(sys.argv) > 3 else None

@@ -1,0 +1,1 @@
+"""Evaluation during training and after it: the schedule (the root worker's side), the child process, and the games."""

@@ -1,0 +1,262 @@
+"""Every MPI call the arena makes lives here.
+
+Blocking MPI calls in pip's MPICH busy-poll the core they run on. With more ranks
+than cores that starves the ranks doing real work, so every wait here polls a
+non-blocking request and sleeps between polls with an exponential back-off.
+
+Communicators are always passed in. Upper-case (buffer) calls carry per-step data;
+lower-case (pickled) calls carry rare control messages.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from mpi4py import MPI
+
+from arena.mpi import protocol
+
+# A rank that gives its core away sleeps at once, with back-off, instead of first
+# yielding it: on an oversubscribed host each yield is a context switch that finds
+# nothing to do. (Random Pong at -n 15 on 2 cores: 1.15x the agent steps/s without
+# 50 yields first, median of 8 alternating pairs.) Per-step waits cap the back-off
+# low to keep latency small; idle waits (between rounds, rank 0 during one) cap high.
+FIRST_SLEEP_S = 1e-5
+STEP_MAX_SLEEP_S = 1e-3
+IDLE_MAX_SLEEP_S = 5e-2
+
+Comm = MPI.Comm
+ANY_SOURCE = MPI.ANY_SOURCE
+
+
+def world() -> MPI.Comm:
+    """The communicator of every rank in the job; only entry points should ask for it."""
+    return MPI.COMM_WORLD
+
+
+def world_size() -> int:
+    """Number of ranks in the job."""
+    return MPI.COMM_WORLD.Get_size()
+
+
+def rank_of(comm: MPI.Comm) -> int:
+    """This process's rank in ``comm``."""
+    return comm.Get_rank()
+
+
+def size_of(comm: MPI.Comm) -> int:
+    """Number of ranks in ``comm``."""
+    return comm.Get_size()
+
+
+class WaitTimeout(TimeoutError):
+    """A wait ran past its deadline: the rank it waited on may be dead or stuck."""
+
+
+# A graceful stop must reach a rank wherever it waits (a step, a gradient Allreduce), so
+# while a check is set every wait calls it between polls, and it raises to leave the wait.
+# Signals are per process, so this hook is too.
+_interrupt: list[Callable[[], None]] = []
+
+
+def interrupt_waits_with(check: Callable[[], None] | None) -> None:
+    """Call ``check`` in every wait of this process from now on (None: stop calling it)."""
+    _interrupt[:] = [] if check is None else [check]
+
+
+# With a core for every working rank, giving the core away only adds latency: per-step
+# waits then poll without yielding or sleeping. Rank 0 tells each rank per round.
+_spin = [False]
+
+
+def spin_step_waits(on: bool) -> None:
+    """Let per-step waits of this process poll without sleeping (only where it has a core of its own)."""
+    _spin[0] = bool(on)
+
+
+def step_waits_spin() -> bool:
+    """True while this process's per-step waits poll without sleeping."""
+    return _spin[0]
+
+
+def _spin_until(condition: Callable[[], bool], timeout: float | None) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    polls = 0
+    while not condition():
+        polls += 1
+        if polls % 256 == 0:  # checks that cost a syscall, now and then
+            for check in _interrupt:
+                check()
+            if deadline is not None and time.monotonic() > deadline:
+                raise WaitTimeout(f"no answer within {timeout:g} s")
+
+
+def wait_until(
+    condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> None:
+    """Poll ``condition`` until it holds, sleeping with back-off between polls.
+
+    With ``timeout`` (seconds), raise ``WaitTimeout`` once it has passed. Per-step waits
+    of a rank told to spin (``spin_step_waits``) poll without ever giving the core away.
+    """
+    if _spin[0] and max_sleep <= STEP_MAX_SLEEP_S:
+        _spin_until(condition, timeout)
+        return
+    delay = FIRST_SLEEP_S
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not condition():
+        for check in _interrupt:
+            check()
+        if deadline is not None and time.monotonic() > deadline:
+            raise WaitTimeout(f"no answer within {timeout:g} s")
+        time.sleep(delay)
+        delay = min(2 * delay, max_sleep)
+
+
+def test_all(requests: list[MPI.Request]) -> bool:
+    """True when every request has completed; never blocks."""
+    return MPI.Request.Testall(requests)
+
+
+def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None) -> None:
+    """Wait until every request completes, giving the core away between polls (``WaitTimeout`` after ``timeout``)."""
+    if requests:
+        wait_until(lambda: MPI.Request.Testall(requests), max_sleep, timeout)
+
+
+def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending a preallocated numpy buffer; the buffer must live until it completes."""
+    return comm.Isend(buf, dest=dest, tag=tag)
+
+
+def irecv_buffer(buf: np.ndarray, source: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start receiving into a preallocated numpy buffer of the agreed size."""
+    return comm.Irecv(buf, source=source, tag=tag)
+
+
+def isend_bytes(data: bytes, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending ``data`` without copying it; ``data`` must live until the request completes."""
+    return comm.Isend(np.frombuffer(data, dtype=np.uint8), dest=dest, tag=tag)
+
+
+def irecv_bytes(nbytes: int, source: int, tag: int, comm: MPI.Comm) -> tuple[MPI.Request, np.ndarray]:
+    """Start receiving ``nbytes`` announced bytes: ``(request, buffer)``; the buffer holds them once it completes."""
+    buf = np.empty(nbytes, dtype=np.uint8)
+    return comm.Irecv(buf, source=source, tag=tag), buf
+
+
+def isend_object(obj: Any, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:
+    """Start sending a pickled control object."""
+    return comm.isend(obj, dest=dest, tag=tag)
+
+
+def send_object(
+    obj: Any, dest: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> None:
+    """Send a pickled control object and wait politely until it is delivered."""
+    wait_all([comm.isend(obj, dest=dest, tag=tag)], max_sleep, timeout)
+
+
+def poll_object(source: int, tag: int, comm: MPI.Comm) -> tuple[bool, Any, int]:
+    """Receive a pickled object if one is waiting: ``(found, obj, source)``; never blocks."""
+    status = MPI.Status()
+    message = comm.improbe(source=source, tag=tag, status=status)
+    if message is None:
+        return False, None, -1
+    return True, message.recv(), status.Get_source()
+
+
+def recv_object(
+    source: int, tag: int, comm: MPI.Comm, max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+) -> tuple[Any, int]:
+    """Wait politely for a pickled object: ``(obj, source)`` (``WaitTimeout`` after ``timeout``)."""
+    got: list = []
+
+    def arrived() -> bool:
+        found, obj, src = poll_object(source, tag, comm)
+        if found:
+            got.extend((obj, src))
+        return found
+
+    wait_until(arrived, max_sleep, timeout)
+    return got[0], got[1]
+
+
+def group_comm(comm: MPI.Comm, ranks: list[int], tag: int) -> MPI.Comm:
+    """A communicator of ``ranks`` (ranks of ``comm``); collective over those ranks only."""
+    group = comm.Get_group().Incl(sorted(ranks))
+    try:
+        return comm.Create_group(group, tag=tag)
+    finally:
+        group.Free()
+
+
+def duplicate(comm: MPI.Comm) -> MPI.Comm:
+    """A private copy of ``comm`` so the arena's messages never meet the algorithm's."""
+    return comm.Dup()
+
+
+def free(comm: MPI.Comm) -> None:
+    """Release a communicator made by ``group_comm`` or ``duplicate``."""
+    if comm != MPI.COMM_NULL and comm != MPI.COMM_WORLD:
+        comm.Free()
+
+
+def abort(comm: MPI.Comm, code: int = 1) -> None:
+    """End every rank of the job at once with a non-zero exit code; never returns."""
+    comm.Abort(code)
+    os._exit(code)  # MPI_Abort may return before the process manager acts
+
+
+# --- polite collectives for algorithms (all take the policy communicator) ---
+
+
+def broadcast_array(array: np.ndarray, comm: MPI.Comm, root: int = 0) -> np.ndarray:
+    """Overwrite ``array`` on every rank with root's copy, in place."""
+    wait_all([comm.Ibcast(array, root=root)])
+    return array
+
+
+def allreduce_sum(array: np.ndarray, comm: MPI.Comm) -> np.ndarray:
+    """Sum ``array`` over all ranks of ``comm``, in place."""
+    wait_all([comm.Iallreduce(MPI.IN_PLACE, array, op=MPI.SUM)])
+    return array
+
+
+def allreduce_mean(array: np.ndarray, comm: MPI.Comm) -> np.ndarray:
+    """Average ``array`` over all ranks of ``comm``, in place."""
+    allreduce_sum(array, comm)
+    array /= comm.Get_size()
+    return array
+
+
+def barrier(comm: MPI.Comm, max_sleep: float = IDLE_MAX_SLEEP_S) -> None:
+    """Wait until every rank of ``comm`` arrives, without spinning."""
+    wait_all([comm.Ibarrier()], max_sleep)
+
+
+def gather_object(obj: Any, comm: MPI.Comm, tag: int, root: int = 0) -> list | None:
+    """Root gets every rank's pickled ``obj``, in rank order; the others get None."""
+    if comm.Get_rank() != root:
+        send_object(obj, root, tag, comm, IDLE_MAX_SLEEP_S)
+        return None
+    found = [None] * comm.Get_size()
+    found[root] = obj
+    for rank in range(comm.Get_size()):
+        if rank != root:
+            found[rank] = recv_object(rank, tag, comm, IDLE_MAX_SLEEP_S)[0]
+    return found
+
+
+def broadcast_object(obj: Any, comm: MPI.Comm, root: int = 0) -> Any:
+    """Give every rank of ``comm`` root's pickled ``obj``."""
+    tag = protocol.OBJECT_BROADCAST
+    if comm.Get_rank() == root:
+        requests = [comm.isend(obj, dest=r, tag=tag) for r in range(comm.Get_size()) if r != root]
+        wait_all(requests)
+        return obj
+    return recv_object(root, tag, comm)[0]

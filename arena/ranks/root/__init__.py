@@ -1,0 +1,1 @@
+"""Rank 0: the Stem, whose kickoff checks, plans and plays rounds."""

@@ -1,0 +1,1 @@
+"""Policy workers: the rank's round, and the link that shows a policy its match as a Gymnasium env."""

@@ -1,0 +1,1 @@
+"""What users look at: learning curves, score tables and the mosaic of games."""
