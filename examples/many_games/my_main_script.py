@@ -17,8 +17,8 @@ import os
 import my_config as cfg
 
 from arena.core.stems import *
-from arena.storage.records import PolicyRecord
 from arena.report.scores import format_table, label_scores
+from arena.storage.records import PolicyRecord
 
 arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR)
 
