@@ -10,6 +10,10 @@ import sys
 import time
 from dataclasses import dataclass
 
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import VectorEnv
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, "tests", "mpi_scripts")
 
@@ -61,3 +65,50 @@ def run_mpi(n: int, args: list[str], cwd: str | None = None, timeout: float = 12
 def run_script(n: int, name: str, *args: str, timeout: float = 120, env: dict | None = None) -> Result:
     """Run one of tests/mpi_scripts under mpiexec."""
     return run_mpi(n, [os.path.join(SCRIPTS, name), *args], cwd=SCRIPTS, timeout=timeout, env=env)
+
+
+def assert_ok(result: Result) -> None:
+    """The run finished in time and exited 0; otherwise fail showing its output."""
+    assert not result.timed_out, result.output
+    assert result.returncode == 0, result.output
+
+
+LAUNCHER = os.path.join(REPO, "tests", "private_disks.sh")  # gives each non-root rank a private disk
+
+
+def can_give_private_disks() -> bool:
+    """Mount namespaces need root (or user namespaces) and util-linux's unshare."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    return subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode == 0
+
+
+class ScriptedVector(VectorEnv):
+    """Two copies with same-step autoreset: copy 0 hits a time limit at step 2, copy 1 terminates at step 3.
+
+    Observations count the step (copy k's is [k, step]); a new episode starts at [k, -1].
+    """
+
+    def __init__(self):
+        self.num_envs = 2
+        self.single_observation_space = gym.spaces.Box(-10, 10, (2,), np.float32)
+        self.single_action_space = gym.spaces.Discrete(2)
+        self.step_count = 0
+
+    def reset(self, *, seed=None, options=None):
+        return np.array([[0, 0], [1, 0]], np.float32), {}
+
+    def step(self, actions):
+        self.step_count += 1
+        n = float(self.step_count)
+        obs = np.array([[0, n], [1, n]], np.float32)
+        terminated = np.array([False, self.step_count == 3])
+        truncated = np.array([self.step_count == 2, False])
+        infos = {}
+        ended = terminated | truncated
+        if ended.any():
+            final = np.empty(2, dtype=object)
+            for k in np.flatnonzero(ended):
+                final[k], obs[k] = obs[k].copy(), [k, -1]
+            infos = {"final_obs": final, "_final_obs": ended}
+        return obs, np.array([1.0, 10.0]), terminated, truncated, infos

@@ -5,7 +5,7 @@ import os
 import sys
 
 import numpy as np
-from test_envs import make_env
+from sample_envs import make_env
 
 from arena import Policy, make_stem
 from arena.algos.base import episode_over, is_multi_entity

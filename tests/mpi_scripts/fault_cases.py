@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from test_envs import make_env
+from sample_envs import make_env
 
 from arena import KickoffError, Policy, make_stem
 from arena.algos.ppo import PPO

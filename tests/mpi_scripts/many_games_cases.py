@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from test_envs import EchoEnv
+from sample_envs import EchoEnv
 
 from arena import Policy, make_stem
 from arena.envs.atari import make_atari_game, make_atari_games

@@ -7,7 +7,7 @@ import stat
 from arena.storage.files import FolderLock, FolderLockedError, atomic_path
 from arena.storage.records import PolicyRecord
 
-ARENA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "arena")
+ARENA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "arena")
 
 
 def _sources():

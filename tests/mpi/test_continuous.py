@@ -3,13 +3,11 @@
 import json
 
 import numpy as np
-import pytest
 from helpers import run_script
 
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
 
-pytestmark = pytest.mark.mpi
 RANDOM_PENDULUM = -1200  # uniformly random torques score about -1,200 per 200-step episode
 
 

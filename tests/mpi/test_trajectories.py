@@ -1,10 +1,7 @@
 """What a PPO worker trains on is exactly what each copy of its match produced, in order."""
 
 import numpy as np
-import pytest
 from helpers import run_script
-
-pytestmark = pytest.mark.mpi
 
 
 def test_worker_trains_on_each_copys_own_steps_across_resets_and_lost_lives(tmp_path):

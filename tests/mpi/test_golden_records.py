@@ -14,7 +14,6 @@ import pytest
 import torch
 from helpers import REPO, SCRIPTS, run_mpi
 
-pytestmark = pytest.mark.mpi
 GOLDEN = os.path.join(REPO, "tests", "golden")
 
 

@@ -16,8 +16,6 @@ from helpers import REPO, run_mpi
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
 
-pytestmark = pytest.mark.example
-
 
 def _run_example(tmp_path, name, ranks, total_steps, timeout=180, env=None, script="my_main_script.py"):
     """Run an example's script in a scratch copy (kept between scripts); returns its log folder and output."""

@@ -8,18 +8,10 @@ import sys
 import time
 
 import numpy as np
-import pytest
-from helpers import SCRIPTS, mpiexec_path, run_script
+from helpers import SCRIPTS, assert_ok, mpiexec_path, run_script
 
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
-
-pytestmark = pytest.mark.mpi
-
-
-def _ok(result):
-    assert not result.timed_out, result.output
-    assert result.returncode == 0, result.output
 
 
 def _update_steps(log, pid=1):
@@ -29,7 +21,7 @@ def _update_steps(log, pid=1):
 
 def test_gradient_average_matches_single_process():
     result = run_script(3, "grad_average.py", timeout=60)
-    _ok(result)
+    assert_ok(result)
     assert result.output.count("averaged gradient matches") == 3
 
 
@@ -37,7 +29,7 @@ def test_cartpole_two_workers_reach_195_within_100k_steps(tmp_path):
     # [[1]] scaled on 5 ranks with 4 copies per environment rank: 2 workers of policy 1, each acting
     # for 4 copies in one batch, x 12,500 steps per copy = 100,000 steps.
     result = run_script(5, "ppo_cases.py", "cartpole", str(tmp_path), "12500", timeout=420)
-    _ok(result)
+    assert_ok(result)
     record = PolicyRecord(1, str(tmp_path)).load()
     assert record.steps_done == 100_000
     final = float(np.mean(record.ep_results[-100:]))
@@ -51,7 +43,7 @@ def test_cartpole_two_workers_reach_195_within_100k_steps(tmp_path):
 
 def test_images_continuous_actions_and_blocks(tmp_path):
     result = run_script(4, "ppo_cases.py", "paths", str(tmp_path), "200", timeout=180)
-    _ok(result)
+    assert_ok(result)
     for pid in (1, 2):
         steps = _update_steps(str(tmp_path), pid)
         # 200 steps in rollouts of 32: 7 updates, each over 2 entities' data.
@@ -66,7 +58,7 @@ def _wins(returns):
 def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     log = str(tmp_path)
     first = run_script(4, "ppo_cases.py", "touchdown", log, "8000", timeout=300)
-    _ok(first)
+    assert_ok(first)
     p1 = PolicyRecord(1, log).load()
     assert _wins(p1.ep_results[-50:]) >= 0.7, p1.ep_results[-50:]
     before_episodes, before_steps = len(p1.episodes), p1.steps_done
@@ -74,7 +66,7 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
 
     # Re-running the script resumes from the checkpoint: counters and records continue.
     second = run_script(4, "ppo_cases.py", "touchdown", log, "2000", timeout=300)
-    _ok(second)
+    assert_ok(second)
     assert "[ppo] resuming from" in second.output
     p1 = PolicyRecord(1, log).load()
     new = p1.episodes[before_episodes:]
@@ -88,7 +80,7 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     checkpoint = tmp_path / "policy_1" / "checkpoint.pt"
     mtime = checkpoint.stat().st_mtime_ns
     third = run_script(4, "ppo_cases.py", "eval", log, "2000", timeout=300)
-    _ok(third)
+    assert_ok(third)
     assert checkpoint.stat().st_mtime_ns == mtime
     assert _update_steps(log) == steps, "ppo-eval changed the learning statistics of the policy it plays"
     p1 = PolicyRecord(1, log).load()
@@ -118,7 +110,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     assert saved_steps > 0 and before.episodes and before.round_open  # the killed round never closed
     kept = [e for e in before.episodes if e.steps <= saved_steps]
     result = run_script(4, "ppo_cases.py", "touchdown", log, "1000", timeout=300)
-    _ok(result)
+    assert_ok(result)
     assert f"its records continue from its checkpoint at step {saved_steps:,}" in result.output
     assert f"[ppo] resuming from {checkpoint} at step {saved_steps:,}" in result.output
     steps = _update_steps(log)

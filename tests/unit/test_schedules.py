@@ -1,7 +1,7 @@
 """Schedules follow the policy's global step across rounds and resumes (no mpiexec)."""
 
 import pytest
-from test_ppo_math import ScriptedVector
+from helpers import ScriptedVector
 
 from arena.algos.ppo import PPO
 from arena.algos.schedules import linear

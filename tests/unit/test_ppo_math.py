@@ -1,10 +1,9 @@
 """PPO's arithmetic against values worked out by hand, and its rollout on a scripted vector env (no mpiexec)."""
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from gymnasium.vector import VectorEnv
+from helpers import ScriptedVector
 
 from arena.algos.ppo import PPO, bootstrap_truncated, clipped_policy_loss, clipped_value_loss, gae, normalize
 from arena.mpi import comm as mpi
@@ -58,37 +57,6 @@ def test_advantages_are_normalised_to_zero_mean_and_unit_std():
     # mean 3, sample std sqrt(((-2)^2 + 1 + 0 + 9) / 3) = sqrt(14/3)
     assert out.tolist() == pytest.approx([(x - 3) / np.sqrt(14 / 3) for x in (1, 2, 3, 6)], rel=1e-6)
     assert normalize(t([5.0])).tolist() == [5.0]
-
-
-class ScriptedVector(VectorEnv):
-    """Two copies with same-step autoreset: copy 0 hits a time limit at step 2, copy 1 terminates at step 3.
-
-    Observations count the step (copy k's is [k, step]); a new episode starts at [k, -1].
-    """
-
-    def __init__(self):
-        self.num_envs = 2
-        self.single_observation_space = gym.spaces.Box(-10, 10, (2,), np.float32)
-        self.single_action_space = gym.spaces.Discrete(2)
-        self.step_count = 0
-
-    def reset(self, *, seed=None, options=None):
-        return np.array([[0, 0], [1, 0]], np.float32), {}
-
-    def step(self, actions):
-        self.step_count += 1
-        n = float(self.step_count)
-        obs = np.array([[0, n], [1, n]], np.float32)
-        terminated = np.array([False, self.step_count == 3])
-        truncated = np.array([self.step_count == 2, False])
-        infos = {}
-        ended = terminated | truncated
-        if ended.any():
-            final = np.empty(2, dtype=object)
-            for k in np.flatnonzero(ended):
-                final[k], obs[k] = obs[k].copy(), [k, -1]
-            infos = {"final_obs": final, "_final_obs": ended}
-        return obs, np.array([1.0, 10.0]), terminated, truncated, infos
 
 
 def test_rollout_bootstraps_a_time_limit_from_final_obs_and_cuts_every_end():

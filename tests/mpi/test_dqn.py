@@ -4,23 +4,16 @@ import json
 
 import numpy as np
 import pytest
-from helpers import run_script
+from helpers import assert_ok, run_script
 
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
-
-pytestmark = pytest.mark.mpi
-
-
-def _ok(result):
-    assert not result.timed_out, result.output
-    assert result.returncode == 0, result.output
 
 
 def test_cartpole_two_workers_learn_and_stay_identical(tmp_path):
     # [[1]] scaled on 5 ranks: 2 workers of policy 1, 15,000 steps each, the "vector" preset.
     result = run_script(5, "dqn_cases.py", "cartpole", str(tmp_path), "15000", timeout=420)
-    _ok(result)
+    assert_ok(result)
     record = PolicyRecord(1, str(tmp_path)).load()
     assert record.steps_done == 30_000
     first, last = np.mean(record.ep_results[:20]), np.mean(record.ep_results[-20:])
@@ -37,7 +30,7 @@ def test_cartpole_two_workers_learn_and_stay_identical(tmp_path):
     assert "replay of 50,000 transitions" in result.output
     # "dqn-eval" plays the checkpoint greedily: policy 1's folder is left as it was.
     checkpoint = (tmp_path / "policy_1" / "checkpoint.pt").read_bytes()
-    _ok(run_script(3, "dqn_cases.py", "eval", str(tmp_path), "3000", timeout=120))
+    assert_ok(run_script(3, "dqn_cases.py", "eval", str(tmp_path), "3000", timeout=120))
     frozen = PolicyRecord(2, str(tmp_path)).load()
     assert frozen.steps_done == 3000 and np.mean(frozen.ep_results) >= 150, frozen.ep_results
     assert (tmp_path / "policy_1" / "checkpoint.pt").read_bytes() == checkpoint
@@ -47,7 +40,7 @@ def test_cartpole_two_workers_learn_and_stay_identical(tmp_path):
 def test_images_with_every_modern_option_and_resume(tmp_path):
     # Pong, K=2 copies in one batch: dueling, Double, PER, 3-step, Huber, gradient clipping; two rounds.
     result = run_script(3, "dqn_cases.py", "pong", str(tmp_path), "600", timeout=300)
-    _ok(result)
+    assert_ok(result)
     assert "preset 'modern', replay of 4,000 transitions (28 MB" in result.output
     reports = []
     for n in (1, 2):

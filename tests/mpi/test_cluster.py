@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from helpers import REPO, SCRIPTS, mpiexec_path
+from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, mpiexec_path
 
 from arena.storage.records import load_records
 
 RANKS = 7  # [[1, 2], [4, 4]]: rank 0, then an environment rank and two workers per match
-LAUNCHER = os.path.join(REPO, "tests", "private_disks.sh")
 SCRIPT = os.path.join(SCRIPTS, "home_cases.py")
-
-
-def can_give_private_disks() -> bool:
-    """Mount namespaces need root (or user namespaces) and util-linux's unshare."""
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        return False
-    return subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode == 0
 
 
 def command(log: str, private: bool, *args: str) -> tuple[list[str], dict]:

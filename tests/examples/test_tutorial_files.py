@@ -82,7 +82,6 @@ def _assert_pong_run(log, steps, output):
     assert (log / "policy_1" / catalog["entries"][-1]["video"]).stat().st_size > 10_000
 
 
-@pytest.mark.example
 @pytest.mark.timeout(600)
 def test_the_tutorial_unscaled_on_three_ranks_then_evaluate(tmp_path):
     work = tmp_path / "tutorial"
@@ -105,7 +104,6 @@ def test_the_tutorial_unscaled_on_three_ranks_then_evaluate(tmp_path):
     assert (log / "policy_1" / "eval_game.mp4").stat().st_size > 10_000
 
 
-@pytest.mark.example
 @pytest.mark.timeout(600)
 def test_the_tutorial_scaled_and_rendered_on_fifteen_ranks(tmp_path):
     work = tmp_path / "tutorial"

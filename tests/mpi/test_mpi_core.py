@@ -4,21 +4,14 @@ import json
 import os
 
 import pytest
-from helpers import run_script
+from helpers import assert_ok, run_script
 
 from arena.storage.records import PolicyRecord
-
-pytestmark = pytest.mark.mpi
-
-
-def _ok(result):
-    assert not result.timed_out, result.output
-    assert result.returncode == 0, result.output
 
 
 def test_rounds_persist_records_and_add_policies(tmp_path):
     result = run_script(7, "core_cases.py", "rounds", str(tmp_path), timeout=90)
-    _ok(result)
+    assert_ok(result)
     assert "CASE rounds FINISHED" in result.output
     assert "round 0: 2 match copies on 7 ranks" in result.output
     # Round 0: policy 1 plays 2 matches x 100 steps of 7-step episodes; round 1 adds 50 steps of 5.
@@ -37,7 +30,7 @@ def test_rounds_persist_records_and_add_policies(tmp_path):
 
 def test_workers_see_only_their_entities_through_blocks_and_remaps(tmp_path):
     result = run_script(5, "core_cases.py", "entities", str(tmp_path), timeout=90)
-    _ok(result)
+    assert_ok(result)
     rows = [line.split() for line in result.output.splitlines() if " worker " in f" {line} "]
     assert [r[4] for r in rows] == ["3,1", "0", "2"]
     assert len(PolicyRecord(1, str(tmp_path)).load().episodes) == 4
@@ -45,7 +38,7 @@ def test_workers_see_only_their_entities_through_blocks_and_remaps(tmp_path):
 
 def test_scaled_policy_comm_joins_every_copy(tmp_path):
     result = run_script(15, "core_cases.py", "scale", str(tmp_path), timeout=120)
-    _ok(result)
+    assert_ok(result)
     assert "4 copies" in result.output and "2 unused" in result.output
     with open(tmp_path / "policy_1" / "ran.json") as f:
         assert json.load(f) == {"workers": 4}
@@ -54,7 +47,7 @@ def test_scaled_policy_comm_joins_every_copy(tmp_path):
 @pytest.mark.parametrize("mode, expected", [("spin", "poll"), ("sleep", "sleep")])
 def test_every_busy_rank_waits_as_told(tmp_path, mode, expected):
     result = run_script(4, "core_cases.py", "waits", str(tmp_path), timeout=90, env={"ARENA_WAITS": mode})
-    _ok(result)
+    assert_ok(result)
     waits = [line.split()[-1] for line in result.output.splitlines() if line.startswith("WAITS rank")]
     assert waits == [expected] * 3
 
@@ -65,14 +58,14 @@ def test_workers_of_an_env_stepping_on_threads_leave_it_their_cores(tmp_path, mo
     # -n 3, one match of one entity: the env rank and its worker have a core each, so both would poll;
     # the env says it steps on two threads, so its worker sleeps, unless ARENA_WAITS=spin says otherwise.
     result = run_script(3, "core_cases.py", "waits_threaded_env", str(tmp_path), timeout=90, env={"ARENA_WAITS": mode})
-    _ok(result)
+    assert_ok(result)
     waits = [line.split()[-1] for line in result.output.splitlines() if line.startswith("WAITS rank")]
     assert waits == expected
 
 
 def test_legacy_step_interface(tmp_path):
     result = run_script(4, "core_cases.py", "legacy", str(tmp_path), timeout=90)
-    _ok(result)
+    assert_ok(result)
     assert len(PolicyRecord(2, str(tmp_path)).load().episodes) == 10
 
 

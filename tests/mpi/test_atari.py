@@ -11,8 +11,6 @@ from helpers import run_script
 from arena.report.mosaic import LABEL_HEIGHT, TILE_GAP, grid_shape
 from arena.storage.records import PolicyRecord
 
-pytestmark = pytest.mark.mpi
-
 
 def _run(case, log, n, timeout=180):
     result = run_script(n, "atari_cases.py", case, str(log), timeout=timeout)

@@ -10,9 +10,7 @@ import re
 import subprocess
 import sys
 
-import pytest
-from helpers import SCRIPTS, mpiexec_path
-from test_cluster import LAUNCHER, can_give_private_disks
+from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, mpiexec_path
 
 from arena.storage.metrics import read_metrics, tensorboard_available
 from arena.storage.records import load_records
@@ -20,7 +18,6 @@ from arena.storage.records import load_records
 if tensorboard_available():
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-pytestmark = pytest.mark.mpi
 CLEANRL_TAGS = {"charts/episodic_return", "charts/episodic_length", "charts/SPS", "charts/learning_rate"}
 CLEANRL_TAGS |= {"losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl"}
 PLANNED = {1: 2400, 2: 3600, 3: 2400}  # 1,200 steps a round (2 copies x 600): 1 plays 2 rounds, 2 three, 3 one + fork

@@ -3,13 +3,10 @@
 import json
 
 import numpy as np
-import pytest
 from helpers import run_script
 
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
-
-pytestmark = pytest.mark.mpi
 
 
 def _run(n, case, log, steps, kwargs=None, timeout=240):

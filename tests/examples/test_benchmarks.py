@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from helpers import REPO
 
-pytestmark = pytest.mark.mpi
-
 
 def run_quick(script: str, *args: str, timeout: float = 280) -> str:
     """Run ``benchmarks/<script> --quick``; its stdout, once it has exited cleanly."""
