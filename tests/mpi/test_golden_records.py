@@ -4,7 +4,7 @@ tests/golden/<case>.json holds the episodes of ``tests/mpi_scripts/golden_cases.
 as recorded on this project's machines (torch's CPU kernels and version are noted there:
 other kernels sum floats in another order, and their runs part ways after a few updates).
 A change that means to alter learning (a new default, a fixed bug) records them again:
-``ARENA_RECORD_GOLDEN=1 pytest tests/test_golden_records.py``.
+``ARENA_RECORD_GOLDEN=1 pytest tests/mpi/test_golden_records.py``.
 """
 
 import json

@@ -1,4 +1,4 @@
-"""arena5-style scripts for tests/test_arena5_names.py: python arena5_cases.py CASE LOG_DIR."""
+"""arena5-style scripts for tests/{unit,mpi}/test_arena5_names.py: python arena5_cases.py CASE LOG_DIR."""
 
 import sys
 

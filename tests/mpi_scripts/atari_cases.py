@@ -1,4 +1,4 @@
-"""Atari and rendering runs for tests/test_atari.py: python atari_cases.py CASE LOG_DIR."""
+"""Atari and rendering runs for tests/mpi/test_atari.py: python atari_cases.py CASE LOG_DIR."""
 
 import os
 import sys

@@ -1,4 +1,4 @@
-"""SAC, TD3 and DDPG on Pendulum for tests/test_continuous.py: ALGO LOG_DIR STEPS [KWARGS [ROUNDS]]."""
+"""SAC, TD3 and DDPG on Pendulum for tests/mpi/test_continuous.py: ALGO LOG_DIR STEPS [KWARGS [ROUNDS]]."""
 
 import json
 import os

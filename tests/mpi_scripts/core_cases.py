@@ -1,4 +1,4 @@
-"""Scenarios for tests/test_mpi_core.py; the case is the first argument."""
+"""Scenarios for tests/mpi/test_mpi_core.py; the case is the first argument."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""DQN scenarios for tests/test_dqn.py: python dqn_cases.py CASE LOG_DIR [STEPS]."""
+"""DQN scenarios for tests/mpi/test_dqn.py: python dqn_cases.py CASE LOG_DIR [STEPS]."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""The evaluation protocol during training, for tests/test_evaluation.py: python eval_case.py LOG_DIR.
+"""The evaluation protocol during training, for tests/{unit,mpi}/test_evaluation.py: python eval_case.py LOG_DIR.
 
 DQN (policy 1) and PPO (policy 2) learn Breakout in two matches for a few hundred
 steps, each with the protocol on a tiny schedule in frames (4 frames per step):

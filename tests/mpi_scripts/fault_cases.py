@@ -1,4 +1,4 @@
-"""Fault-injection scenarios for tests/test_faults.py: python fault_cases.py CASE LOG_DIR."""
+"""Fault-injection scenarios for tests/mpi/test_faults.py: python fault_cases.py CASE LOG_DIR."""
 
 import os
 import sys

@@ -1,4 +1,4 @@
-"""Rounds, a kill, a re-run and a fork, for tests/test_cluster.py: python home_cases.py CASE LOG_DIR STEPS.
+"""Rounds, a kill, a re-run and a fork, for tests/mpi/test_cluster.py: python home_cases.py CASE LOG_DIR STEPS.
 
 CASE "train" plays PPO (policy 1) against PPO (policy 2) at Touchdown; "fork" forks
 policy 1 into policy 3 on rank 0 and plays 3 against 2; "eval" plays policy 3's

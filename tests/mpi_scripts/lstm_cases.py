@@ -1,4 +1,4 @@
-"""Recurrent PPO for tests/test_ppo_lstm.py: python lstm_cases.py LOG_DIR STEPS.
+"""Recurrent PPO for tests/{unit,mpi}/test_ppo_lstm.py: python lstm_cases.py LOG_DIR STEPS.
 
 Two workers of "ppo-lstm", 2 copies each, for two rounds (the second resumes), then
 "ppo-lstm-eval" plays the checkpoint; CartPole without velocities.

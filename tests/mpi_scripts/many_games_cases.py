@@ -1,4 +1,4 @@
-"""Scenarios for tests/test_many_games.py: labels, multi-game batches and real-time pacing."""
+"""Scenarios for tests/{unit,mpi}/test_many_games.py: labels, multi-game batches and real-time pacing."""
 
 import json
 import os

@@ -1,5 +1,5 @@
 """PPO and DQN on CartPole and SAC on Pendulum, from a make_env.py that imports mpi4py, each evaluating
-while it learns: python mpi4py_env_case.py LOG_DIR (for tests/test_evaluation.py, under mpiexec -n 7)."""
+while it learns: python mpi4py_env_case.py LOG_DIR (for tests/{unit,mpi}/test_evaluation.py, under mpiexec -n 7)."""
 
 import os
 import sys

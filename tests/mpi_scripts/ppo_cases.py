@@ -1,4 +1,4 @@
-"""PPO scenarios for tests/test_ppo.py: python ppo_cases.py CASE LOG_DIR [STEPS]."""
+"""PPO scenarios for tests/mpi/test_ppo.py: python ppo_cases.py CASE LOG_DIR [STEPS]."""
 
 import json
 import os

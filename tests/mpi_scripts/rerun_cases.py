@@ -1,4 +1,4 @@
-"""Scripts for tests/test_reruns.py.
+"""Scripts for tests/mpi/test_reruns.py.
 
 ``python rerun_cases.py LOG_DIR story [KILL_AT]``: three rounds of PPO. Policies 1 and 2
 learn Touchdown against each other in rounds 0 and 1; after round 0 the one with the

@@ -1,4 +1,4 @@
-"""Seeded rounds for tests/test_seeds.py: two of PPO against random, then two of random against random."""
+"""Seeded rounds for tests/{unit,mpi}/test_seeds.py: two of PPO against random, then two of random against random."""
 
 import sys
 

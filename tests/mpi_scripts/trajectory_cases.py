@@ -1,7 +1,7 @@
 """Tap both ends of a batched Atari match: what each copy produced, and what PPO trained on.
 
 python trajectory_cases.py LOG_DIR. The environment rank writes env_tap.npz and the PPO
-worker worker_tap.npz into LOG_DIR; tests/test_trajectories.py compares them.
+worker worker_tap.npz into LOG_DIR; tests/mpi/test_trajectories.py compares them.
 """
 
 import hashlib

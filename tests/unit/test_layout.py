@@ -175,3 +175,10 @@ def test_files_and_functions_stay_small():
 def test_the_tutorials_import_paths_work(path):
     module = importlib.import_module(path)
     assert module.__all__ and all(hasattr(module, name) for name in module.__all__)
+
+
+def test_the_architecture_note_names_every_layer():
+    with open(os.path.join(ROOT, "..", "ARCHITECTURE.md")) as f:
+        note = f.read()
+    missing = [p for layer in LAYERS for p in layer if p.removeprefix("arena.").split(".")[0] not in note]
+    assert missing == []
