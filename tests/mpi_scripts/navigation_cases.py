@@ -1,4 +1,4 @@
-"""MADDPG and MASAC on the Cover task for tests/mpi/test_navigation.py: python navigation_cases.py ALGO LOG_DIR STEPS."""
+"""MADDPG and MASAC on Cover for tests/mpi/test_navigation.py: python navigation_cases.py ALGO LOG_DIR STEPS."""
 
 import json
 import sys
