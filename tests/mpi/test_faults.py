@@ -50,8 +50,7 @@ def _finish(proc, timeout):
 def test_a_rank_killed_with_sigkill_ends_the_job(tmp_path, role):
     proc = _start(4, "kill", str(tmp_path))
     try:
-        _wait_for(tmp_path / f"{role}.pid", 60)
-        time.sleep(1.0)
+        _wait_for(tmp_path / f"{role}.pid", 60)  # written once the rank plays
         os.kill(int((tmp_path / f"{role}.pid").read_text()), signal.SIGKILL)
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -163,7 +162,6 @@ def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")
     try:
         _wait_for(tmp_path / "policy_1" / "metrics.csv", 120)  # PPO has updated at least once
-        time.sleep(2.0)
         assert not (tmp_path / "policy_1" / "checkpoint.pt").exists()  # no periodic checkpoint yet
         proc.send_signal(signal.SIGINT)
     except BaseException:
@@ -208,9 +206,9 @@ def test_sigterm_while_a_root_waits_inside_an_allreduce_saves_every_policy(tmp_p
     try:
         deadline = time.time() + 120
         while _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") < 2 and time.time() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.1)  # polling the file rank 0 writes
         assert _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") == 2, "policy 1 did not reach its stall"
-        time.sleep(3.0)  # policy 1's root is now inside its Allreduce
+        _wait_for(tmp_path / "root_averaging", 60)  # policy 1's root enters its third update's Allreduce
         proc.send_signal(signal.SIGTERM)
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)

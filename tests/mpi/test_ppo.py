@@ -87,6 +87,16 @@ def test_ppo_beats_random_at_touchdown_then_resumes_and_evaluates(tmp_path):
     assert _wins(p1.ep_results[-20:]) >= 0.7
 
 
+def _checkpoint_step(path) -> int | None:
+    """The global step in a checkpoint file, or None while there is none (or it is being replaced)."""
+    import torch
+
+    try:
+        return int(torch.load(path, weights_only=True)["global_step"])
+    except (FileNotFoundError, EOFError, RuntimeError):
+        return None
+
+
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     log = str(tmp_path)
     checkpoint = tmp_path / "policy_1" / "checkpoint.pt"
@@ -95,11 +105,15 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
         cmd, cwd=SCRIPTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.time() + 180
-        while not checkpoint.exists() and time.time() < deadline:
+        # Poll the files rank 0 writes until records are on disk and a later checkpoint has replaced the first.
+        deadline, first = time.time() + 240, None
+        while time.time() < deadline:
+            step = _checkpoint_step(checkpoint)
+            first = step if first is None else first
+            if step is not None and step > first and (tmp_path / "policy_1" / "records.csv").exists():
+                break
             time.sleep(0.5)
-        assert checkpoint.exists(), "no checkpoint was written"
-        time.sleep(12)  # let records reach disk (every 10 s) and a few more checkpoints happen
+        assert first is not None and _checkpoint_step(checkpoint) > first, "no second checkpoint was written"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -53,6 +53,9 @@ class SlowPeerPPO(PPO):
     def minibatch_step(self, mb, samples, stats):
         if not self.is_root and self.updates >= 2:
             time.sleep(600)
+        if self.is_root and self.updates >= 2:  # the test's cue: the root is about to wait in the Allreduce
+            with open(os.path.join(LOG, "root_averaging"), "w") as f:
+                f.write(str(self.updates))
         return super().minibatch_step(mb, samples, stats)
 
 
