@@ -27,7 +27,7 @@ PPO1_RENAMED = {
 PPO1_SCHEDULES = {"linear": True, "constant": False}  # PPO1's schedule -> anneal_lr
 PPO1_DEFAULT_BATCH = 128  # PPO1's timesteps_per_actorbatch default, to turn optim_batchsize into minibatches
 PPO1_NO_EQUIVALENT = {
-    "clip_rewards": "the arena's PPO never clips rewards; clip them in the env (arena.wrappers.atari's "
+    "clip_rewards": "the arena's PPO never clips rewards; clip them in the env (arena.wrappers.deepmind's "
     "wrap_deepmind does, with clip_rewards=True)",
     "use_lstm": "recurrent PPO is a policy type of its own: 'ppo-lstm' (and 'ppo-lstm-eval' to play it frozen)",
     "eval_mode": "play a trained policy with the policy type 'ppo-eval'",

@@ -11,7 +11,7 @@ import argparse
 
 from arena import make_stem
 from arena.envs.atari import atari_env_id, make_atari_game
-from arena.wrappers.atari import make_atari, wrap_deepmind
+from arena.wrappers.deepmind import make_atari, wrap_deepmind
 from arena.wrappers.single_agent_wrappers import single_agent_wrapper
 
 parser = argparse.ArgumentParser()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+import torch
 from gymnasium.vector import VectorEnv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -112,3 +113,8 @@ class ScriptedVector(VectorEnv):
                 final[k], obs[k] = obs[k].copy(), [k, -1]
             infos = {"final_obs": final, "_final_obs": ended}
         return obs, np.array([1.0, 10.0]), terminated, truncated, infos
+
+
+def flat_parameters(module: torch.nn.Module) -> np.ndarray:
+    """Every parameter of ``module`` in one float32 vector, to compare networks."""
+    return torch.nn.utils.parameters_to_vector(module.parameters()).detach().cpu().numpy()

@@ -79,8 +79,3 @@ class GradientAverager:
                 p.grad.copy_(averaged)
             offset += n
         return pooled
-
-
-def flat_parameters(module: torch.nn.Module) -> np.ndarray:
-    """Every parameter of ``module`` in one float32 vector (for comparisons and tests)."""
-    return torch.cat([p.detach().reshape(-1).cpu() for p in module.parameters()]).numpy()

@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from arena.envs.atari_two_player import TwoPlayerAtari, make_two_player, two_player_games
 from arena.envs.batch import BatchStep, Ended
-from arena.wrappers.atari import (
+from arena.wrappers.deepmind import (
     FULL_ACTIONS,
     MaxAndSkipFrames,
     NoopReset,

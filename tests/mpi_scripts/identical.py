@@ -4,9 +4,14 @@ import json
 import os
 
 import numpy as np
+import torch
 
-from arena.algos.torch_sync import flat_parameters
 from arena.mpi import comm as mpi
+
+
+def flat_parameters(module: torch.nn.Module) -> np.ndarray:
+    """Every parameter of ``module`` in one float32 vector, to compare networks."""
+    return torch.nn.utils.parameters_to_vector(module.parameters()).detach().cpu().numpy()
 
 
 def identical_nets(nets: list, policy_comm) -> int:

@@ -6,10 +6,10 @@ import sys
 
 import gymnasium as gym
 import numpy as np
+from identical import flat_parameters
 
 from arena import make_stem, single_agent_wrapper
 from arena.algos.ppo import PPO
-from arena.algos.torch_sync import flat_parameters
 from arena.envs import Touchdown
 from arena.mpi import comm as mpi
 

@@ -7,7 +7,7 @@ import pytest
 from arena.envs.api import game_score
 from arena.envs.atari import atari_env_id, make_atari_game
 from arena.report.mosaic import compose, grid_shape, shrink
-from arena.wrappers.atari import NoopReset, make_atari, wrap_deepmind
+from arena.wrappers.deepmind import NoopReset, make_atari, wrap_deepmind
 
 
 def _play(env, steps, seed=0):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from helpers import flat_parameters
 
 from arena.algos.networks import SquashedGaussianActor, TwinQ
 from arena.algos.sac import SAC, soft_target, temperature_loss
 from arena.algos.td3 import DDPG, TD3, actor_update_due, smoothed_target_actions
-from arena.algos.torch_sync import flat_parameters
 from arena.mpi import comm as mpi
 
 

@@ -123,7 +123,7 @@ def test_every_game_gets_the_same_eighteen_actions_even_where_ale_has_fewer():
     import ale_py
 
     from arena.envs.atari import make_atari_game, make_atari_games
-    from arena.wrappers.atari import full_action_indices
+    from arena.wrappers.deepmind import full_action_indices
 
     skiing_set = [ale_py.Action(a) for a in (0, 2, 3, 4, 5, 6, 7, 8, 9)]  # ALE's Skiing: no FIRE
     mapped = [skiing_set[i] for i in full_action_indices(skiing_set)]
