@@ -271,7 +271,7 @@ class AtariBatch:
             frame = self._start(k, r.frame, r.lives)  # the emulator already restarted the game
         else:
             stats = {"game_over": False}
-            frame = self._next_life(k, r.frame)
+            frame = self._next_life(k)
         self._restart_stack(k, frame)
         return Ended([final_obs], [stats], [{"lives": int(self.lives[k])}])
 
@@ -280,7 +280,7 @@ class AtariBatch:
         self.lives[k] = lives
         return self._serve(k, frame)
 
-    def _next_life(self, k: int, frame: np.ndarray) -> np.ndarray:
+    def _next_life(self, k: int) -> np.ndarray:
         """After a lost life: one NOOP (``EpisodicLife``), then the serve; a game that ends meanwhile restarts."""
         r = self._step_one(k, NOOP)
         if r.terminated or r.truncated:

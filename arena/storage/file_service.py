@@ -258,11 +258,18 @@ class HomeLink:
 class RemoteFiles(PolicyFiles):
     """The root worker's view of its policy's files: a private copy on this host; every save goes home."""
 
-    def __init__(self, link: HomeLink, policy_id: int, files: dict[str, bytes], folder: str, home: str):
+    def __init__(
+        self,
+        link: HomeLink,
+        policy_id: int,
+        files: dict[str, bytes],
+        folder: str,
+        home: str,
+        before_write: Callable[[], None],
+    ):
         self.link, self.policy_id, self.local, self.home = link, policy_id, LocalFiles(folder), home
-        self.before_write = lambda: (
-            None
-        )  # the record sends its episodes first, so home never lacks any a checkpoint counts
+        # Called before every write: the records go home first, so home never lacks an episode a checkpoint counts.
+        self.before_write = before_write
         for name, data in files.items():
             self.local.write(name, data)
         self.seen = self._stats()
@@ -313,7 +320,15 @@ class RemoteFiles(PolicyFiles):
 class RemoteRecord(PolicyRecord):
     """The policy's record on its root worker: episodes are kept here and sent home when saved."""
 
-    def __init__(self, package: dict, link: HomeLink, log_comms_dir: str, plot_color: str | None):
+    def __init__(
+        self,
+        package: dict,
+        link: HomeLink,
+        log_comms_dir: str,
+        plot_color: str | None,
+        before_write: Callable[[], None] | None = None,
+    ):
+        """``before_write`` runs before each file write (default: ``save``, which sends the episodes home)."""
         super().__init__(package["policy_id"], log_comms_dir, plot_color, load=False)  # never read rank 0's disk
         home = self.data_dir
         self.data_dir = tempfile.mkdtemp(prefix=f"arena_policy_{self.policy_id}_")
@@ -324,8 +339,7 @@ class RemoteRecord(PolicyRecord):
         self._sent_meta = (self.steps_done, self.round_open)
         self.extra_channels = {name: RecordChannel(name, *cols) for name, cols in package.get("channels", {}).items()}
         self._sent_channels = self._channel_sizes()
-        self.files = RemoteFiles(link, self.policy_id, package["files"], self.data_dir, home)
-        self.files.before_write = self.save
+        self.files = RemoteFiles(link, self.policy_id, package["files"], self.data_dir, home, before_write or self.save)
         self._metrics = Metrics(
             lambda rows: link.send(("metrics", self.policy_id, rows)),
             lambda tag, text, step: link.send(("text", self.policy_id, tag, text, step)),

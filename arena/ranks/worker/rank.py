@@ -92,8 +92,6 @@ class EpisodeReporter:
         self.memory = MemoryProbe()
         link.on_episode = self.add_episode
         link.on_step = self.after_step
-        if record is not None:  # a checkpoint is written only after every episode it counts has gone home
-            record.files.before_write = self.flush
 
     def policy_steps(self) -> int:
         """Steps this policy has taken in this round, over all its workers."""
@@ -286,7 +284,15 @@ def run_worker_rank(
     env = make_proxy(link, spec.block)
     record = None
     if package is not None:
-        record = RemoteRecord(package, HomeLink(comm, timeout), cfg.log_comms_dir, cfg.plot_colors.get(spec.policy_id))
+        # A checkpoint is written only after every episode it counts has gone home: the reporter (made
+        # below) first takes in the episodes of the policy's other workers, then saves the record.
+        record = RemoteRecord(
+            package,
+            HomeLink(comm, timeout),
+            cfg.log_comms_dir,
+            cfg.plot_colors.get(spec.policy_id),
+            before_write=lambda: reporter.flush(),
+        )
         if make_env is not None:
             source = make_env_source(make_env)
             if any(label != match.label for label in labels):
