@@ -11,11 +11,11 @@ import os
 import sys
 
 from arena import PolicyRecord, make_stem
-from arena import plots as arena_plots
 from arena.algos.random_policy import RandomPolicy
-from arena.core import home as arena_home
 from arena.envs import Touchdown
 from arena.mpi import comm as mpi
+from arena.report import plots as arena_plots
+from arena.storage import file_service as arena_home
 
 CASE, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
