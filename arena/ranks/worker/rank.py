@@ -18,7 +18,7 @@ from arena.envs.step_checks import DataChecks
 from arena.evaluation.schedule import EvalGame
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
-from arena.plan.roles import RankRole
+from arena.plan.roles import MatchCopy, RankRole
 from arena.plan.rounds import RoundConfig
 from arena.ranks.memory import MemoryProbe
 from arena.ranks.signals import StopFlag, StopRequested
@@ -238,6 +238,17 @@ def _policy_kwargs(policy_class: type, kwargs: dict, seed: int, device: str | No
     return kwargs
 
 
+def evaluation_game(make_env: Callable[..., Any], match: MatchCopy, entities: tuple, labels: list[str]) -> EvalGame:
+    """How an evaluation builds the match's game again: the make_env source, the match's kwargs, the entities."""
+    source = make_env_source(make_env)
+    if any(label != match.label for label in labels):
+        source = (
+            "the match's env batch labels its own copies (a multi-game batch), and an evaluation builds "
+            "one plain game; the per-label curves and scores_by_label.csv measure the policy instead"
+        )
+    return EvalGame(source, dict(match.env_kwargs), entities, list(sys.path))
+
+
 def run_worker_rank(
     comm: mpi.Comm,
     role: RankRole,
@@ -284,8 +295,7 @@ def run_worker_rank(
     env = make_proxy(link, spec.block)
     record = None
     if package is not None:
-        # A checkpoint is written only after every episode it counts has gone home: the reporter (made
-        # below) first takes in the episodes of the policy's other workers, then saves the record.
+        # Before a file is written, the reporter (made below) sends home every episode a checkpoint counts.
         record = RemoteRecord(
             package,
             HomeLink(comm, timeout),
@@ -294,13 +304,7 @@ def run_worker_rank(
             before_write=lambda: reporter.flush(),
         )
         if make_env is not None:
-            source = make_env_source(make_env)
-            if any(label != match.label for label in labels):
-                source = (
-                    "the match's env batch labels its own copies (a multi-game batch), and an evaluation builds "
-                    "one plain game; the per-label curves and scores_by_label.csv measure the policy instead"
-                )
-            record.evaluation_game = EvalGame(source, dict(match.env_kwargs), spec.entities, list(sys.path))
+            record.evaluation_game = evaluation_game(make_env, match, spec.entities, labels)
     data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None
