@@ -35,7 +35,7 @@ def main() -> None:
     for i in range(repeats):
         for mode in ("sleep", "auto"):
             env = {"ARENA_WAITS": mode, "OMP_NUM_THREADS": "1"}
-            rate = arena_run(args.policy, 3, steps, 1, False, env=env, scale=False)["steps_per_s"]
+            rate = arena_run(args.policy, 3, steps, 1, env=env, scale=False)["steps_per_s"]
             speeds[mode].append(rate)
             print(f"run {i + 1}/{repeats}, ARENA_WAITS={mode}: {rate:,.0f} steps/s", flush=True)
     sleep, auto = float(np.median(speeds["sleep"])), float(np.median(speeds["auto"]))
