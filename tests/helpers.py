@@ -117,4 +117,4 @@ class ScriptedVector(VectorEnv):
 
 def flat_parameters(module: torch.nn.Module) -> np.ndarray:
     """Every parameter of ``module`` in one float32 vector, to compare networks."""
-    return torch.nn.utils.parameters_to_vector(module.parameters()).detach().cpu().numpy()
+    return torch.cat([p.detach().reshape(-1).cpu() for p in module.parameters()]).numpy()
