@@ -2,11 +2,6 @@
 
 import os
 
-import numpy as np
-from gymnasium import spaces
-
-BOX = spaces.Box(-1.0, 1.0, (2,), np.float32)
-
 
 def test_check_env_command_line(tmp_path):
     import subprocess

@@ -6,65 +6,16 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-import torch
-from gymnasium import spaces
 from helpers import SCRIPTS, run_script
 
-from arena.algos.networks import QNetwork
-from arena.envs.api import load_make_env, make_env_source
-from arena.evaluation.games import Chooser
 from arena.evaluation.schedule import (
     CATALOG,
     EVAL_LOG,
-    EvalGame,
-    EvalOptions,
     read_catalog,
-    start_evaluator,
 )
-from arena.storage.files import LocalFiles
 from arena.storage.metrics import read_metrics
 
 BREAKOUT_ENV = os.path.join(SCRIPTS, "breakout_env.py")
-
-
-def random_chooser(space, epsilon=1.0, seed=0):
-    space.seed(seed)
-    return Chooser(lambda obs, sample: np.zeros(len(obs), np.int64), space, epsilon, False, np.random.default_rng(seed))
-
-
-def dqn_state():
-    torch.manual_seed(0)
-    q = QNetwork(spaces.Box(0, 255, (4, 84, 84), np.uint8), 4, True, 128)
-    return {"algo": "dqn", "model": q.state_dict(), "config": {"dueling": True}, "global_step": 0}
-
-
-def _evaluator_for(tmp_path, make_env_text, options=None):
-    path = tmp_path / "make_env.py"
-    path.write_text(make_env_text)
-    game = EvalGame(make_env_source(load_make_env(str(path))), {}, (0,), list(sys.path))
-    return start_evaluator(game, options or EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
-
-
-CARTPOLE_WITH_MPI = """
-import gymnasium as gym
-from mpi4py import MPI
-
-from arena.wrappers.single_agent_wrappers import single_agent_wrapper
-
-
-def make_env():
-    world = MPI.COMM_WORLD
-    if (world.Get_rank(), world.Get_size()) != (0, 1):
-        raise RuntimeError(f"the child joined a job: rank {world.Get_rank()} of {world.Get_size()}")
-    return single_agent_wrapper(gym.make("CartPole-v1"))
-"""
-
-
-def cartpole_dqn_state():
-    torch.manual_seed(0)
-    q = QNetwork(spaces.Box(-np.inf, np.inf, (4,), np.float32), 2, False, 128)
-    return {"algo": "dqn", "model": q.state_dict(), "config": {"hidden": 128}, "global_step": 0}
 
 
 def test_a_make_env_that_imports_mpi4py_evaluates_under_ppo_dqn_and_sac(tmp_path):

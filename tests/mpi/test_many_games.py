@@ -3,12 +3,8 @@
 import json
 import os
 
-import gymnasium as gym
-import numpy as np
-from gymnasium.vector import VectorEnv
 from helpers import run_script
 
-from arena.envs.batch import BatchStep, Ended
 from arena.storage.records import PolicyRecord
 
 # ------------------------------------------------------------------ scores
@@ -21,12 +17,6 @@ from arena.storage.records import PolicyRecord
 
 
 # ------------------------------------------------------------------ pacing, pure
-def _tick(rewards, ended=()):
-    K = len(rewards)
-    ends = {k: Ended([np.zeros(1)], [{}], [{}]) for k in ended}
-    terminated = np.zeros((K, 1), bool)
-    terminated[list(ended)] = True
-    return BatchStep([None], np.asarray(rewards, float)[:, None], terminated, np.zeros((K, 1), bool), ends)
 
 
 # ------------------------------------------------------------------ MPI
@@ -94,19 +84,3 @@ def test_late_actions_are_counted_and_learners_see_what_ran(tmp_path):
 
 
 # ------------------------------------------------------------------ learners store what ran
-class PacedVector(VectorEnv):
-    """Two copies of a paced env that always runs action 1 in copy 0 (its actions are 'late') and what was sent in 1."""
-
-    def __init__(self):
-        self.num_envs = 2
-        self.single_observation_space = gym.spaces.Box(-1, 1, (3,), np.float32)
-        self.single_action_space = gym.spaces.Discrete(4)
-        self.rng = np.random.default_rng(0)
-
-    def reset(self, *, seed=None, options=None):
-        return self.rng.uniform(-1, 1, (2, 3)).astype(np.float32), {}
-
-    def step(self, actions):
-        ran = np.array([1, actions[1]])
-        obs = self.rng.uniform(-1, 1, (2, 3)).astype(np.float32)
-        return obs, np.zeros(2), np.zeros(2, bool), np.zeros(2, bool), {"executed_action": ran}

@@ -5,18 +5,6 @@ import json
 
 from helpers import run_script
 
-POLICIES = {
-    "random": "arena.algos.random_policy:RandomPolicy",
-    "ppo": "arena.algos.ppo:PPO",
-    "ppo-eval": "arena.algos.ppo_eval:PPOEval",
-    "dqn": "arena.algos.dqn:DQN",
-}
-
-
-class _Stem:
-    def __init__(self, entities):
-        self.make_env, self.obs_spaces = None, [None] * entities
-
 
 def test_a_tournament_of_scripted_touchdown_players_ranks_them_by_strength(tmp_path):
     result = run_script(7, "tournament_cases.py", str(tmp_path), "4", timeout=240)

@@ -1,7 +1,5 @@
 """One policy, many games: labels, multi-game batches, human-normalised scores and real-time pacing."""
 
-import json
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -179,11 +177,6 @@ def test_late_share_is_counted_per_policy():
 
 
 # ------------------------------------------------------------------ MPI
-
-
-def _realtime(output: str) -> dict:
-    line = next(x for x in output.splitlines() if x.startswith("REALTIME "))
-    return json.loads(line[len("REALTIME ") :])[0]
 
 
 # ------------------------------------------------------------------ learners store what ran

@@ -1,7 +1,6 @@
 """Seeds: one base seed repeats a run exactly on CPU, and every round draws new streams."""
 
 from arena.plan.rounds import stream_seed
-from arena.storage.records import PolicyRecord
 
 
 def test_streams_differ_by_round_kind_and_index_and_repeat_for_the_same_inputs():
@@ -9,7 +8,3 @@ def test_streams_differ_by_round_kind_and_index_and_repeat_for_the_same_inputs()
     assert len(seeds) == 24 and all(0 <= s < 2**31 for s in seeds)
     assert stream_seed(5, 1, "env copy", 2) == stream_seed(5, 1, "env copy", 2)
     assert stream_seed(5, 1, "env copy", 2, attempt=1) != stream_seed(5, 1, "env copy", 2)  # a resume draws anew
-
-
-def _games(log, pid):
-    return [(e.ret, e.length, e.steps) for e in PolicyRecord(pid, str(log)).load().episodes]
