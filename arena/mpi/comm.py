@@ -28,6 +28,11 @@ from arena.mpi import protocol
 FIRST_SLEEP_S = 1e-5
 STEP_MAX_SLEEP_S = 1e-3
 IDLE_MAX_SLEEP_S = 5e-2
+# A per-step wait that has lasted long (an environment rank while its worker updates for
+# seconds) lets its sleeps grow to 1% of the time waited, up to the idle cap: its wake-ups
+# every millisecond preempted the learner's torch threads on a shared core, and 1% is
+# all the latency this adds.
+LATE_SLEEP_FRACTION = 1e-2
 
 Comm = MPI.Comm
 ANY_SOURCE = MPI.ANY_SOURCE
@@ -107,14 +112,17 @@ def wait_until(
         _spin_until(condition, timeout)
         return
     delay = FIRST_SLEEP_S
-    deadline = None if timeout is None else time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
     while not condition():
         for check in _interrupt:
             check()
-        if deadline is not None and time.monotonic() > deadline:
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
             raise WaitTimeout(f"no answer within {timeout:g} s")
         time.sleep(delay)
-        delay = min(2 * delay, max_sleep)
+        cap = max(max_sleep, min(IDLE_MAX_SLEEP_S, LATE_SLEEP_FRACTION * (now - start)))
+        delay = min(2 * delay, cap)
 
 
 def test_all(requests: list[MPI.Request]) -> bool:
