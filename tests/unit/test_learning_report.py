@@ -38,7 +38,7 @@ def test_add_draw_and_table(tmp_path):
     final = learning_report.recipe_settings("pong-ppo-cpu")
     fake_run(tmp_path / "a", 1, True, final)
     fake_run(tmp_path / "b", 2, False, final)
-    fake_run(tmp_path / "c", 3, True, final | {"copies": 8})  # a tuning run: in the table, not in the mean
+    fake_run(tmp_path / "c", 3, True, final | {"copies": 4})  # a tuning run: in the table, not in the mean
     results = str(tmp_path / "results")
     learning_report.add([str(tmp_path / d) for d in "abc"], results)
     learning_report.add([str(tmp_path / "a")], results)  # again: nothing new
