@@ -18,14 +18,16 @@ import os
 import sys
 
 from arena.evaluation.games import evaluate
-from arena.evaluation.schedule import CATALOG, read_catalog
+from arena.evaluation.schedule import read_catalog
+from arena.storage.files import CATALOG, CHECKPOINT, FolderLock, atomic_path, check_file_name, read_versions
 from arena.storage.records import policy_dir
 
 
 def catalog_checkpoint(folder: str, which: str) -> str:
     """The file of a catalog entry: ``best``, ``latest``, or a step (``2000000`` or ``step_2000000``)."""
-    with open(os.path.join(folder, CATALOG), "rb") as f:
-        catalog = read_catalog(f.read())
+    catalog = read_versions(os.path.join(folder, CATALOG), json.loads)
+    if catalog is None:
+        raise FileNotFoundError(f"no checkpoint catalog in {folder}: the policy was trained without evaluation")
     if which in ("best", "latest"):
         name = catalog.get(which) and catalog[which]["file"]
     else:
@@ -34,13 +36,12 @@ def catalog_checkpoint(folder: str, which: str) -> str:
     if not name:
         steps = [e["step"] for e in catalog["entries"]]
         raise ValueError(f"no catalog entry {which!r} in {folder}; entries at steps {steps} (and best, latest)")
-    return os.path.join(folder, name)
+    return os.path.join(folder, check_file_name(name))  # a catalog never points outside its folder
 
 
 def print_catalog(folder: str) -> None:
     """The catalog as a table: step, frames, games, mean, std, min, max, file."""
-    with open(os.path.join(folder, CATALOG), "rb") as f:
-        catalog = read_catalog(f.read())
+    catalog = read_versions(os.path.join(folder, CATALOG), json.loads) or read_catalog(None)
     print(f"{'step':>12} {'frames':>12} {'games':>5} {'mean':>8} {'std':>7} {'min':>7} {'max':>7}  file")
     for e in catalog["entries"]:
         mark = " (best)" if catalog.get("best", {}).get("step") == e["step"] else ""
@@ -69,18 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env-kwargs", default="{}", help="JSON keyword arguments for make_env")
     args = p.parse_args(argv)
     base = args.make_env if os.path.isdir(args.make_env) else os.path.dirname(os.path.abspath(args.make_env))
-    folder = policy_dir(args.log_dir or os.path.join(base, "log_comms"), args.policy)
+    log_dir = args.log_dir or os.path.join(base, "log_comms")
+    folder = policy_dir(log_dir, args.policy)
     try:
         if args.list:
             print_catalog(folder)
             return 0
         checkpoint = catalog_checkpoint(folder, args.checkpoint) if args.checkpoint else None
-    except (OSError, ValueError) as exc:
+        checkpoint = checkpoint or os.path.join(folder, CHECKPOINT)
+        if not os.path.isfile(checkpoint):
+            raise FileNotFoundError(f"no checkpoint at {checkpoint}; train policy {args.policy} first")
+        lock = FolderLock(log_dir).acquire()  # it writes eval.json and a video into the policy's folder
+    except (OSError, ValueError, RuntimeError) as exc:  # FolderLockedError and CorruptFileError are RuntimeErrors
         print(f"[evaluate] {exc}", file=sys.stderr)
-        return 2
-    checkpoint = checkpoint or os.path.join(folder, "checkpoint.pt")
-    if not os.path.isfile(checkpoint):
-        print(f"[evaluate] no checkpoint at {checkpoint}; train policy {args.policy} first", file=sys.stderr)
         return 2
     video = None if args.no_video else args.video or os.path.join(folder, "eval_game.mp4")
     summary = evaluate(
@@ -95,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         json.loads(args.env_kwargs),
         args.max_frames,
     )
-    with open(os.path.join(folder, "eval.json"), "w") as f:
+    with atomic_path(os.path.join(folder, "eval.json")) as tmp, open(tmp, "w") as f:
         json.dump(summary, f, indent=1)
+    lock.release()
     return 0
 
 

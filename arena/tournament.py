@@ -40,7 +40,7 @@ from arena.ranks.root.kickoff import Root
 from arena.ranks.root.kickoff_checks import KickoffError
 from arena.report.plots import plot_payoff
 from arena.storage.file_service import folder_files
-from arena.storage.files import CHECKPOINT, atomic_path
+from arena.storage.files import CHECKPOINT, LOCK_FILE, FolderLock, FolderLockedError, atomic_path
 from arena.storage.records import policy_dir
 
 TOURNAMENT_DIR = "tournament"
@@ -250,7 +250,11 @@ def prepare_folder(stem: Any, folder: str, players: list[int], policy_kwargs: di
             )
         if own:
             kwargs[p] = own
-    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    for entry in os.listdir(folder):  # afresh, but for the lock this process holds
+        if entry != LOCK_FILE:
+            path = os.path.join(folder, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     for p, named in files.items():
         for name, data in named.items():
             path = os.path.join(policy_dir(folder, p), name)
@@ -307,21 +311,31 @@ def run_tournament(
     entities = entity_count(stem, env_kwargs)
     rounds = schedule(ordered_pairs(players), entities, stem.world_size)
     folder = os.path.join(stem.log_comms_dir, name)
-    kwargs = prepare_folder(stem, folder, players, policy_kwargs, frozen)
-    arena = Root(
-        stem.comm, folder, stem.obs_spaces, stem.act_spaces, stem.policies, stem.make_env, stem.stop, stem.hosts
-    )
-    print(
-        f"[tournament] {len(players)} players, {games_per_pair} games per pair and side, "
-        f"{len(ordered_pairs(players))} matches in {len(rounds)} rounds; results in {folder}",
-        flush=True,
-    )
-    per_pair: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    for i, pairs in enumerate(rounds):
-        print(f"[tournament] round {i + 1}/{len(rounds)}: " + ", ".join(f"{a} v {b}" for a, b in pairs), flush=True)
-        per_pair |= _play_round(
-            arena, pairs, entities, types, kwargs, env_kwargs, games_per_pair, seed + i, max_steps_per_game
+    stem.hold_log_folder()  # the players' folders are read, and this one written, under the stem's lock
+    try:
+        lock = FolderLock(folder).acquire()  # before anything in it is removed
+    except FolderLockedError as err:
+        raise KickoffError(str(err)) from None
+    try:
+        kwargs = prepare_folder(stem, folder, players, policy_kwargs, frozen)
+        arena = Root(
+            stem.comm, folder, stem.obs_spaces, stem.act_spaces, stem.policies, stem.make_env, stem.stop, stem.hosts,
+            lock,
+        )  # fmt: skip
+        print(
+            f"[tournament] {len(players)} players, {games_per_pair} games per pair and side, "
+            f"{len(ordered_pairs(players))} matches in {len(rounds)} rounds; results in {folder}",
+            flush=True,
         )
+        per_pair: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        for i, pairs in enumerate(rounds):
+            matches = ", ".join(f"{a} v {b}" for a, b in pairs)
+            print(f"[tournament] round {i + 1}/{len(rounds)}: {matches}", flush=True)
+            per_pair |= _play_round(
+                arena, pairs, entities, types, kwargs, env_kwargs, games_per_pair, seed + i, max_steps_per_game
+            )
+    finally:
+        lock.release()  # a later tournament of the same name takes it again
     games = interleave(per_pair)
     result = TournamentResult(players, payoffs(players, games), rate_games(players, games), games, folder)
     write_results(result)

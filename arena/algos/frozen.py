@@ -51,16 +51,13 @@ class Frozen(Policy):
 
     def load_checkpoint(self) -> dict:
         """The source policy's checkpoint (or this policy's own), without its optimizers' state."""
-        if self.source_policy is None:
-            data = self.files.read(CHECKPOINT)
-        else:
-            data = self.files.read_from(self.source_policy, CHECKPOINT)
-        if data is None:
+        state = self.files.read_parsed(CHECKPOINT, state_from_bytes, self.source_policy)
+        if state is None:
             source = self.source_policy if self.source_policy is not None else "its own folder"
             raise FileNotFoundError(
                 f"{self.name}-eval: no {CHECKPOINT} for policy {source}; train it with '{self.name}' first"
             )
-        return {k: v for k, v in state_from_bytes(data).items() if "optimizer" not in k}
+        return {k: v for k, v in state.items() if "optimizer" not in k}
 
     def resume_message(self, global_step: int) -> str:
         """Which checkpoint this frozen policy plays."""

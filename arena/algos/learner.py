@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,7 +29,7 @@ from arena.algos.schedules import schedule_finished_message
 from arena.algos.torch_sync import broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
 from arena.evaluation.schedule import evaluation_options, start_evaluator
 from arena.mpi import comm as mpi
-from arena.storage.files import CHECKPOINT
+from arena.storage.files import CHECKPOINT, read_versions
 
 
 def pick_device(device: str | None) -> torch.device:
@@ -40,6 +41,36 @@ def pick_device(device: str | None) -> torch.device:
         print(f"[arena] {device} is not available to this torch build here; using the CPU", flush=True)
         return torch.device("cpu")
     return chosen
+
+
+def all_finite(state: Any) -> bool:
+    """False if any floating tensor in ``state`` (nested dicts and lists: a state_dict) holds NaN or infinity."""
+    if isinstance(state, torch.Tensor):
+        return not state.is_floating_point() or bool(state.isfinite().all())
+    if isinstance(state, dict):
+        return all(all_finite(v) for v in state.values())
+    if isinstance(state, (list, tuple)):
+        return all(all_finite(v) for v in state)
+    return True
+
+
+class FailureGate:
+    """Ends the run at the first non-finite loss or value, naming the policy, the step and the last losses."""
+
+    def __init__(self, who: str, keep: int = 10):
+        self.who = who
+        self.losses: deque[float] = deque(maxlen=keep)
+
+    def check(self, loss: float, values: float, step: int) -> None:
+        """FloatingPointError if ``loss`` or ``values`` (e.g. the mean Q) is NaN or infinite."""
+        self.losses.append(loss)
+        if not (np.isfinite(loss) and np.isfinite(values)):
+            last = ", ".join(f"{x:.4g}" for x in self.losses)
+            raise FloatingPointError(
+                f"{self.who}: non-finite loss or value at global step {step:,} (loss {loss}, values {values}); "
+                f"last losses: [{last}]. Lower the learning rate, clip gradients (max_grad_norm) or check the "
+                "rewards' scale"
+            )
 
 
 class Learner(Policy):
@@ -166,6 +197,17 @@ class Learner(Policy):
         earlier action for a row whose action came late, ``self.replaced`` marks the rows and
         ``self.executed`` holds what ran (both None otherwise).
         """
+        out = self._step_rows(actions)
+        obs, rewards = out[0], out[1]
+        if (obs.dtype.kind == "f" and not np.isfinite(obs).all()) or not np.isfinite(rewards).all():
+            raise FloatingPointError(
+                f"{self.who()} ({self.name}): NaN or infinite observations or rewards before global step "
+                f'{self.global_step:,}; nothing was learned from them. kickoff(data_checks="raise") names the env, '
+                "entity and step where they appeared"
+            )
+        return out
+
+    def _step_rows(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if isinstance(self.act_space, spaces.Box):
             actions = np.clip(actions, self.act_space.low, self.act_space.high)
         else:
@@ -237,13 +279,22 @@ class Learner(Policy):
             self.evaluator = None
 
     def save_checkpoint(self) -> None:
-        """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole)."""
-        self.files.write(CHECKPOINT, state_to_bytes(self.state()))
+        """Save the checkpoint through the arena (atomically at home: a crash leaves the previous one whole).
+
+        Never a non-finite one: FloatingPointError instead, and the last good checkpoint stays.
+        """
+        state = self.state()
+        bad = [k for k, v in state.items() if not all_finite(v)]  # a network or optimizer state
+        if bad:
+            raise FloatingPointError(
+                f"{self.who()} ({self.name}): NaN or infinite weights in {sorted(bad)} at global step "
+                f"{self.global_step:,}; not saved: {self.files.where(CHECKPOINT)} keeps the last good one"
+            )
+        self.files.write(CHECKPOINT, state_to_bytes(state))
 
     def load_checkpoint(self) -> dict | None:
         """The root's saved state, if it has one, on the CPU."""
-        data = self.files.read(CHECKPOINT)
-        return None if data is None else state_from_bytes(data)
+        return self.files.read_parsed(CHECKPOINT, state_from_bytes)  # a bad one falls back to the one before
 
     def resume_message(self, global_step: int) -> str:
         """What the root prints when it starts from a checkpoint."""
@@ -271,10 +322,9 @@ class Learner(Policy):
     @classmethod
     def saved_steps(cls, data_dir: str) -> int | None:
         """The global step in the checkpoint, if there is one."""
-        path = os.path.join(data_dir, CHECKPOINT)
-        if not os.path.exists(path):
-            return None
-        return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+        return read_versions(
+            os.path.join(data_dir, CHECKPOINT), lambda data: int(state_from_bytes(data)["global_step"])
+        )
 
     # ------------------------------------------------------ checks and logs
     @classmethod
@@ -311,7 +361,7 @@ class Learner(Policy):
             self.metrics.log(stats, self.global_step)
 
 
-__all__ = ["CHECKPOINT", "Learner", "is_image_space", "pick_device"]
+__all__ = ["CHECKPOINT", "FailureGate", "Learner", "all_finite", "is_image_space", "pick_device"]
 
 
 def executed_actions(sent: np.ndarray, ran: np.ndarray | None) -> np.ndarray | None:

@@ -8,7 +8,6 @@ algorithm keeps only how it acts and how it learns.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from arena.algos.learner import Learner
+from arena.algos.learner import FailureGate, Learner
 from arena.algos.replay import Replay
 from arena.algos.torch_sync import GradientAverager
 
@@ -85,25 +84,6 @@ def polyak_update(target: torch.nn.Module, online: torch.nn.Module, tau: float) 
         t.lerp_(o, tau)
     for t, o in zip(target.buffers(), online.buffers()):
         t.copy_(o)
-
-
-class FailureGate:
-    """Ends the run at the first non-finite loss or value, naming the policy, the step and the last losses."""
-
-    def __init__(self, who: str, keep: int = 10):
-        self.who = who
-        self.losses: deque[float] = deque(maxlen=keep)
-
-    def check(self, loss: float, values: float, step: int) -> None:
-        """FloatingPointError if ``loss`` or ``values`` (e.g. the mean Q) is NaN or infinite."""
-        self.losses.append(loss)
-        if not (np.isfinite(loss) and np.isfinite(values)):
-            last = ", ".join(f"{x:.4g}" for x in self.losses)
-            raise FloatingPointError(
-                f"{self.who}: non-finite loss or value at global step {step:,} (loss {loss}, values {values}); "
-                f"last losses: [{last}]. Lower the learning rate, clip gradients (max_grad_norm) or check the "
-                "rewards' scale"
-            )
 
 
 class OffPolicyLearner(Learner):

@@ -21,7 +21,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from arena.algos.learner import CHECKPOINT, Learner
+from arena.algos.learner import CHECKPOINT, FailureGate, Learner
 from arena.algos.networks import ActorCritic, is_image_space
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
@@ -147,6 +147,7 @@ class PPO(Learner):
         self.log_hyperparameters(horizon)
         obs = self.reset()
         steps_done = 0
+        gate = FailureGate(f"{self.who()} ({self.name})")  # NaN observations or a blow-up end the run here
         for update in range(num_updates):
             self.optimizer.param_groups[0]["lr"] = self.learning_rate_at(self.global_step, horizon)
             T = min(cfg.n_steps, num_steps - steps_done)
@@ -154,6 +155,8 @@ class PPO(Learner):
             steps_done += T
             self.global_step += T * self.workers * self.copies
             stats = self.update(batch, T * E)
+            losses = stats.get("losses/policy_loss", 0.0) + stats.get("losses/value_loss", 0.0)
+            gate.check(losses, stats.get("losses/entropy", 0.0), self.global_step)  # before any save
             self.updates += 1
             self.log(stats)
             if self.is_root and (self.updates % self.checkpoint_every == 0 or update == num_updates - 1):

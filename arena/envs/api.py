@@ -141,11 +141,21 @@ def load_make_env(make_env: Callable[..., Any] | str) -> Callable[..., Any]:
         )
     spec = importlib.util.spec_from_file_location("arena_user_make_env", path)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(path))  # so make_env.py can import its neighbours
+    add_to_sys_path(os.path.dirname(path))
     spec.loader.exec_module(module)
     if not callable(getattr(module, "make_env", None)):
         raise AttributeError(f"{path} defines no function make_env")
     return module.make_env
+
+
+def add_to_sys_path(folder: str) -> None:
+    """Let make_env.py import its neighbours: its folder goes at the end of ``sys.path``.
+
+    At the end, not the front: a file in the user's folder must not shadow a module that
+    the arena or a library imports later (a ``random.py`` or ``logging.py`` beside make_env.py).
+    """
+    if folder not in sys.path:
+        sys.path.append(folder)
 
 
 def make_env_source(make_env: Callable[..., Any]) -> tuple[str, str, str] | str:
@@ -175,7 +185,7 @@ def load_make_env_source(source: tuple[str, str, str]) -> Callable[..., Any]:
         return target
     spec = importlib.util.spec_from_file_location("arena_user_make_env", where)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(where))
+    add_to_sys_path(os.path.dirname(where))
     spec.loader.exec_module(module)
     return getattr(module, name)
 

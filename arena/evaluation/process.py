@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from typing import IO
 
@@ -38,6 +37,7 @@ from arena.algos.torch_sync import state_from_bytes
 from arena.envs.api import describe_error, entity_spaces, load_make_env_source, reset_env
 from arena.evaluation.games import VideoWriter, game_cap, load_actor, make_chooser, play_game
 from arena.evaluation.pipe import read_frame, write_frame
+from arena.storage.scratch import remove_scratch, scratch_folder
 
 
 class Games:
@@ -64,9 +64,10 @@ class Games:
         act = load_actor(state_from_bytes(request["state"]), self.obs_spaces[self.entities[0]], space)
         choose = make_chooser(act, space, request["epsilon"], False, self.rng)
         games, video = [], None
-        with tempfile.TemporaryDirectory(prefix="arena_eval_") as tmp:
+        tmp = scratch_folder("arena_eval_") if request["video"] else None  # removed even if this child is killed
+        try:
             for game in range(request["games"]):
-                writer = VideoWriter(os.path.join(tmp, "game.mp4")) if request["video"] and game == 0 else None
+                writer = VideoWriter(os.path.join(tmp, "game.mp4")) if tmp is not None and game == 0 else None
                 games.append(
                     play_game(
                         self.env, self.n, self.entities, choose, self.act_spaces, writer,
@@ -77,6 +78,9 @@ class Games:
                     writer.close()
                     with open(writer.path, "rb") as f:
                         video = f.read()
+        finally:
+            if tmp is not None:
+                remove_scratch(tmp)
         return {
             "kind": request["kind"],
             "step": request["step"],
@@ -100,7 +104,7 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
         try:
             if message[0] == "start":
                 _, source, env_kwargs, entities, sys_path, seed, max_frames = message
-                sys.path[:0] = [p for p in sys_path if p not in sys.path]
+                sys.path += [p for p in sys_path if p not in sys.path]  # at the end: nothing shadowed
                 games = Games(source, env_kwargs, entities, seed, max_frames)
                 write_frame(outbox, ("ready", games.facts()))
             else:

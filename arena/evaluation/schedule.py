@@ -36,8 +36,8 @@ from typing import Any
 
 from arena.evaluation.pipe import read_frame, write_frame
 from arena.evaluation.summary import summarize
+from arena.storage.files import CATALOG
 
-CATALOG = "checkpoints/catalog.json"
 EVAL_LOG = "eval_log.csv"
 EVAL_LOG_HEADER = "type,step,frames,mean,std,min,max,games,seconds\n"
 # The child imports torch and builds the env while the policy plays on; past this it is given up.
@@ -155,7 +155,7 @@ class Evaluator:
 
     def __init__(self, game: EvalGame, options: EvalOptions, files: Any, metrics: Any, who: str, seed: int):
         self.options, self.files, self.metrics, self.who = options, files, metrics, who
-        self.catalog = read_catalog(files.read(CATALOG))
+        self.catalog = files.read_parsed(CATALOG, json.loads) or read_catalog(None)  # a bad one falls back
         self.log_started = files.read(EVAL_LOG) is not None
         self.pending: dict | None = None  # the evaluation the child is playing: kind, step, frames, state
         self.frame_skip: int | None = None  # known once the child is ready

@@ -17,8 +17,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -27,9 +25,10 @@ from typing import Any
 
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
-from arena.storage.files import LocalFiles, PolicyFiles, check_file_name
+from arena.storage.files import LocalFiles, PolicyFiles, check_file_name, stays_home
 from arena.storage.metrics import Metrics, MetricsWriter, Row, tb_dir_of
 from arena.storage.records import Episode, PolicyRecord, RecordChannel, is_record_file, policy_dir
+from arena.storage.scratch import remove_scratch, scratch_folder
 
 PLOT_INTERVAL_S = 60.0  # curves are redrawn at most this often during a round
 
@@ -54,7 +53,8 @@ def open_round(
     budget has left splits evenly over its workers.
     """
     record = PolicyRecord(policy_id, log_comms_dir, plot_color, load=False).load()
-    steps = saved_steps(record.data_dir) if record.round_open else None
+    saved = saved_steps(record.data_dir)  # read even between rounds: a bad checkpoint stops kickoff, not a worker
+    steps = saved if record.round_open else None
     where, why = (f"its checkpoint at step {steps:,}", "") if steps is not None else ("", "")
     if steps is None and record.round_open and grid is not None:
         start, stride = grid
@@ -78,7 +78,7 @@ def folder_files(folder: str) -> dict[str, bytes]:
     for parent, _, names in os.walk(folder):
         for name in names:
             rel = os.path.relpath(os.path.join(parent, name), folder)
-            if not is_record_file(rel):
+            if not is_record_file(rel) and not stays_home(rel):
                 with open(os.path.join(parent, name), "rb") as f:
                     found[rel] = f.read()
     return found
@@ -281,9 +281,10 @@ class RemoteFiles(PolicyFiles):
     def write(self, name: str, data: bytes) -> None:
         """Replace the file here and at home."""
         self.before_write()
-        self.local.write(name, data)
         self.link.send(("write", self.policy_id, check_file_name(name)), bytes(data))
-        self.seen[check_file_name(name)] = self._stat(name)
+        if not stays_home(name):  # never read back here: no copy kept
+            self.local.write(name, data)
+            self.seen[check_file_name(name)] = self._stat(name)
 
     def append(self, name: str, data: bytes) -> None:
         """Append to the file here and at home."""
@@ -331,7 +332,7 @@ class RemoteRecord(PolicyRecord):
         """``before_write`` runs before each file write (default: ``save``, which sends the episodes home)."""
         super().__init__(package["policy_id"], log_comms_dir, plot_color, load=False)  # never read rank 0's disk
         home = self.data_dir
-        self.data_dir = tempfile.mkdtemp(prefix=f"arena_policy_{self.policy_id}_")
+        self.data_dir = scratch_folder(f"arena_policy_{self.policy_id}_")  # gone when this rank ends, however
         self.link = link
         self.episodes = [Episode(*row) for row in package["episodes"]]
         self.steps_done, self.round_open = package["steps_done"], True
@@ -371,4 +372,4 @@ class RemoteRecord(PolicyRecord):
         """Send files written with ``open()``, wait until rank 0 has everything, and drop the private copy."""
         self.files.send_changed()
         self.link.flush()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        remove_scratch(self.data_dir)

@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
-from arena.storage.files import atomic_path
+from arena.storage.files import KEEP_VERSIONS, atomic_path, read_versions
 
 JOURNAL_FILE = "rounds.json"
 STARTED, COMPLETE = "started", "complete"
@@ -67,9 +67,8 @@ class Journal:
     def __init__(self, log_comms_dir: str):
         self.path = os.path.join(log_comms_dir, JOURNAL_FILE)
         self.entries: list[RoundEntry] = []
-        if os.path.exists(self.path):
-            with open(self.path) as f:
-                self.entries = [RoundEntry(**e) for e in json.load(f)["rounds"]]
+        rounds = read_versions(self.path, lambda data: json.loads(data)["rounds"])  # a bad one falls back
+        self.entries = [RoundEntry(**e) for e in rounds or []]
 
     def entry(self, round_index: int) -> RoundEntry | None:
         """The journal's record of a round, if it has one."""
@@ -93,7 +92,7 @@ class Journal:
 
     def _write(self) -> None:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with atomic_path(self.path) as tmp, open(tmp, "w") as f:
+        with atomic_path(self.path, KEEP_VERSIONS) as tmp, open(tmp, "w") as f:
             json.dump({"rounds": [asdict(e) for e in self.entries]}, f, indent=1)
 
 

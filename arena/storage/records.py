@@ -14,12 +14,21 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from arena.storage.files import LocalFiles, PolicyFiles, atomic_path
+from arena.storage.files import (
+    KEEP_VERSIONS,
+    LocalFiles,
+    PolicyFiles,
+    atomic_path,
+    fsync_path,
+    read_versions,
+    version_names,
+)
 from arena.storage.metrics import METRICS_FILE, TEXT_PREFIX, Metrics, MetricsWriter
 
 COLUMNS = ("episode", "return", "length", "steps", "time", "label")
 RECORDS_FILE = "records.csv"
 META_FILE = "record.json"
+FORK_FILE = "fork.json"  # a forked policy's parent and the counts it was forked at
 
 
 @dataclass
@@ -41,7 +50,7 @@ class Episode:
 def is_record_file(name: str) -> bool:
     """True for what the arena itself keeps in a policy's folder (records, metrics, curves, half-written files)."""
     base = os.path.basename(name)
-    kept = (RECORDS_FILE, META_FILE, METRICS_FILE, "curves_by_label.png", "scores_by_label.csv")
+    kept = (RECORDS_FILE, *version_names(META_FILE), METRICS_FILE, "curves_by_label.png", "scores_by_label.csv")
     return base in kept or base.startswith(("curve_", TEXT_PREFIX, CHANNEL_PREFIX)) or ".tmp" in base
 
 
@@ -269,10 +278,8 @@ class PolicyRecord:
         old = bool(text) and not text.startswith(",".join(COLUMNS))  # written before the label column
         self._saved = 0 if torn or old else len(self.episodes)  # rewritten whole at the next save
         self.steps_done = self.total_steps
-        meta_path = os.path.join(self.data_dir, META_FILE)
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                meta = json.load(f)
+        meta = read_versions(os.path.join(self.data_dir, META_FILE), json.loads)  # a bad one falls back
+        if meta is not None:
             self.steps_done = max(self.steps_done, int(meta.get("steps", 0)))
             self.round_open = bool(meta.get("round_open", False))
         self.extra_channels = RecordChannel.load_all(self.data_dir)
@@ -305,20 +312,26 @@ class PolicyRecord:
         if self.replayed_round is not None:
             return self._replayed_fork(child, at)
         if os.path.isdir(child.data_dir) and os.listdir(child.data_dir):
+            if _fork_marker(child.data_dir) == {"policy_id": new_id, "forked_from": self.policy_id, "at": at}:
+                print(f"[arena] policy {new_id}: forked from policy {self.policy_id} already (a re-run); not repeated")
+                return child.load()
             raise FileExistsError(f"cannot fork policy {self.policy_id} into {child.data_dir}: it exists")
         self.save()
-        shutil.copytree(self.data_dir, child.data_dir, dirs_exist_ok=True)
-        meta = {"policy_id": new_id, "forked_from": self.policy_id, "at": at}
-        _write_json(os.path.join(child.data_dir, "fork.json"), meta)
+        # Copy beside the child's folder, marker included, then rename: a kill at any point
+        # leaves either no child (the half copy is cleared by the next try) or the whole one.
+        partial = child.data_dir + ".forking"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(self.data_dir, partial)
+        _write_json(os.path.join(partial, FORK_FILE), {"policy_id": new_id, "forked_from": self.policy_id, "at": at})
+        if os.path.isdir(child.data_dir):
+            os.rmdir(child.data_dir)  # empty (checked above)
+        os.rename(partial, child.data_dir)
+        fsync_path(os.path.dirname(child.data_dir))
         return child.load()
 
     def _replayed_fork(self, child: PolicyRecord, at: list[int]) -> PolicyRecord:
         """The child an earlier run forked here, shown as it was then; an error if that run did not fork it."""
-        meta_path = os.path.join(child.data_dir, "fork.json")
-        meta = {}
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                meta = json.load(f)
+        meta = _fork_marker(child.data_dir)
         if meta.get("forked_from") != self.policy_id or meta.get("at") != at:
             raise RuntimeError(
                 f"cannot fork policy {self.policy_id} into policy {child.policy_id} while this re-run replays round "
@@ -330,8 +343,13 @@ class PolicyRecord:
         return child.load()
 
 
+def _fork_marker(folder: str) -> dict:
+    """A forked folder's fork.json (parent and counts), or {} if it has none."""
+    return read_versions(os.path.join(folder, FORK_FILE), json.loads) or {}
+
+
 def _write_json(path: str, obj: dict) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
+    with atomic_path(path, KEEP_VERSIONS) as tmp, open(tmp, "w") as f:
         json.dump(obj, f, indent=1)
 
 

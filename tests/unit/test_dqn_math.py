@@ -8,7 +8,8 @@ from gymnasium import spaces
 from torch import nn
 
 from arena.algos.dqn import DQN, PRESETS, bootstrap_values
-from arena.algos.offpolicy import FailureGate, polyak_update
+from arena.algos.learner import FailureGate
+from arena.algos.offpolicy import polyak_update
 from arena.algos.optim import CenteredRMSprop
 from arena.mpi import comm as mpi
 

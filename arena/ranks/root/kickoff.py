@@ -41,7 +41,7 @@ from arena.ranks.root.kickoff_checks import (
 from arena.ranks.root.round_play import RoundPlay, plot_all
 from arena.ranks.signals import StopFlag
 from arena.storage.file_service import open_round
-from arena.storage.files import FolderLock, FolderLockedError
+from arena.storage.files import CorruptFileError, FolderLock, FolderLockedError, writable_problem
 from arena.storage.journal import Journal, RoundEntry, counts_of, to_json, worker_steps_left
 from arena.storage.records import PolicyRecord, RoundView, load_records, show_round
 
@@ -59,7 +59,9 @@ class Root:
         make_env: Any = None,
         stop: StopFlag | None = None,
         hosts: list[HostInfo] | None = None,
+        lock: FolderLock | None = None,
     ):
+        """``lock``: the log folder's lock, when the caller took it already (a tournament clearing its folder)."""
         self.comm = comm
         self.log_comms_dir = os.path.abspath(log_comms_dir)
         self.obs_spaces, self.act_spaces = obs_spaces, act_spaces
@@ -67,7 +69,7 @@ class Root:
         self.make_env = make_env
         self.stop = stop or StopFlag()
         self.hosts = hosts or [this_host()] * mpi.size_of(comm)  # where every rank runs, surveyed at start-up
-        self.lock: FolderLock | None = None
+        self.lock = lock
         self.journal: Journal | None = None  # the log folder's rounds.json, once the folder is locked
         self.play = RoundPlay(comm, self.log_comms_dir, self.stop)
         self.probed: dict[str, tuple[list, list]] = {}  # env_kwargs -> spaces, built once per Stem
@@ -126,7 +128,7 @@ class Root:
         devices = self._place_learners(plan, classes, policy_kwargs)
         waits = os.environ.get("ARENA_WAITS", "auto")
         spin_ranks = self._spinning_ranks(plan, waits, policy_kwargs)
-        self._lock_log_folder()
+        self.hold_log_folder()
         budgets = plan.policy_budgets(steps_per_match)
         args = journal_args(k, policy_kwargs, budgets)
         entry = self._journal_entry(args)
@@ -146,6 +148,9 @@ class Root:
 
     def _check(self, k: KickoffArgs) -> tuple[Plan, dict[int, type], dict, dict[int, tuple[list, list]]]:
         """KickoffError unless everything fits; the plan, the playing classes, their kwargs and the envs' spaces."""
+        problem = writable_problem(self.log_comms_dir)
+        if problem is not None:
+            raise KickoffError(f"cannot write the log folder {self.log_comms_dir}: {problem}")
         validate_options(
             render=k.render,
             scale=k.scale,
@@ -310,15 +315,15 @@ class Root:
                 )
         return obs_spaces, act_spaces
 
-    def _lock_log_folder(self) -> None:
+    def hold_log_folder(self) -> None:
         """Hold the log folder for this run, so a second run on it refuses instead of mixing files."""
-        if self.lock is not None:
-            return
         try:
-            self.lock = FolderLock(self.log_comms_dir).acquire()
-        except FolderLockedError as err:
+            if self.lock is None:
+                self.lock = FolderLock(self.log_comms_dir).acquire()
+            if self.journal is None:
+                self.journal = Journal(self.log_comms_dir)
+        except (FolderLockedError, CorruptFileError, OSError) as err:  # OSError: the folder cannot be made or locked
             raise KickoffError(str(err)) from None
-        self.journal = Journal(self.log_comms_dir)
 
     def _policy_classes(self, playing: dict) -> dict[int, type]:
         return {pid: resolve_policy(self.policies[name]) for pid, name in playing.items()}
@@ -397,7 +402,10 @@ class Root:
             if entry is not None:
                 grid = (entry.start[str(pid)][1], entry.stride(pid))
             saved_steps = contract_of(classes[pid]).saved_steps
-            records[pid] = open_round(saved_steps, self.log_comms_dir, pid, plot_colors.get(pid), grid)
+            try:
+                records[pid] = open_round(saved_steps, self.log_comms_dir, pid, plot_colors.get(pid), grid)
+            except CorruptFileError as err:  # every version of a checkpoint or record.json is unreadable
+                raise KickoffError(f"policy {pid}: {err}") from None
         return records
 
     def close(self) -> None:

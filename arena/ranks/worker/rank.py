@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +23,7 @@ from arena.ranks.signals import StopFlag, StopRequested
 from arena.ranks.worker.link import MatchEnded, MatchLink, make_proxy
 from arena.storage.file_service import HomeLink, RemoteRecord
 from arena.storage.records import PolicyRecord
+from arena.storage.scratch import remove_scratch, scratch_folder
 
 POLL_EVERY_STEPS = 32
 SAVE_INTERVAL_S = 10.0  # finished episodes reach rank 0 (and its disk) at least this often
@@ -305,7 +304,7 @@ def run_worker_rank(
         )
         if make_env is not None:
             record.evaluation_game = evaluation_game(make_env, match, spec.entities, labels)
-    data_dir = record.data_dir if record is not None else tempfile.mkdtemp(prefix=f"arena_policy_{spec.policy_id}_")
+    data_dir = record.data_dir if record is not None else scratch_folder(f"arena_policy_{spec.policy_id}_")
     budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None
     reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval, watch, cfg.games_per_copy)
@@ -324,7 +323,7 @@ def run_worker_rank(
         summary = _play(policy, reporter, data_dir, who, steps, spare, seed)
     finally:
         if record is None:
-            shutil.rmtree(data_dir, ignore_errors=True)
+            remove_scratch(data_dir)
     if not summary.get("stopped"):
         mpi.free(records_comm)
         mpi.free(policy_comm)
