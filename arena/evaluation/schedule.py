@@ -60,6 +60,7 @@ class EvalOptions:
     epsilon: float = 0.05  # probability of a random action (the papers' evaluation epsilon)
     max_frames: int | None = None  # per game; None: 18,000 for Atari (108,000 with sticky actions), else no cap
     video: bool = True  # film the first game of each full evaluation
+    deadline_s: float = 1800.0  # an evaluation still playing after this is killed, and evaluation turns off
 
 
 def evaluation_options(value: bool | dict | None, image_obs: bool) -> EvalOptions | None:
@@ -77,7 +78,7 @@ def evaluation_options(value: bool | dict | None, image_obs: bool) -> EvalOption
         raise TypeError(f"unknown evaluation options {sorted(unknown)}; the options are {_option_names()}")
     options = EvalOptions(**value)
     counts = (options.light_every, options.full_every, options.light_games, options.full_games)
-    if min(counts) < 1 or not 0 <= options.epsilon <= 1 or (options.max_frames or 1) < 1:
+    if min(counts) < 1 or not 0 <= options.epsilon <= 1 or (options.max_frames or 1) < 1 or options.deadline_s <= 0:
         raise ValueError(f"evaluation: the intervals and game counts must be positive, epsilon in [0, 1]: {value}")
     return options
 
@@ -202,6 +203,8 @@ class Evaluator:
             return
         if self.pending is not None:
             if not self._has_output():
+                if time.monotonic() - self.pending["sent"] > self.options.deadline_s:
+                    self._overdue()
                 return
             self._finish(self._receive())
             if self.child is None:
@@ -224,7 +227,11 @@ class Evaluator:
         for _ in range(2):
             if self.child is not None and self.pending is not None:
                 print(f"[eval] {self.who}: waiting for the {self.pending['kind']} evaluation under way", flush=True)
-                self._finish(self._receive())
+                left = self.options.deadline_s - (time.monotonic() - self.pending["sent"])
+                if self._has_output(max(left, 0.0)):
+                    self._finish(self._receive())
+                else:
+                    self._overdue()
             self.tick(global_step, snapshot)
         self.close()
 
@@ -269,6 +276,7 @@ class Evaluator:
             self.next_full = next_mark(frames, self.options.full_every)
         if self._send(("evaluate", request)):
             self.pending = {"kind": kind, "step": global_step, "frames": frames, "state": state}
+            self.pending["sent"] = time.monotonic()
 
     def _send(self, message: tuple) -> bool:
         """Write to the child; False (and evaluation off) if it has gone."""
@@ -313,6 +321,16 @@ class Evaluator:
         print(f"[eval] {self.who}: {off}\n{why}{said}", flush=True)
         self.pending = None
         self.close()
+
+    def _overdue(self) -> None:
+        """Kill a child whose evaluation ran past the deadline (a game that never ends); evaluation turns off."""
+        kind, step = self.pending["kind"], self.pending["step"]
+        self.child.kill()
+        why = (
+            f"the {kind} evaluation at step {step:,} did not end within {self.options.deadline_s:g} s, so its process "
+            "was killed; a game without an end needs evaluation={'max_frames': ...} (or a longer 'deadline_s')"
+        )
+        self._fail(why, stderr=True)
 
     def _finish(self, reply: tuple) -> None:
         """Save and report a finished evaluation; after an error, say why and evaluate no more."""

@@ -194,8 +194,36 @@ def recv_object(
     return got[0], got[1]
 
 
-def group_comm(comm: MPI.Comm, ranks: list[int], tag: int) -> MPI.Comm:
-    """A communicator of ``ranks`` (ranks of ``comm``); collective over those ranks only."""
+def _check_in(comm: MPI.Comm, ranks: list[int], timeout: float) -> None:
+    """Every rank of ``ranks`` reports to the lowest, which answers once all are in; WaitTimeout names one missing."""
+    me, leader = comm.Get_rank(), ranks[0]
+    if me != leader:
+        send_object("here", leader, protocol.GROUP_READY, comm, IDLE_MAX_SLEEP_S, timeout)
+        try:  # the leader may itself wait up to ``timeout`` for another rank: twice as long here
+            recv_object(leader, protocol.GROUP_READY, comm, IDLE_MAX_SLEEP_S, 2 * timeout)
+        except WaitTimeout:
+            raise WaitTimeout(
+                f"rank {leader}, the first of ranks {ranks}, never answered within {2 * timeout:g} s"
+            ) from None
+        return
+    for rank in ranks[1:]:
+        try:
+            recv_object(rank, protocol.GROUP_READY, comm, IDLE_MAX_SLEEP_S, timeout)
+        except WaitTimeout:
+            raise WaitTimeout(
+                f"rank {rank} never joined ranks {ranks} within {timeout:g} s: it stalled or died"
+            ) from None
+    wait_all([isend_object("go", rank, protocol.GROUP_READY, comm) for rank in ranks[1:]], IDLE_MAX_SLEEP_S, timeout)
+
+
+def group_comm(comm: MPI.Comm, ranks: list[int], tag: int, timeout: float | None = None) -> MPI.Comm:
+    """A communicator of ``ranks`` (ranks of ``comm``); collective over those ranks only.
+
+    With ``timeout`` the ranks first check in with the lowest of them, so that a missing one
+    is named instead of every other one hanging in the collective call.
+    """
+    if timeout is not None and len(ranks) > 1:
+        _check_in(comm, sorted(ranks), timeout)
     group = comm.Get_group().Incl(sorted(ranks))
     try:
         return comm.Create_group(group, tag=tag)
@@ -222,16 +250,51 @@ def abort(comm: MPI.Comm, code: int = 1) -> None:
 
 # --- polite collectives for algorithms (all take the policy communicator) ---
 
+# A worker waiting in a collective for a peer that stalled must say so before its environment
+# rank, waiting on it in turn, blames it: the worker rank sets a deadline shorter than that
+# rank's silence timeout for the round (None: no deadline, outside a round).
+_collective_deadline: list[float | None] = [None]
+
+
+def set_collective_deadline(seconds: float | None) -> None:
+    """Give up this process's policy collectives (gradient averages, broadcasts) after ``seconds`` (None: never)."""
+    _collective_deadline[0] = seconds
+
+
+def world_ranks(comm: MPI.Comm) -> list[int]:
+    """The job-wide rank of every rank of ``comm``, in ``comm``'s order."""
+    group, world = comm.Get_group(), MPI.COMM_WORLD.Get_group()
+    try:
+        return list(MPI.Group.Translate_ranks(group, list(range(group.Get_size())), world))
+    finally:
+        group.Free()
+        world.Free()
+
+
+def _wait_collective(requests: list[MPI.Request], comm: MPI.Comm, what: str) -> None:
+    """Wait for a collective's requests until the deadline; then WaitTimeout naming the ranks that may have stalled."""
+    timeout = _collective_deadline[0]
+    try:
+        wait_all(requests, timeout=timeout)
+    except WaitTimeout:
+        me = MPI.COMM_WORLD.Get_rank()
+        others = [r for r in world_ranks(comm) if r != me]
+        who = f"rank {others[0]}" if len(others) == 1 else f"one of ranks {others}"
+        raise WaitTimeout(
+            f"rank {me} waited {timeout:g} s in {what} with the other workers of its policy; {who} never joined: "
+            "it stalled or died"
+        ) from None
+
 
 def broadcast_array(array: np.ndarray, comm: MPI.Comm, root: int = 0) -> np.ndarray:
     """Overwrite ``array`` on every rank with root's copy, in place."""
-    wait_all([comm.Ibcast(array, root=root)])
+    _wait_collective([comm.Ibcast(array, root=root)], comm, "a broadcast")
     return array
 
 
 def allreduce_sum(array: np.ndarray, comm: MPI.Comm) -> np.ndarray:
     """Sum ``array`` over all ranks of ``comm``, in place."""
-    wait_all([comm.Iallreduce(MPI.IN_PLACE, array, op=MPI.SUM)])
+    _wait_collective([comm.Iallreduce(MPI.IN_PLACE, array, op=MPI.SUM)], comm, "a gradient average (Allreduce)")
     return array
 
 
@@ -247,16 +310,30 @@ def barrier(comm: MPI.Comm, max_sleep: float = IDLE_MAX_SLEEP_S) -> None:
     wait_all([comm.Ibarrier()], max_sleep)
 
 
-def gather_object(obj: Any, comm: MPI.Comm, tag: int, root: int = 0) -> list | None:
-    """Root gets every rank's pickled ``obj``, in rank order; the others get None."""
+def gather_object(obj: Any, comm: MPI.Comm, tag: int, root: int = 0, timeout: float | None = None) -> list | None:
+    """Root gets every rank's pickled ``obj``, in rank order; the others get None.
+
+    With ``timeout`` the root gives up at that deadline, naming the ranks that had not sent.
+    """
     if comm.Get_rank() != root:
         send_object(obj, root, tag, comm, IDLE_MAX_SLEEP_S)
         return None
-    found = [None] * comm.Get_size()
+    found: list = [None] * comm.Get_size()
     found[root] = obj
-    for rank in range(comm.Get_size()):
-        if rank != root:
-            found[rank] = recv_object(rank, tag, comm, IDLE_MAX_SLEEP_S)[0]
+    waiting = {rank for rank in range(comm.Get_size()) if rank != root}
+
+    def arrived() -> bool:
+        for rank in sorted(waiting):
+            got, value, _ = poll_object(rank, tag, comm)
+            if got:
+                found[rank] = value
+                waiting.discard(rank)
+        return not waiting
+
+    try:
+        wait_until(arrived, IDLE_MAX_SLEEP_S, timeout)
+    except WaitTimeout:
+        raise WaitTimeout(f"ranks {sorted(waiting)} sent nothing within {timeout:g} s: they stalled or died") from None
     return found
 
 
@@ -265,6 +342,13 @@ def broadcast_object(obj: Any, comm: MPI.Comm, root: int = 0) -> Any:
     tag = protocol.OBJECT_BROADCAST
     if comm.Get_rank() == root:
         requests = [comm.isend(obj, dest=r, tag=tag) for r in range(comm.Get_size()) if r != root]
-        wait_all(requests)
+        _wait_collective(requests, comm, "a state broadcast")
         return obj
-    return recv_object(root, tag, comm)[0]
+    timeout = _collective_deadline[0]
+    try:
+        return recv_object(root, tag, comm, timeout=timeout)[0]
+    except WaitTimeout:
+        raise WaitTimeout(
+            f"rank {MPI.COMM_WORLD.Get_rank()} waited {timeout:g} s for the state of its policy's root worker, "
+            f"rank {world_ranks(comm)[root]}: it stalled or died"
+        ) from None

@@ -23,6 +23,8 @@ FRAME = 3
 STOP = 4
 # every rank -> rank 0 at start-up: where it runs (placement.HostInfo).
 SURVEY = 5
+# a policy's workers -> the lowest of them, "here", and back, "go", before their communicator is made.
+GROUP_READY = 6
 # environment rank -> each of its workers, once per round: (obs spaces, act spaces, copies,
 # threads, labels), threads being how many threads step its copies at once (see EnvBatch.threads)
 # and labels each copy's label, which its episodes are recorded under.

@@ -65,6 +65,11 @@ class RoundConfig:
         """This round's (and this resume's) seed for an env copy (by global copy id) or a worker (by rank)."""
         return stream_seed(self.seed, self.round_index, kind, index, self.attempt)
 
+    def collective_timeout(self) -> float:
+        """How long a worker waits in a collective with its policy's other workers: shorter than its
+        environment rank waits on it, so that the worker, which knows whom it waits for, reports first."""
+        return self.silence_timeout / 2
+
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,
         so that when a worker is silent its environment rank, which knows which one, reports first."""

@@ -23,6 +23,7 @@ from arena.ranks.worker.rank import run_worker_rank
 from arena.tournament import TournamentResult, run_tournament
 
 ABORT_GRACE_S = 1.0
+STARTUP_TIMEOUT_S = 600.0  # every rank reports to rank 0 within this of the start (imports on a slow shared disk)
 
 
 class Stem(Root):
@@ -109,6 +110,7 @@ def run_role(
 ) -> dict:
     """Run one round as an environment rank or a policy worker (a policy's root worker gets its package)."""
     mpi.spin_step_waits(role.rank in cfg.spin_ranks)
+    mpi.set_collective_deadline(cfg.collective_timeout())
     try:
         if role.role == ENV:
             summary = run_env_rank(comm, role.match, make_env, cfg)
@@ -118,6 +120,7 @@ def run_role(
         return {**summary, "waits": "poll" if mpi.step_waits_spin() else "sleep"}
     finally:
         mpi.spin_step_waits(False)  # between rounds a rank waits for long: it must not hold a core
+        mpi.set_collective_deadline(None)
 
 
 def make_stem(
@@ -139,13 +142,21 @@ def make_stem(
         make_env = load_make_env(make_env)
     except BaseException as exc:
         _fail(comm, f"rank {rank}, loading make_env", exc)
-    hosts = mpi.gather_object(this_host(), comm, protocol.SURVEY)
+    hosts = _survey(comm)
     if rank != 0:
         serve(comm, make_env, policies, stop)
         sys.exit(0)
     stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies, make_env, stop, hosts)
     atexit.register(stem.close)
     return stem
+
+
+def _survey(comm: mpi.Comm) -> list | None:
+    """Where every rank runs, on rank 0 (None elsewhere); a rank that never reports ends the job, named."""
+    try:
+        return mpi.gather_object(this_host(), comm, protocol.SURVEY, timeout=STARTUP_TIMEOUT_S)
+    except mpi.WaitTimeout as exc:
+        _fail(comm, "rank 0, at start-up", mpi.WaitTimeout(f"{exc} (importing make_env.py and torch on every rank)"))
 
 
 def total_steps_to_match_steps(

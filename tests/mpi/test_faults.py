@@ -4,6 +4,7 @@ Each run has an outer timeout, so a hang fails the test instead of freezing CI.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -220,3 +221,61 @@ def test_sigterm_while_a_root_waits_inside_an_allreduce_saves_every_policy(tmp_p
         assert PolicyRecord(pid, str(tmp_path)).load().round_open  # stopped mid-round: a rerun resumes
     assert _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") == 2
     assert _checkpoint_updates(tmp_path / "policy_2" / "checkpoint.pt") >= 2
+
+
+def _policy_worker_ranks(output: str, policy: int) -> list[int]:
+    """The ranks of a policy's workers, from the rank table kickoff prints."""
+    rows = [line.split() for line in output.splitlines() if re.match(r"^\d+\s+worker\s", line)]
+    return sorted(int(row[0]) for row in rows if row[5] == str(policy))
+
+
+def test_a_stall_inside_an_allreduce_names_the_stalled_worker_not_its_waiting_peer(tmp_path):
+    # Policy 1 plays two matches; its second worker stalls in its third update. Its root waits in the
+    # gradient Allreduce, and the root's environment rank waits on the root: the root must speak first.
+    result = run_script(7, "fault_cases.py", "stall_allreduce", str(tmp_path), timeout=120)
+    assert not result.timed_out, result.output
+    assert result.returncode != 0
+    root, stalled = _policy_worker_ranks(result.output, 1)
+    assert f"rank {root} waited 4 s in a gradient average (Allreduce)" in result.output, result.output
+    assert f"rank {stalled} never joined: it stalled or died" in result.output, result.output
+    assert f"rank {root} (worker" not in result.output  # no environment rank blamed the waiting root
+
+
+def _assert_no_scratch_left(tmp: str) -> None:
+    """Every arena_* folder in ``tmp`` is gone (the watchers remove them once their ranks end)."""
+    deadline = time.monotonic() + 60
+    while any(name.startswith("arena_") for name in os.listdir(tmp)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling the folder for the watchers' removals
+    assert not [name for name in os.listdir(tmp) if name.startswith("arena_")]
+
+
+@pytest.mark.parametrize("case", ["ppo_short", "ppo_abort"])
+def test_no_temporary_folder_is_left_after_a_clean_end_or_an_abort(tmp_path, case):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = run_script(3, "fault_cases.py", case, str(tmp_path / "log"), timeout=120, env={"TMPDIR": str(tmp)})
+    assert not result.timed_out, result.output
+    assert (result.returncode == 0) == (case == "ppo_short"), result.output
+    _assert_no_scratch_left(str(tmp))
+
+
+@pytest.mark.skipif(is_open_mpi(), reason="Open MPI's mpirun kills the ranks 0.25 s after forwarding signals")
+def test_no_temporary_folder_is_left_after_ctrl_c(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen(
+        [mpiexec_path(), "-n", "3", sys.executable, "fault_cases.py", "long", str(tmp_path / "log"), "1000000"],
+        cwd=SCRIPTS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not any(n.startswith("arena_policy_") for n in os.listdir(tmp)) and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling for the root worker's private copy: the round is under way
+        proc.send_signal(signal.SIGINT)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    out, _ = _finish(proc, timeout=90)
+    assert "stopped" in out, out
+    _assert_no_scratch_left(str(tmp))

@@ -90,6 +90,19 @@ elif CASE == "hard_stop":  # two PPO policies with two workers each; policy 1's 
     kwargs = {1: {"checkpoint_every": 1, "n_steps": 64}, 2: {"checkpoint_every": 1, "n_steps": 64}}
     types = {1: "slow-peer-ppo", 2: "ppo"}
     arena.kickoff([[1, 2], [1, 2]], types, 10**6, env_kwargs={"game": "touchdown"}, policy_kwargs=kwargs, seed=5)
+elif CASE == "stall_allreduce":  # as hard_stop, with a short silence timeout: who is named?
+    kwargs = {1: {"checkpoint_every": 1, "n_steps": 64}, 2: {"checkpoint_every": 1, "n_steps": 64}}
+    types = {1: "slow-peer-ppo", 2: "ppo"}
+    td = {"game": "touchdown"}
+    arena.kickoff([[1, 2], [1, 2]], types, 10**6, env_kwargs=td, policy_kwargs=kwargs, seed=5, silence_timeout=8)
+elif CASE == "ppo_short":  # a clean end with a PPO learner (its root worker keeps a private copy of its folder)
+    kwargs = {1: {"n_steps": 32}}
+    arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 300, env_kwargs={"game": "touchdown"}, policy_kwargs=kwargs)
+elif CASE == "ppo_abort":  # the env raises mid-round: the job aborts while the root worker holds its copy
+    kwargs = {1: {"n_steps": 32}}
+    arena.kickoff(
+        [[1, 2]], {1: "ppo", 2: "random"}, 10_000, env_kwargs={"fault_at": 200, "fault": "step"}, policy_kwargs=kwargs
+    )
 elif CASE == "bad_inputs":
     ok = dict(match_list=[[1, 2]], policy_types=both, steps_per_match=10)
     cases = {

@@ -217,3 +217,54 @@ def test_a_game_defined_in_the_main_script_cannot_be_evaluated(tmp_path):
     with pytest.raises(ValueError, match="evaluation was asked for, but make_env is defined in the main script"):
         start_evaluator(in_main, EvalOptions(), True, LocalFiles(str(tmp_path)), None, "policy 1", seed=0)
     assert start_evaluator(in_main, EvalOptions(), False, LocalFiles(str(tmp_path)), None, "policy 1", seed=0) is None
+
+
+ENDLESS_GAME = """
+import gymnasium as gym
+import numpy as np
+
+from arena.wrappers.single_agent_wrappers import single_agent_wrapper
+
+
+class Endless(gym.Env):
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, seed=None, options=None):
+        return np.zeros(4, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(4, np.float32), 0.0, False, False, {}
+
+
+def make_env():
+    return single_agent_wrapper(Endless())
+"""
+
+
+def test_an_evaluation_that_never_ends_is_killed_at_its_deadline(tmp_path, capsys):
+    options = EvalOptions(light_every=4, full_every=10**9, light_games=1, deadline_s=2.0)
+    evaluator = _evaluator_for(tmp_path, ENDLESS_GAME, options)
+    state = state_to_bytes(cartpole_dqn_state())
+    assert evaluator.wait_started(120)
+    evaluator.tick(0, lambda: state)
+    evaluator.tick(5, lambda: state)  # 4 frames a step: the light evaluation is due, its game never ends
+    assert evaluator.pending is not None
+    evaluator.finish(6, lambda: state)  # returns: the child is killed at the deadline
+    out = capsys.readouterr().out
+    assert "did not end within 2 s, so its process was killed" in out and "training goes on" in out, out
+    assert evaluator.child is None
+
+
+def test_a_child_that_died_between_evaluations_turns_evaluation_off_and_training_goes_on(tmp_path, capsys):
+    options = EvalOptions(light_every=4, full_every=10**9, light_games=1)
+    evaluator = _evaluator_for(tmp_path, CARTPOLE_WITH_MPI, options)
+    state = state_to_bytes(cartpole_dqn_state())
+    assert evaluator.wait_started(120)
+    evaluator.tick(0, lambda: state)
+    evaluator.child.kill()
+    evaluator.child.wait()
+    evaluator.tick(5, lambda: state)  # due: the weights go to a dead child
+    evaluator.finish(6, lambda: state)
+    out = capsys.readouterr().out
+    assert out.count("evaluation is off for the rest of this run; training goes on") == 1, out

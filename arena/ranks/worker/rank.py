@@ -263,7 +263,8 @@ def run_worker_rank(
     its record also says how to build the match's game again, for evaluations (``evaluation_game``).
     """
     spec, match = role.worker, role.match
-    policy_comm = mpi.group_comm(comm, cfg.policy_ranks[spec.policy_id], tag=spec.policy_id % 32768)
+    ranks = cfg.policy_ranks[spec.policy_id]
+    policy_comm = mpi.group_comm(comm, ranks, tag=spec.policy_id % 32768, timeout=cfg.worker_timeout())
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
     try:
