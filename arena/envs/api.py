@@ -214,6 +214,14 @@ def entity_scores(infos: list[dict], returns: np.ndarray) -> list[float]:
     return scores
 
 
+RESTARTED = "arena_restarted"  # in the final infos of an episode cut short by an env restart (kickoff(env_restarts=N))
+
+
+def episode_dropped(final_infos: list[dict]) -> bool:
+    """True for an episode that ended because its env raised and was rebuilt: it is recorded nowhere."""
+    return any(bool(info.get(RESTARTED)) for info in final_infos)
+
+
 def game_continues(final_infos: list[dict]) -> bool:
     """True when an episode ended only a life: every entity's final info says ``game_over`` False."""
     return all(not bool(info.get("game_over", True)) for info in final_infos)

@@ -52,6 +52,8 @@ class RoundConfig:
     games_per_copy: int | None = None
     # Steps per wall-clock second of every env copy (None: as fast as the policies act); see arena.ranks.env.paced.
     realtime_fps: float | None = None
+    # How many times in all an env rank may rebuild a copy whose env raised (0: fail-stop); see arena.envs.batch.
+    env_restarts: int = 0
 
     def steps_for(self, policy_id: int) -> int:
         """Steps (per copy) each worker of ``policy_id`` takes in this round."""

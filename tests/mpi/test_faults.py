@@ -109,6 +109,7 @@ def test_every_bad_input_is_refused_on_rank_0_before_anything_starts(tmp_path):
         "copies_per_env": "copies_per_env must be a positive integer, got 0",
         "silence_timeout": "silence_timeout must be a positive number of seconds, got -1",
         "data_checks": "data_checks must be 'raise' or 'warn' or 'off', got 'loud'",
+        "env_restarts": "env_restarts must be a non-negative integer, got -1",
         "steps": "steps_per_match must be a positive integer, got 0",
         "unknown_type": "unknown policy type 'nonsense' for policy 2",
         "missing_policy": "policy 2 appears in match_list but not in policy_types",
@@ -279,3 +280,14 @@ def test_no_temporary_folder_is_left_after_ctrl_c(tmp_path):
     out, _ = _finish(proc, timeout=90)
     assert "stopped" in out, out
     _assert_no_scratch_left(str(tmp))
+
+
+def test_an_env_that_raises_once_is_rebuilt_under_env_restarts_and_the_round_completes(tmp_path):
+    result = run_script(4, "fault_cases.py", "env_restart", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.output
+    assert "CASE env_restart FINISHED" in result.output
+    line = "environment rank 1 restarted copy 0: RuntimeError: EchoEnv failing once on purpose at step 40"
+    assert line in result.output, result.output
+    episodes = int(re.search(r"EPISODES (\d+)", result.output).group(1))
+    # 2 copies x 300 steps, episodes of 10 steps, 2 policies: 120 episodes, less the dropped one of each policy.
+    assert episodes == 118, result.output

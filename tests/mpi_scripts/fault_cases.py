@@ -9,6 +9,7 @@ from sample_envs import make_env
 from arena import KickoffError, Policy, make_stem
 from arena.algos.ppo import PPO
 from arena.envs import Touchdown
+from arena.storage.records import load_records
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 
@@ -103,6 +104,10 @@ elif CASE == "ppo_abort":  # the env raises mid-round: the job aborts while the 
     arena.kickoff(
         [[1, 2]], {1: "ppo", 2: "random"}, 10_000, env_kwargs={"fault_at": 200, "fault": "step"}, policy_kwargs=kwargs
     )
+elif CASE == "env_restart":  # an env copy raises once; env_restarts=1 rebuilds it and the round completes
+    env = {"fault": "step_once", "fault_at": 40}
+    result = arena.kickoff([[1, 2]], both, 300, env_kwargs=env, env_restarts=1, copies_per_env=2)
+    print(f"EPISODES {sum(len(r.episodes) for r in load_records(LOG).values())}", flush=True)
 elif CASE == "bad_inputs":
     ok = dict(match_list=[[1, 2]], policy_types=both, steps_per_match=10)
     cases = {
@@ -113,6 +118,7 @@ elif CASE == "bad_inputs":
         "copies_per_env": dict(copies_per_env=0),
         "silence_timeout": dict(silence_timeout=-1),
         "data_checks": dict(data_checks="loud"),
+        "env_restarts": dict(env_restarts=-1),
         "steps": dict(steps_per_match=0),
         "unknown_type": dict(policy_types={1: "random", 2: "nonsense"}),
         "missing_policy": dict(policy_types={1: "random"}),

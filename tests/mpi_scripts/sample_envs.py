@@ -15,11 +15,15 @@ def world_rank():
     return 0
 
 
+_RAISED: list[int] = []  # "step_once" has raised in this process
+
+
 class EchoEnv:
     """Entity e observes [e, t]; rewards are e; episodes last ``length`` steps.
 
     Faults, each at the env's ``fault_at``-th step over all episodes:
-    ``fault="step"`` raises, ``"stuck"`` sleeps forever, ``"bad_obs"`` returns an
+    ``fault="step"`` raises, ``"step_once"`` raises in the first env of its process only
+    (a crash that a rebuilt env does not repeat), ``"stuck"`` sleeps forever, ``"bad_obs"`` returns an
     observation of the wrong shape, ``"nan_reward"`` a NaN reward; ``"reset"`` makes
     reset raise. ``step_sleep`` slows every step, ``pid_file`` is written when an env
     rank (not rank 0, which only probes the env) builds it.
@@ -57,6 +61,9 @@ class EchoEnv:
         if self.fault is not None and self.total >= self.fault_at:
             if self.fault == "step":
                 raise RuntimeError(f"EchoEnv failing on purpose at step {self.total}")
+            if self.fault == "step_once" and not _RAISED:
+                _RAISED.append(self.total)
+                raise RuntimeError(f"EchoEnv failing once on purpose at step {self.total}")
             if self.fault == "stuck":
                 time.sleep(1e6)
             if self.fault == "bad_obs":

@@ -17,6 +17,8 @@ from helpers import ScriptedVector
 from arena.algos.learner import all_finite
 from arena.algos.ppo import PPO
 from arena.algos.torch_sync import state_from_bytes, state_to_bytes
+from arena.envs.api import episode_dropped
+from arena.envs.batch import build_batch
 from arena.envs.step_checks import value_problem
 from arena.evaluate import main as evaluate_main
 from arena.mpi import comm as mpi
@@ -203,3 +205,45 @@ def test_nan_observations_are_caught_even_without_bounds_checks():
     bad = np.array([[0.0, np.nan]], np.float32)
     assert value_problem(bad, space, "observation", check_bounds=False) == "observation holds NaN or infinity"
     assert value_problem(np.array([[5.0, 0.0]], np.float32), space, "observation", check_bounds=False) is None
+
+
+class _Flaky:
+    """A one-entity env whose first instance raises at its third step."""
+
+    built = 0
+
+    def __init__(self):
+        _Flaky.built += 1
+        self.instance, self.t = _Flaky.built, 0
+        self.observation_spaces = [gym.spaces.Box(-10, 10, (1,), np.float32)]
+        self.action_spaces = [gym.spaces.Discrete(2)]
+
+    def reset(self, seed=None):
+        self.t = 0
+        return [np.zeros(1, np.float32)], [{}]
+
+    def step(self, actions):
+        self.t += 1
+        if self.instance == 1 and self.t == 3:
+            raise RuntimeError("emulator crashed")
+        return [np.full(1, self.t, np.float32)], [1.0], False, False, [{}]
+
+
+def test_a_copy_that_raises_is_rebuilt_within_its_restarts_and_its_episode_dropped(capsys):
+    _Flaky.built = 0
+    batch = build_batch(_Flaky, 2, {}, restarts=1)
+    batch.reset([1, 2])
+    for _ in range(2):
+        batch.step([[0, 0]])
+    step = batch.step([[0, 0]])  # copy 0 raises here
+    assert list(step.truncated[:, 0]) == [True, False] and step.rewards[0, 0] == 0.0
+    assert episode_dropped(step.ended[0].final_infos) and step.ended[0].final_obs[0][0] == 2.0
+    assert step.obs[0][0][0] == 0.0  # the rebuilt copy's first observation
+    assert batch.restarts == ["copy 0: RuntimeError: emulator crashed"]
+    assert "rebuilt it, its episode dropped (0 restarts left)" in capsys.readouterr().err
+    _Flaky.built = 0
+    strict = build_batch(_Flaky, 1, {})  # the default: fail-stop
+    strict.reset([1])
+    with pytest.raises(RuntimeError, match="emulator crashed"):
+        for _ in range(3):
+            strict.step([[0]])

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from arena.envs.api import entity_scores, game_continues
+from arena.envs.api import entity_scores, episode_dropped, game_continues
 from arena.envs.batch import BatchStep, EnvBatch
 from arena.envs.step_checks import DataChecks
 from arena.mpi import comm as mpi
@@ -87,6 +87,9 @@ class GameTally:
             return
         self.returns += step.rewards
         for k, end in step.ended.items():
+            if episode_dropped(end.final_infos):  # its env raised and was rebuilt: no game to count
+                self.returns[k] = 0.0
+                continue
             if game_continues(end.final_infos):
                 continue
             self.games += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from arena.envs.batch import EnvBatch, build_batch, stepping_threads
+from arena.envs.batch import EnvBatch, build_batch, restart_summary, stepping_threads
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
 from arena.plan.roles import MatchCopy
@@ -28,13 +28,13 @@ def copy_seeds(cfg: RoundConfig, match: MatchCopy) -> list[int]:
 
 
 def build_env(
-    make_env: Callable[..., Any], match: MatchCopy, expected: tuple | None = None
+    make_env: Callable[..., Any], match: MatchCopy, expected: tuple | None = None, restarts: int = 0
 ) -> tuple[EnvBatch, list, list]:
     """Build the rank's copies of the match and check they have every entity the match list names.
 
     ``expected`` holds the spaces the root found when it built the env; copies must match them.
     """
-    batch = build_batch(make_env, match.num_copies, match.env_kwargs)
+    batch = build_batch(make_env, match.num_copies, match.env_kwargs, restarts)
     obs_spaces, act_spaces = list(batch.observation_spaces), list(batch.action_spaces)
     if expected is not None and (obs_spaces, act_spaces) != (list(expected[0]), list(expected[1])):
         raise ValueError(
@@ -67,7 +67,7 @@ def copy_labels(batch: EnvBatch, match: MatchCopy) -> list[str]:
 def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any], cfg: RoundConfig) -> dict:
     """Step this rank's copies of a match as often as its busiest policy plays, exchanging buffers with the workers."""
     steps, timeout = cfg.match_steps([w.policy_id for w in match.workers]), cfg.silence_timeout
-    batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index))
+    batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index), cfg.env_restarts)
     K, threads, labels = batch.num_copies, stepping_threads(batch), copy_labels(batch, match)
     for w in match.workers:
         spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads, labels)
@@ -89,7 +89,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
     book.close(timeout)
     batch.close()
-    return book.summary(K) | extra
+    return book.summary(K) | extra | restart_summary(batch)
 
 
 def _run_lockstep(

@@ -30,6 +30,7 @@ class KickoffArgs:
     games_per_copy: int | None = None
     match_labels: list[str] | None = None
     realtime_fps: float | None = None
+    env_restarts: int = 0
 
 
 def journal_args(k: KickoffArgs, policy_kwargs: dict, budgets: dict) -> dict[str, str]:
@@ -80,4 +81,5 @@ def round_config(
         spin_ranks=spin_ranks,
         games_per_copy=k.games_per_copy,
         realtime_fps=None if k.realtime_fps is None else float(k.realtime_fps),
+        env_restarts=int(k.env_restarts),
     )

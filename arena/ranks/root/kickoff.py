@@ -100,6 +100,7 @@ class Root:
         games_per_copy: int | None = None,
         match_labels: list[str] | None = None,
         realtime_fps: float | None = None,
+        env_restarts: int = 0,
     ) -> dict:
         """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
 
@@ -117,6 +118,8 @@ class Root:
         Every episode is recorded with its match's label: ``match_labels[m]``, or else the
         match's env_kwargs in short form (``game=Pong``); a multi-game batch labels each copy
         itself. Labelled policies get per-label curves, scores and TensorBoard tags.
+        ``env_restarts=N`` lets each environment rank rebuild a copy whose env raised, N times in
+        all, dropping its episode (the default, 0, ends the job at the first exception).
         ``realtime_fps=F`` steps every copy F times a wall-clock second; a policy whose action
         is late has its last action repeated, and the late share is reported (see
         ``arena.ranks.env.paced``). Without it, copies step as fast as their policies act.
@@ -161,7 +164,13 @@ class Root:
             data_checks=k.data_checks,
             games_per_copy=k.games_per_copy,
             realtime_fps=k.realtime_fps,
+            env_restarts=k.env_restarts,
         )
+        if k.env_restarts and takes_num_copies(self.make_env):
+            raise KickoffError(
+                "env_restarts rebuilds one copy with make_env(**env_kwargs), but this make_env builds its own batch "
+                "of copies (it takes num_copies); leave env_restarts at 0 for it"
+            )
         num_entities = len(self.obs_spaces) if self.obs_spaces is not None else None
         validate_kickoff(
             k.match_list, k.policy_types, k.steps_per_match, k.policy_kwargs, k.plot_colors, self.policies, num_entities
@@ -217,6 +226,9 @@ class Root:
         realtime = format_realtime(summaries, {r.rank: r.worker.policy_id for r in plan.roles if r.worker})
         if realtime is not None:
             print(realtime, flush=True)
+        for rank, summary in sorted(summaries.items()):
+            for why in summary.get("env_restarts", []):
+                print(f"[arena] round {self.rounds}: environment rank {rank} restarted {why}", flush=True)
         plot_all(self.log_comms_dir, cfg.plot_colors)
         result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
         self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))

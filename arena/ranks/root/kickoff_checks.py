@@ -82,6 +82,7 @@ def validate_options(**options: Any) -> None:
             lambda v: v is None or (_is_positive_number(v) and v <= 10_000),
             "None or a rate in (0, 10000]",
         ),
+        "env_restarts": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     }
     for name, value in options.items():
         ok, wanted = checks[name]

@@ -19,7 +19,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from arena.envs.api import game_continues, game_score
+from arena.envs.api import episode_dropped, game_continues, game_score
 from arena.envs.step_checks import DataChecks
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
@@ -161,6 +161,9 @@ class MatchLink:
         return message
 
     def _end_episode(self, k: int, final_infos: list[dict]) -> None:
+        if episode_dropped(final_infos):  # its env raised and was rebuilt (kickoff(env_restarts=N)): not recorded
+            self.returns[k], self.lengths[k] = 0.0, 0
+            return
         # An end with info["game_over"] False only cost a life: the game, and its record, go on.
         if game_continues(final_infos):
             return
