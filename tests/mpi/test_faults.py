@@ -143,16 +143,20 @@ def test_a_make_env_that_fails_to_import_stops_the_job_on_rank_0(tmp_path):
 
 
 def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
-    first = _start(4, "slow", str(tmp_path), "1500")
+    log = tmp_path / "log"
+    first = _start(4, "held", str(log), "1500")  # its env waits at step 50 for the file "release"
     try:
-        _wait_for(tmp_path / "policy_1" / "record.json", 90)
-        second = run_script(4, "fault_cases.py", "slow", str(tmp_path), "100", timeout=60)
+        _wait_for(log / "policy_1" / "record.json", 90)
+        second = run_script(4, "fault_cases.py", "slow", str(log), "100", timeout=120)
+        tournament = run_script(4, "fault_cases.py", "tournament", str(log), timeout=120)
     finally:
+        (tmp_path / "release").write_text("go")
         out, code = _finish(first, timeout=240)
-    assert second.returncode != 0 and "another arena run (pid" in second.output, second.output
-    assert f"is using the log folder {tmp_path}" in second.output
-    assert code == 0 and "CASE slow FINISHED" in out, out
-    record = PolicyRecord(1, str(tmp_path)).load()
+    for refused in (second, tournament):
+        assert refused.returncode != 0 and "another arena run (pid" in refused.output, refused.output
+        assert f"is using the log folder {log}" in refused.output
+    assert code == 0 and "CASE held FINISHED" in out, out
+    record = PolicyRecord(1, str(log)).load()
     assert record.steps_done == 1500 and not record.round_open and len(record.episodes) == 150
     assert [e.episode for e in record.episodes] == list(range(len(record.episodes)))
 

@@ -81,8 +81,11 @@ elif CASE == "bad_action":
     arena.kickoff([[1, 2]], {1: "random", 2: "bad-action"}, 1_000)
 elif CASE == "warn":  # the same bad data, demoted to warnings: the round completes
     arena.kickoff([[1, 2]], both, 300, env_kwargs={"fault": "nan_reward", "fault_at": 40}, data_checks="warn")
-elif CASE == "slow":  # random players at about 100 steps/s, for the lock test
+elif CASE == "slow":  # random players at about 100 steps/s
     arena.kickoff([[1, 2]], both, int(sys.argv[3]), env_kwargs={"step_sleep": 0.01})
+elif CASE == "held":  # random players whose env waits at step 50 until the test creates LOG/../release
+    hold = {"hold_file": os.path.join(os.path.dirname(LOG), "release"), "fault_at": 50}
+    arena.kickoff([[1, 2]], both, int(sys.argv[3]), env_kwargs=hold)
 elif CASE == "long":  # a run for the lock and signal tests: PPO learns slowly, checkpoints only when asked to stop
     kwargs = {1: {"checkpoint_every": 10**6, "n_steps": 64}}
     td = {"game": "touchdown"}
@@ -108,6 +111,8 @@ elif CASE == "env_restart":  # an env copy raises once; env_restarts=1 rebuilds 
     env = {"fault": "step_once", "fault_at": 40}
     result = arena.kickoff([[1, 2]], both, 300, env_kwargs=env, env_restarts=1, copies_per_env=2)
     print(f"EPISODES {sum(len(r.episodes) for r in load_records(LOG).values())}", flush=True)
+elif CASE == "tournament":  # a tournament on the log folder (refused while another run holds it)
+    arena.tournament([1, 2], both, games_per_pair=1)
 elif CASE == "bad_inputs":
     ok = dict(match_list=[[1, 2]], policy_types=both, steps_per_match=10)
     cases = {

@@ -9,6 +9,7 @@ one file through the arena's API and writes one with open(), as legacy policies 
 import json
 import os
 import sys
+import time
 
 from arena import PolicyRecord, make_stem
 from arena.algos.random_policy import RandomPolicy
@@ -41,6 +42,20 @@ if CASE == "plots":  # every rank reports any curve it draws; rank 0 redraws oft
 
     arena_plots.plot_policy_records = reporting_draw
     arena_home.PLOT_INTERVAL_S = 0.5
+
+STALL_AT = int(os.environ.get("HOME_CASES_STALL_AT", "0"))
+if STALL_AT:  # the run the test kills: PPO stops for good once the checkpoint of this update is home
+    from arena.algos.ppo import PPO
+
+    save = PPO.save_checkpoint
+
+    def save_then_stall(self):
+        save(self)
+        if self.updates >= STALL_AT:
+            self.record.link.flush()  # the checkpoint has left for rank 0: the test sees it there, then kills
+            time.sleep(1e6)
+
+    PPO.save_checkpoint = save_then_stall
 
 arena = make_stem(lambda: Touchdown(), LOG, additional_policies={"notes": NotesPolicy})
 small = {"n_steps": 64, "checkpoint_every": 4}

@@ -30,11 +30,21 @@ class EchoEnv:
     """
 
     def __init__(
-        self, entities=2, length=10, fail_at=None, legacy=False, fault=None, fault_at=50, step_sleep=0.0, pid_file=None
+        self,
+        entities=2,
+        length=10,
+        fail_at=None,
+        legacy=False,
+        fault=None,
+        fault_at=50,
+        step_sleep=0.0,
+        pid_file=None,
+        hold_file=None,
     ):
         self.n, self.length, self.legacy = entities, length, legacy
         self.fault, self.fault_at = ("step", fail_at) if fail_at is not None else (fault, fault_at)
         self.step_sleep = step_sleep
+        self.hold_file = hold_file  # at step fault_at, wait until the test creates this file
         self.observation_spaces = [spaces.Box(-1e9, 1e9, (2,), np.float64) for _ in range(entities)]
         self.action_spaces = [spaces.Discrete(3) for _ in range(entities)]
         self.t = self.total = 0
@@ -58,6 +68,8 @@ class EchoEnv:
         time.sleep(self.step_sleep)
         done = self.t >= self.length
         obs, rewards = self._obs(), [float(e) for e in range(self.n)]
+        while self.hold_file and self.total == self.fault_at and not os.path.exists(self.hold_file):
+            time.sleep(0.05)  # polling for the test's cue
         if self.fault is not None and self.total >= self.fault_at:
             if self.fault == "step":
                 raise RuntimeError(f"EchoEnv failing on purpose at step {self.total}")
