@@ -39,6 +39,23 @@ def test_a_sleeping_rank_sleeps_with_back_off_and_never_yields(gave_core_away):
     assert kinds == ["sleep"] * 12
     sleeps = [s for kind, s in gave_core_away if kind == "sleep"]
     assert sleeps == sorted(sleeps) and max(sleeps) <= mpi.STEP_MAX_SLEEP_S
+    assert min(sleeps) >= mpi.FIRST_SLEEP_S > 0  # never sleep(0), which is a yield by another name
+
+
+def test_a_wait_that_lasts_lets_its_sleeps_grow_to_a_hundredth_of_the_time_waited(gave_core_away, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(mpi.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(
+        mpi.time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
+    )
+    condition, _ = _ready_after(400)
+    clock[0] = 0.0
+    mpi.wait_until(condition)  # a per-step wait (cap 1 ms) that goes on for seconds
+    sleeps = [s for _, s in gave_core_away]
+    waited = sum(sleeps)
+    assert max(sleeps) > mpi.STEP_MAX_SLEEP_S  # it grew past the per-step cap...
+    assert all(s <= max(mpi.STEP_MAX_SLEEP_S, 0.01 * sum(sleeps[:i])) * 2 for i, s in enumerate(sleeps))  # ...slowly
+    assert max(sleeps) <= mpi.IDLE_MAX_SLEEP_S and waited > 1.0
 
 
 def test_long_waits_sleep_even_on_a_spinning_rank(gave_core_away):
