@@ -3,11 +3,12 @@
     python benchmarks/learner_bound.py                      # pong-ppo-cpu: 12 rollouts of each, side by side
     python benchmarks/learner_bound.py --rollouts 4 --quick # CI: checks the script only
 
-The bare loop is what the recipe's one worker must compute and nothing else: for each rollout,
+The bare loop is what one of the recipe's workers must compute and nothing else: for each rollout,
 ``n_steps`` forward passes on a batch of K frames (acting), then ``n_epochs`` x ``n_minibatches``
 forward and backward passes with Adam (learning), with the preset's sizes, the same network
 (``arena.algos.networks.ActorCritic``), the same losses and the recipe's torch threads, on random
-frames. No emulator, no MPI. The arena runs the recipe itself (its two files, as ``learning.py``
+frames. No emulator, no MPI. With W workers (one per match copy, each on cores of its own) the
+bound is W times one worker's rate. The arena runs the recipe itself (its two files, as ``learning.py``
 runs them) for as many rollouts. Both count agent steps per second of wall clock, and the
 ratio arena / bare says what the arena's layout (stepping the emulators, messages, records) costs.
 Alternate order, twice each unless ``--quick``; medians. Never used to assert anything.
@@ -97,12 +98,13 @@ def main() -> None:
     r = RECIPES[args.recipe]
     repeats, rollouts = (1, 2) if args.quick else (2, args.rollouts)
     threads = int(r.kwargs.get("torch_threads", 1))
+    workers = (r.ranks - 1) // 2  # every copy of the match: an environment rank and a worker
     bare, arena = [], []
     for i in range(repeats):
         order = ("bare", "arena") if i % 2 == 0 else ("arena", "bare")
         for which in order:
             if which == "bare":
-                bare.append(bare_loop(r.kwargs["preset"], r.copies, threads, rollouts))
+                bare.append(workers * bare_loop(r.kwargs["preset"], r.copies, threads, rollouts))
             else:
                 arena.append(arena_run(args.recipe, rollouts))
             print(f"{which}: {(bare if which == 'bare' else arena)[-1]:.0f} agent steps/s", flush=True)

@@ -267,7 +267,8 @@ class RemoteFiles(PolicyFiles):
         home: str,
         before_write: Callable[[], None],
     ):
-        self.link, self.policy_id, self.local, self.home = link, policy_id, LocalFiles(folder), home
+        self.link, self.policy_id, self.home = link, policy_id, home
+        self.local = LocalFiles(folder, keep_versions=False)  # home keeps the versions; this copy is private
         # Called before every write: the records go home first, so home never lacks an episode a checkpoint counts.
         self.before_write = before_write
         for name, data in files.items():

@@ -40,7 +40,7 @@ def fsync_path(path: str) -> None:
 
 def _keep_copy(source: str, target: str) -> None:
     """Make ``target`` a copy of ``source`` in one step (a hard link where the disk has them)."""
-    tmp = f"{target}.link"
+    tmp = f"{target}.tmp"  # ".tmp": never carried in a round package, like any half-written file
     if os.path.exists(tmp):
         os.remove(tmp)
     try:
@@ -247,8 +247,9 @@ class PolicyFiles:
 class LocalFiles(PolicyFiles):
     """A policy's files in a folder on this host: rank 0's log folder, or any folder without MPI."""
 
-    def __init__(self, folder: str):
-        self.folder = folder
+    def __init__(self, folder: str, keep_versions: bool = True):
+        """``keep_versions=False``: a private copy (a root worker's), where no file needs its versions kept."""
+        self.folder, self.keep_versions = folder, keep_versions
 
     def path(self, name: str) -> str:
         """Where the file ``name`` lives."""
@@ -270,7 +271,7 @@ class LocalFiles(PolicyFiles):
         """Replace the file atomically; a file in ``VERSIONED`` is forced to disk and keeps its last versions."""
         path = self.path(name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        keep = KEEP_VERSIONS if check_file_name(name) in VERSIONED else 1
+        keep = KEEP_VERSIONS if self.keep_versions and check_file_name(name) in VERSIONED else 1
         with atomic_path(path, keep) as tmp, open(tmp, "wb") as f:
             f.write(data)
 
