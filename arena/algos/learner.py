@@ -321,10 +321,9 @@ class Learner(Policy):
 
     @classmethod
     def saved_steps(cls, data_dir: str) -> int | None:
-        """The global step in the checkpoint, if there is one."""
-        return read_versions(
-            os.path.join(data_dir, CHECKPOINT), lambda data: int(state_from_bytes(data)["global_step"])
-        )
+        """The global step in the checkpoint, if there is one (rank 0 asks at kickoff, and repairs a bad one)."""
+        path = os.path.join(data_dir, CHECKPOINT)
+        return read_versions(path, lambda data: int(state_from_bytes(data)["global_step"]), repair=True)
 
     # ------------------------------------------------------ checks and logs
     @classmethod

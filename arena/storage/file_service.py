@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from typing import Any
 
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
-from arena.storage.files import LocalFiles, PolicyFiles, check_file_name, stays_home
+from arena.storage.files import CATALOG, LocalFiles, PolicyFiles, check_file_name, read_versions, stays_home
 from arena.storage.metrics import Metrics, MetricsWriter, Row, tb_dir_of
 from arena.storage.records import Episode, PolicyRecord, RecordChannel, is_record_file, policy_dir
 from arena.storage.scratch import remove_scratch, scratch_folder
@@ -53,7 +54,10 @@ def open_round(
     budget has left splits evenly over its workers.
     """
     record = PolicyRecord(policy_id, log_comms_dir, plot_color, load=False).load()
-    saved = saved_steps(record.data_dir)  # read even between rounds: a bad checkpoint stops kickoff, not a worker
+    # Read even between rounds: a bad checkpoint or catalog is restored from its last good version here, or
+    # stops kickoff; the round package carries no older versions.
+    saved = saved_steps(record.data_dir)
+    read_versions(os.path.join(record.data_dir, CATALOG), json.loads, repair=True)
     steps = saved if record.round_open else None
     where, why = (f"its checkpoint at step {steps:,}", "") if steps is not None else ("", "")
     if steps is None and record.round_open and grid is not None:

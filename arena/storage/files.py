@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 
 KEEP_VERSIONS = 2  # a checkpoint, journal, record or catalog keeps its last 2 versions: a bad one falls back
+CORRUPT_SUFFIX = ".corrupt"  # an unreadable version, set aside by read_versions(repair=True)
 
 
 class CorruptFileError(RuntimeError):
@@ -84,7 +85,14 @@ def parse_versions(
 
     None when no version exists; ``CorruptFileError`` when every version that exists is unreadable.
     """
-    bad = []
+    return _first_good(read, name, parse, where)[0]
+
+
+def _first_good(
+    read: Callable[[str], bytes | None], name: str, parse: Callable[[bytes], T], where: Callable[[str], str]
+) -> tuple[T | None, str | None, list[str]]:
+    """``parse_versions``, the version it read (None: none), and the newer versions that were unreadable."""
+    bad: list[str] = []
     for version in version_names(name):
         data = read(version)
         if data is None:
@@ -92,22 +100,27 @@ def parse_versions(
         try:
             value = parse(data)
         except Exception as exc:  # any parse failure: a torn, empty or foreign file
-            bad.append(where(version))
+            bad.append(version)
             print(f"[arena] warning: {where(version)} is unreadable ({type(exc).__name__}: {exc})", flush=True)
             continue
         if bad:
             print(f"[arena] warning: using the version before it, {where(version)}", flush=True)
-        return value
+        return value, version, bad
     if bad:
         raise CorruptFileError(
-            f"every saved version of {where(name)} is unreadable ({', '.join(bad)}); restore one from a backup, "
-            "or start the run in a new log_comms_dir"
+            f"every saved version of {where(name)} is unreadable ({', '.join(map(where, bad))}); restore one from "
+            "a backup, or start the run in a new log_comms_dir"
         )
-    return None
+    return None, None, bad
 
 
-def read_versions(path: str, parse: Callable[[bytes], T]) -> T | None:
-    """``parse_versions`` for a file on this host's disk."""
+def read_versions(path: str, parse: Callable[[bytes], T], repair: bool = False) -> T | None:
+    """``parse_versions`` for a file on this host's disk.
+
+    With ``repair`` (rank 0 at kickoff, holding the folder's lock) a good older version
+    becomes the file again, and each unreadable one is kept aside as ``<name>.corrupt``:
+    so the round package, which carries no older versions, carries a good file.
+    """
 
     def read(version: str) -> bytes | None:
         if not os.path.isfile(version):
@@ -115,7 +128,14 @@ def read_versions(path: str, parse: Callable[[bytes], T]) -> T | None:
         with open(version, "rb") as f:
             return f.read()
 
-    return parse_versions(read, path, parse, lambda version: version)
+    value, used, bad = _first_good(read, path, parse, lambda version: version)
+    if repair and used is not None and used != path:
+        for version in bad:
+            os.replace(version, version + CORRUPT_SUFFIX)
+        _keep_copy(used, path)
+        kept = f"; the unreadable file is kept as {path}{CORRUPT_SUFFIX}" if path in bad else ""
+        print(f"[arena] {path} restored from {used}{kept}", flush=True)
+    return value
 
 
 LOCK_FILE = ".arena.lock"
@@ -192,8 +212,11 @@ def writable_problem(folder: str) -> str | None:
 
 
 def stays_home(name: str) -> bool:
-    """True for a policy file that only the log folder keeps (evaluated checkpoints and their videos)."""
-    return STAYS_HOME.fullmatch(os.path.normpath(name).replace(os.sep, "/")) is not None
+    """True for a policy file that only the log folder keeps: evaluated checkpoints and their videos, and the
+    older versions of versioned files (rank 0 restores a bad file from them at kickoff; see read_versions)."""
+    norm = os.path.normpath(name).replace(os.sep, "/")
+    older = {v for kept in VERSIONED for v in version_names(kept)[1:]}
+    return STAYS_HOME.fullmatch(norm) is not None or norm in older or norm.endswith(CORRUPT_SUFFIX)
 
 
 def check_file_name(name: str) -> str:

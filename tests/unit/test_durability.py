@@ -44,8 +44,13 @@ def test_a_checkpoint_keeps_the_version_before_and_a_bad_one_falls_back(tmp_path
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.1.pt", "checkpoint.pt"]
     assert PPO.saved_steps(str(tmp_path)) == 300
     (tmp_path / CHECKPOINT).write_bytes(state_to_bytes({"global_step": 400})[:100])  # a write cut short
-    assert PPO.saved_steps(str(tmp_path)) == 200
-    assert f"{tmp_path / CHECKPOINT} is unreadable" in capsys.readouterr().out
+    assert LocalFiles(str(tmp_path)).read_parsed(CHECKPOINT, state_from_bytes)["global_step"] == 200
+    assert (tmp_path / CHECKPOINT).stat().st_size == 100  # reading alone changes nothing
+    assert PPO.saved_steps(str(tmp_path)) == 200  # rank 0 at kickoff: restores the last good version
+    out = capsys.readouterr().out
+    assert f"{tmp_path / CHECKPOINT} is unreadable" in out and "restored from" in out
+    assert PPO.saved_steps(str(tmp_path)) == 200 and (tmp_path / "checkpoint.pt.corrupt").stat().st_size == 100
+    assert "checkpoint.pt.corrupt" not in folder_files(str(tmp_path))  # set aside: it stays home
     files.write("notes.txt", b"a")
     files.write("notes.txt", b"b")
     assert not (tmp_path / "notes.1.txt").exists()  # only checkpoints and catalogs keep versions
@@ -87,9 +92,12 @@ def test_the_round_package_leaves_evaluated_checkpoints_and_videos_home(tmp_path
     files.write("videos/step_1000.mp4", b"v" * 100_000)
     files.write("checkpoints/my_own.pt", b"m")  # a policy's own file under checkpoints/ still travels
     package = folder_files(str(tmp_path))
+    files.write(CHECKPOINT, b"w" * 1000)  # checkpoint.1.pt now exists too, and stays home
     assert sorted(package) == [CHECKPOINT, CATALOG, "checkpoints/my_own.pt"]
+    assert sorted(folder_files(str(tmp_path))) == sorted(package)
     assert sum(len(v) for v in package.values()) < 2_000
-    assert stays_home("checkpoints/latest.pt") and not stays_home("checkpoints/catalog.1.json")
+    assert stays_home("checkpoints/latest.pt") and stays_home("checkpoints/catalog.1.json")
+    assert not stays_home("checkpoints/catalog.json")
 
 
 def test_a_fork_cut_short_is_done_again_and_a_finished_one_is_recognised(tmp_path, capsys):
