@@ -20,7 +20,7 @@ setup(
         "matplotlib>=3.7",
         "mpi4py>=4.0",
         "mpich>=4.1",  # MPI from pip: mpiexec lands in the virtual environment
-        "torch>=2.6",  # weights_only loads are safe from 2.6 on; constraints.txt pins 2.13.0 (a CUDA build works the same)
+        "torch>=2.6",  # weights_only loads are safe from 2.6 on; constraints.txt pins 2.13.0 (CUDA builds too)
         "ale-py>=0.9",  # Atari: the ROMs ship inside the wheel, nothing downloads
         "opencv-python-headless>=4.8",  # frame resizing (DeepMind preprocessing) and MP4 videos
     ],
