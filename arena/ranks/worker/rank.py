@@ -248,6 +248,14 @@ def evaluation_game(make_env: Callable[..., Any], match: MatchCopy, entities: tu
     return EvalGame(source, dict(match.env_kwargs), entities, list(sys.path))
 
 
+def _receive_spaces(comm: mpi.Comm, env_rank: int, timeout: float) -> tuple:
+    """The match's spaces, copies, threads and labels, sent by its environment rank once it has built its envs."""
+    try:
+        return mpi.recv_object(env_rank, protocol.SPACES, comm, timeout=timeout)[0]
+    except mpi.WaitTimeout:
+        raise mpi.WaitTimeout(f"environment rank {env_rank} did not start within {timeout:g} s") from None
+
+
 def run_worker_rank(
     comm: mpi.Comm,
     role: RankRole,
@@ -267,12 +275,7 @@ def run_worker_rank(
     policy_comm = mpi.group_comm(comm, ranks, tag=spec.policy_id % 32768, timeout=cfg.worker_timeout())
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
-    try:
-        obs_spaces, act_spaces, copies, threads, labels = mpi.recv_object(
-            match.env_rank, protocol.SPACES, comm, timeout=timeout
-        )[0]
-    except mpi.WaitTimeout:
-        raise mpi.WaitTimeout(f"environment rank {match.env_rank} did not start within {timeout:g} s") from None
+    obs_spaces, act_spaces, copies, threads, labels = _receive_spaces(comm, match.env_rank, timeout)
     if threads > 1 and cfg.waits == "auto":
         # Rank 0 counted one core per busy rank; an env stepping copies on several threads
         # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
