@@ -3,6 +3,7 @@
     python benchmarks/learning.py --recipe pong-ppo-cpu --seed 1 --out DIR   # a named recipe (below)
     python benchmarks/learning.py --recipe pong-ppo-cpu --quick --out DIR    # tiny budget (CI): checks the script
     python benchmarks/learning.py --ranks 9 --copies 16 --frames 4000000 --kwargs '{"learning_rate": 5e-4}'
+    python benchmarks/learning.py --recipe pong-ppo-cpu --seed 1 --out DIR --resume   # finish a stopped run
 
 One run writes a user's two files, ``make_env.py`` and ``my_main_script.py`` (``recipes.py``),
 and runs them under ``mpiexec -n RANKS``: the match ``[[1]]`` copied to fill the ranks
@@ -16,8 +17,11 @@ It reads the run's records (true scores of whole games) and writes, into ``--out
     reached), the final mean, wall time, agent steps per second, cores, device and commit;
   - ``curve_<recipe>_seed<S>.csv``: every finished game's frames, minutes and true score;
   - ``learning_<recipe>_seed<S>.png``: the true score against frames and against minutes;
-  - ``run_<recipe>_seed<S>/``: the two files that ran, and their ``log_comms/`` (records,
-    checkpoint, TensorBoard).
+  - ``run_<recipe>_seed<S>/``: the two files that ran, their ``log_comms/`` (records,
+    checkpoint, TensorBoard), and ``segments.json``: when the job ran.
+A run stopped before its end (Ctrl+C, a lost machine) is finished with ``--resume``: the arena
+resumes the round from the last checkpoint, and wall time and minutes count only the time the
+job ran, not the gap between its runs.
 ``benchmarks/learning_report.py add OUT`` then appends the row and the curve to
 ``benchmarks/results/`` and redraws the diagrams.
 It prints the row as a table. Never used to assert anything.
@@ -42,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recipes import FRAMES_PER_STEP, RECIPES, run_command, settings_of, write_scripts  # noqa: E402 - a script folder, not a package
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SEGMENTS_FILE = "segments.json"  # in run_<recipe>_seed<S>/: [start, end] (epoch seconds) of each time the job ran
 CURVE_COLUMNS = ("frames", "minutes", "score")  # one row per finished game, in curve_<recipe>_seed<S>.csv
 COLUMNS = (
     "recipe", "settings", "policy", "game", "seed", "frames", "frames_to_target", "minutes_to_target",
@@ -90,37 +95,71 @@ def frames_to_target(frames: np.ndarray, scores: np.ndarray, target: float, wind
     return None
 
 
-def run_once(args: argparse.Namespace, folder: str) -> tuple[float, int, str]:
-    """Write the run's two files into ``folder`` and run them: wall time, exit code and why it ended.
+def read_segments(folder: str) -> list[list[float]]:
+    """When the run's job ran so far: [start, end] pairs in epoch seconds ([] for a new run)."""
+    try:
+        with open(os.path.join(folder, SEGMENTS_FILE)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return []
 
-    A thread reads the run's records from ``folder/log_comms`` every ``--watch-every`` seconds and
-    asks the job to stop (SIGINT: every policy saves, then the job ends) once the target is reached
-    or the recipe's minutes are spent, unless ``--full`` plays the whole frame budget.
+
+def write_segments(folder: str, segments: list[list[float]]) -> None:
+    """Replace ``segments.json`` in one step, so a lost machine leaves the last good one."""
+    tmp = os.path.join(folder, SEGMENTS_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(segments, f)
+    os.replace(tmp, os.path.join(folder, SEGMENTS_FILE))
+
+
+def active_minutes(times: np.ndarray, segments: list[list[float]]) -> np.ndarray:
+    """Minutes the job had run at each time: the gap between a stopped run and its resumption does not count."""
+    total = np.zeros(len(times))
+    for start, end in segments:
+        total += np.clip(np.minimum(times, end) - start, 0.0, None)
+    return total / 60.0
+
+
+def run_once(args: argparse.Namespace, folder: str) -> tuple[list[list[float]], int, str]:
+    """Write the run's two files into ``folder`` (unless resuming) and run them: segments, exit code, why it ended.
+
+    A thread reads the run's records from ``folder/log_comms`` every ``--watch-every`` seconds,
+    keeps ``segments.json`` current, and asks the job to stop (SIGINT: every policy saves, then
+    the job ends) once the target is reached or the recipe's minutes are spent, unless ``--full``
+    plays the whole frame budget.
     """
-    title = f"{args.recipe or 'A custom setting'}, seed {args.seed}: {args.policy} learns {args.game}"
-    kwargs, steps = json.loads(args.kwargs), args.frames // FRAMES_PER_STEP
-    write_scripts(folder, title, args.game, args.ranks, args.policy, kwargs, args.copies, steps, args.seed)
-    cmd = run_command(args.ranks)
-    start = time.perf_counter()
-    job = subprocess.Popen(cmd, cwd=folder, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if not args.resume:
+        title = f"{args.recipe or 'A custom setting'}, seed {args.seed}: {args.policy} learns {args.game}"
+        kwargs, steps = json.loads(args.kwargs), args.frames // FRAMES_PER_STEP
+        write_scripts(folder, title, args.game, args.ranks, args.policy, kwargs, args.copies, steps, args.seed)
+    segments = read_segments(folder) + [[time.time(), time.time()]]
+    write_segments(folder, segments)
+    job = subprocess.Popen(run_command(args.ranks), cwd=folder, env={**os.environ, "OMP_NUM_THREADS": "1"})
     ended = threading.Event()
     why = ["the frame budget"]
-    if not args.full:
-        log_dir = os.path.join(folder, "log_comms")
-        threading.Thread(target=watch, args=(args, log_dir, job, ended, start, why), daemon=True).start()
+    watcher = threading.Thread(target=watch, args=(args, folder, job, ended, segments, why), daemon=True)
+    watcher.start()
     code = job.wait()
     ended.set()
-    return time.perf_counter() - start, code, why[0]
+    watcher.join()
+    segments[-1][1] = time.time()
+    write_segments(folder, segments)
+    return segments, code, why[0]
 
 
 def watch(
-    args: argparse.Namespace, log_dir: str, job: subprocess.Popen, ended: threading.Event, start: float, why: list
+    args: argparse.Namespace, folder: str, job: subprocess.Popen, ended: threading.Event, segments: list, why: list
 ) -> None:
-    """Every ``--watch-every`` seconds: stop the job (SIGINT) at the target or past the time limit."""
+    """Every ``--watch-every`` seconds: note the time in ``segments.json``; stop the job at the target or time limit."""
     from arena.storage.records import PolicyRecord
 
+    log_dir = os.path.join(folder, "log_comms")
     while not ended.wait(args.watch_every):
-        if (time.perf_counter() - start) / 60.0 > args.minutes:
+        segments[-1][1] = time.time()
+        write_segments(folder, segments)
+        if args.full:
+            continue
+        if sum(end - start for start, end in segments) / 60.0 > args.minutes:
             why[0] = f"the time limit ({args.minutes:g} minutes)"
         else:
             try:
@@ -187,6 +226,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=120.0, help="stop the run after this wall-clock time")
     parser.add_argument("--full", action="store_true", help="play the whole frame budget (no stop at the target)")
     parser.add_argument("--watch-every", type=float, default=60.0, help="seconds between looks at the records")
+    parser.add_argument("--resume", action="store_true", help="finish a stopped run of this recipe and seed in --out")
     args = parser.parse_args()
     if args.recipe:
         r = RECIPES[args.recipe]
@@ -199,13 +239,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def result_row(
-    args: argparse.Namespace, record: object, wall: float, gpu: GpuSampler, commit: str
+    args: argparse.Namespace, record: object, segments: list[list[float]], gpu: GpuSampler, commit: str
 ) -> tuple[dict, tuple]:
     """The CSV row of a finished run, and its curve's (frames, minutes, scores)."""
     episodes = record.episodes
     frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
     scores = np.array([e.ret for e in episodes])
-    minutes = (np.array([e.time for e in episodes]) - (time.time() - wall)) / 60.0 if episodes else np.array([])
+    minutes = active_minutes(np.array([e.time for e in episodes]), segments)
+    wall = sum(end - start for start, end in segments)
     reached = frames_to_target(frames, scores, args.target, args.window)
     at = int(np.searchsorted(frames, reached)) if reached is not None else None
     settings = settings_of(args.policy, args.game, args.ranks, args.copies, json.loads(args.kwargs), args.frames)
@@ -237,18 +278,21 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     name = f"{args.recipe or 'custom'}{'-quick' if args.quick else ''}_seed{args.seed}"
     folder = os.path.join(args.out, f"run_{name}")  # kept: the two files, and log_comms/ with the records
-    if os.path.exists(folder):
-        sys.exit(f"{folder} exists: a run of this recipe and seed is there already; choose another --out")
+    if os.path.exists(folder) and not args.resume:
+        sys.exit(f"{folder} exists: a run of this recipe and seed is there already; --resume finishes it")
+    if args.resume and not os.path.exists(os.path.join(folder, "my_main_script.py")):
+        sys.exit(f"--resume: {folder} holds no run to finish")
     commit = this_commit()  # the code that runs, whatever the tree holds when the run ends
     with GpuSampler() as gpu:
-        wall, code, why = run_once(args, folder)
+        segments, code, why = run_once(args, folder)
     if code != 0 and why == "the frame budget":  # a stop we asked for ends with the signal's code
         sys.exit(f"the arena run failed with exit code {code}")
     from arena.storage.records import PolicyRecord
 
     record = PolicyRecord(1, os.path.join(folder, "log_comms")).load()
-    print(f"learning.py: the run ended at {why} after {wall / 60:.1f} minutes")
-    row, (frames, minutes, scores) = result_row(args, record, wall, gpu, commit)
+    row, (frames, minutes, scores) = result_row(args, record, segments, gpu, commit)
+    runs = f" over {len(segments)} runs of the job" if len(segments) > 1 else ""
+    print(f"learning.py: the run ended at {why} after {float(row['wall_s']) / 60:.1f} minutes{runs}")
     table = os.path.join(args.out, "learning.csv")
     fresh = not os.path.exists(table)
     with open(table, "a", newline="") as f:

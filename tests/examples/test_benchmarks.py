@@ -67,7 +67,7 @@ def test_many_games_quick_prints_every_row():
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("recipe, copies", [("pong-ppo-cpu", 16), ("pong-dqn-cpu", 10)])
+@pytest.mark.parametrize("recipe, copies", [("pong-ppo-cpu", 8), ("pong-dqn-cpu", 10)])
 def test_learning_quick_runs_each_cpu_recipe_and_writes_its_row_curve_and_logs(tmp_path, recipe, copies):
     stdout = run_quick("learning.py", "--recipe", recipe, "--out", str(tmp_path))
     assert "| recipe | settings | policy |" in stdout and "the run ended at the frame budget" in stdout
@@ -112,6 +112,15 @@ def test_frames_to_target_is_the_first_game_where_the_window_mean_reaches_it():
     assert frames_to_target(frames, scores, 17.0, 2) == 300
     assert frames_to_target(frames, scores, 18.0, 1) == 200
     assert frames_to_target(frames, scores, 30.0, 2) is None
+
+
+def test_minutes_of_a_resumed_run_skip_the_gap_between_its_runs():
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    from learning import active_minutes
+
+    segments = [[1000.0, 1600.0], [5000.0, 5300.0]]  # 10 minutes, a gap of 56.7, then 5 more
+    times = np.array([1300.0, 1600.0, 3000.0, 5060.0, 5300.0])
+    assert active_minutes(times, segments).tolist() == [5.0, 10.0, 10.0, 11.0, 15.0]
 
 
 @pytest.mark.timeout(400)

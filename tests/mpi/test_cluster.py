@@ -39,15 +39,21 @@ def run(log: str, private: bool, *args: str, timeout: float = 300) -> str:
     return proc.stdout + proc.stderr
 
 
-def checkpoint_step(log: str, policy_id: int) -> int:
-    """The step count in a policy's checkpoint on rank 0's disk (0 without one)."""
+def checkpoint_counts(log: str, policy_id: int) -> tuple[int, int]:
+    """The step and update counts in a policy's checkpoint on rank 0's disk ((0, 0) without one)."""
     import torch
 
     path = os.path.join(log, f"policy_{policy_id}", "checkpoint.pt")
     try:
-        return int(torch.load(path, weights_only=True)["global_step"])
+        state = torch.load(path, weights_only=True)
     except (FileNotFoundError, EOFError, RuntimeError):
-        return 0
+        return 0, 0
+    return int(state["global_step"]), int(state["updates"])
+
+
+def checkpoint_step(log: str, policy_id: int) -> int:
+    """The step count in a policy's checkpoint on rank 0's disk (0 without one)."""
+    return checkpoint_counts(log, policy_id)[0]
 
 
 STALL_UPDATE = 20  # the killed run's PPO policies stop after this update's checkpoint (64 steps an update)
@@ -57,10 +63,13 @@ def kill_after_checkpoints(log: str, private: bool) -> None:
     """Start a long round whose PPO policies stop after update 20's checkpoint; SIGKILL it once both are home.
 
     The kill point is the same on any machine under any load: the checkpoints of update 20.
+    The run resumes from the first round's checkpoint, whose last rollout may have been short.
     """
     argv, env = command(log, private, "train", log, "1000000")
     env["HOME_CASES_STALL_AT"] = str(STALL_UPDATE)
-    at = STALL_UPDATE * 64
+    steps, updates = checkpoint_counts(log, 1)
+    assert checkpoint_counts(log, 2) == (steps, updates) and updates < STALL_UPDATE
+    at = steps + (STALL_UPDATE - updates) * 64
     proc = subprocess.Popen(
         argv, cwd=SCRIPTS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )

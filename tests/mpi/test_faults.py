@@ -258,9 +258,11 @@ def _assert_no_scratch_left(tmp: str) -> None:
 def test_no_temporary_folder_is_left_after_a_clean_end_or_an_abort(tmp_path, case):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    result = run_script(3, "fault_cases.py", case, str(tmp_path / "log"), timeout=120, env={"TMPDIR": str(tmp)})
+    result = run_script(4, "fault_cases.py", case, str(tmp_path / "log"), timeout=120, env={"TMPDIR": str(tmp)})
     assert not result.timed_out, result.output
     assert (result.returncode == 0) == (case == "ppo_short"), result.output
+    if case == "ppo_abort":  # aborted by the env's fault, not by anything before the round
+        assert "EchoEnv failing on purpose at step 200" in result.output, result.output
     _assert_no_scratch_left(str(tmp))
 
 
@@ -269,7 +271,7 @@ def test_no_temporary_folder_is_left_after_ctrl_c(tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     proc = subprocess.Popen(
-        [mpiexec_path(), "-n", "3", sys.executable, "fault_cases.py", "long", str(tmp_path / "log"), "1000000"],
+        [mpiexec_path(), "-n", "4", sys.executable, "fault_cases.py", "long", str(tmp_path / "log"), "1000000"],
         cwd=SCRIPTS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)},
     )  # fmt: skip
