@@ -28,7 +28,7 @@ setup(
         "tb": ["tensorboard>=2.14"],  # event files beside the CSV metrics: tensorboard --logdir log_comms/tb
         # PettingZoo envs, two-player Atari on multi-agent-ale-py (it plays ale-py's ROMs), tournament ratings
         "multiagent": MULTIAGENT,
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6", "tensorboard>=2.14", *MULTIAGENT],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5", "ruff>=0.6", "tensorboard>=2.14", *MULTIAGENT],
     },
     entry_points={"console_scripts": ["arena-check-env = arena.envs.check_env:main"]},
 )

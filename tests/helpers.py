@@ -18,6 +18,15 @@ from gymnasium.vector import VectorEnv
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, "tests", "mpi_scripts")
 
+# Every timeout and deadline in the tests is a hang guard, never a timing: a loaded machine, or two
+# test processes at once (pytest-xdist), must still pass. ARENA_TEST_HANG_SCALE multiplies them all.
+HANG_SCALE = float(os.environ.get("ARENA_TEST_HANG_SCALE", "2"))
+
+
+def hang_guard(seconds: float) -> float:
+    """The hang guard for a wait that takes well under ``seconds`` on an idle machine, scaled for this one."""
+    return seconds * HANG_SCALE
+
 
 def mpiexec_path() -> str:
     """The mpiexec beside this Python (the pip mpich wheel puts it there), else on PATH."""
@@ -54,7 +63,7 @@ def run_mpi(n: int, args: list[str], cwd: str | None = None, timeout: float = 12
         cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=hang_guard(timeout))
         timed_out = False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -9,13 +9,13 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import REPO
+from helpers import REPO, hang_guard
 
 
 def run_quick(script: str, *args: str, timeout: float = 280) -> str:
     """Run ``benchmarks/<script> --quick``; its stdout, once it has exited cleanly."""
     command = [sys.executable, os.path.join(REPO, "benchmarks", script), "--quick", *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=hang_guard(timeout))
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -94,7 +94,7 @@ def test_learning_stops_the_run_once_the_target_is_reached(tmp_path):
     args = ["--ranks", "3", "--copies", "4", "--frames", "40000000", "--kwargs", kwargs, "--target", "-21"]
     command = [sys.executable, os.path.join(REPO, "benchmarks", "learning.py"), *args]
     command += ["--window", "1", "--watch-every", "2", "--out", str(tmp_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=280)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=hang_guard(280))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stopping the run at the target" in result.stdout
     with open(tmp_path / "learning.csv") as f:

@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, mpiexec_path
+from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, hang_guard, mpiexec_path
 
 from arena.storage.records import load_records
 
@@ -34,7 +34,7 @@ def command(log: str, private: bool, *args: str) -> tuple[list[str], dict]:
 def run(log: str, private: bool, *args: str, timeout: float = 300) -> str:
     """One complete run; its output."""
     argv, env = command(log, private, *args)
-    proc = subprocess.run(argv, cwd=SCRIPTS, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(argv, cwd=SCRIPTS, env=env, capture_output=True, text=True, timeout=hang_guard(timeout))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -74,7 +74,7 @@ def kill_after_checkpoints(log: str, private: bool) -> None:
         argv, cwd=SCRIPTS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.time() + 240
+        deadline = time.time() + hang_guard(240)
         while (checkpoint_step(log, 1), checkpoint_step(log, 2)) != (at, at) and time.time() < deadline:
             time.sleep(0.05)  # polling rank 0's disk for the checkpoints of the stalled policies
     finally:

@@ -11,13 +11,13 @@ import sys
 import time
 
 import pytest
-from helpers import SCRIPTS, is_open_mpi, mpiexec_path, run_script
+from helpers import SCRIPTS, hang_guard, is_open_mpi, mpiexec_path, run_script
 
 from arena.storage.records import PolicyRecord
 
 
 def _wait_for(path, seconds):
-    deadline = time.time() + seconds
+    deadline = time.time() + hang_guard(seconds)
     while not os.path.exists(path) and time.time() < deadline:
         time.sleep(0.2)
     assert os.path.exists(path), f"{path} never appeared"
@@ -39,7 +39,7 @@ def _start(ranks, *args):
 def _finish(proc, timeout):
     """The output and return code; a run still going after ``timeout`` is killed and fails the test."""
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=hang_guard(timeout))
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
@@ -210,7 +210,7 @@ def test_sigterm_while_a_root_waits_inside_an_allreduce_saves_every_policy(tmp_p
     # gradient Allreduce and policy 2's root waits on their shared environment. Both must save and the job end.
     proc = _start(7, "hard_stop", str(tmp_path))
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + hang_guard(120)
         while _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") < 2 and time.time() < deadline:
             time.sleep(0.1)  # polling the file rank 0 writes
         assert _checkpoint_updates(tmp_path / "policy_1" / "checkpoint.pt") == 2, "policy 1 did not reach its stall"
@@ -248,7 +248,7 @@ def test_a_stall_inside_an_allreduce_names_the_stalled_worker_not_its_waiting_pe
 
 def _assert_no_scratch_left(tmp: str) -> None:
     """Every arena_* folder in ``tmp`` is gone (the watchers remove them once their ranks end)."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + hang_guard(60)
     while any(name.startswith("arena_") for name in os.listdir(tmp)) and time.monotonic() < deadline:
         time.sleep(0.1)  # polling the folder for the watchers' removals
     assert not [name for name in os.listdir(tmp) if name.startswith("arena_")]
@@ -276,7 +276,7 @@ def test_no_temporary_folder_is_left_after_ctrl_c(tmp_path):
         env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)},
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + hang_guard(120)
         while not any(n.startswith("arena_policy_") for n in os.listdir(tmp)) and time.monotonic() < deadline:
             time.sleep(0.1)  # polling for the root worker's private copy: the round is under way
         proc.send_signal(signal.SIGINT)

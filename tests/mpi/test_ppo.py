@@ -8,7 +8,7 @@ import sys
 import time
 
 import numpy as np
-from helpers import SCRIPTS, assert_ok, mpiexec_path, run_script
+from helpers import SCRIPTS, assert_ok, hang_guard, mpiexec_path, run_script
 
 from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
@@ -106,7 +106,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     )
     try:
         # Poll the files rank 0 writes until records are on disk and a later checkpoint has replaced the first.
-        deadline, first = time.time() + 240, None
+        deadline, first = time.time() + hang_guard(240), None
         while time.time() < deadline:
             step = _checkpoint_step(checkpoint)
             first = step if first is None else first

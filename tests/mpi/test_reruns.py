@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 
-from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, mpiexec_path
+from helpers import LAUNCHER, SCRIPTS, can_give_private_disks, hang_guard, mpiexec_path
 
 from arena.storage.metrics import read_metrics, tensorboard_available
 from arena.storage.records import load_records
@@ -27,7 +27,7 @@ def _run(log, *args, ranks=7, private=False):
     prefix = [LAUNCHER] if private else []
     argv = [mpiexec_path(), "-n", str(ranks), *prefix, sys.executable, "rerun_cases.py", log, *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ARENA_PRIVATE_DIR": log}
-    proc = subprocess.run(argv, cwd=SCRIPTS, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(argv, cwd=SCRIPTS, env=env, capture_output=True, text=True, timeout=hang_guard(300))
     return proc.returncode, proc.stdout + proc.stderr
 
 

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from helpers import ScriptedVector
+from helpers import ScriptedVector, hang_guard
 
 from arena.algos.learner import all_finite
 from arena.algos.ppo import PPO
@@ -137,7 +137,7 @@ def _scratch_child(how: str) -> str:
 def test_a_scratch_folder_is_gone_however_its_process_ends(how):
     path = _scratch_child(how)
     assert os.path.basename(path).startswith("arena_test_")
-    deadline = time.monotonic() + 30  # the watcher removes it once it sees the pipe close
+    deadline = time.monotonic() + hang_guard(30)  # the watcher removes it once it sees the pipe close
     while os.path.exists(path) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling the folder itself, not waiting a fixed time
     assert not os.path.exists(path)
