@@ -10,6 +10,7 @@ setup(
     name="arena",
     version="0.1.0",
     description="Train many reinforcement-learning policies at once over MPI",
+    license="MIT",
     long_description=Path(__file__).with_name("README.md").read_text(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
