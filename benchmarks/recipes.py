@@ -46,7 +46,8 @@ RECIPES = {
     # Learning rate 4e-4, not 2.5e-4: at 2.5e-4 seed 1's updates moved the policy by an approximate
     # KL of only 0.002-0.006 (clip fraction 2-6%), and it stalled near +16 as the rate decayed.
     # 8M frames, not 10M: the rate then reaches 0 at the 2M agent steps that 2 cores play in about
-    # 110 minutes; seeds 1 and 2 (10M, never reached) ended at a quarter of it, scores still swinging.
+    # 80 minutes (seed 3: 78, at 426 steps/s); seeds 1 and 2 (10M, never reached) ended at a quarter
+    # of it, scores still swinging. Seed 3 ended at 11.35, still rising as the rate reached 0.
     "pong-ppo-cpu": Recipe(
         "ppo",
         "Pong",
