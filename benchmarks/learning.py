@@ -42,6 +42,8 @@ import time
 
 import numpy as np
 
+from arena.storage.files import atomic_path
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recipes import FRAMES_PER_STEP, RECIPES, run_command, settings_of, write_scripts  # noqa: E402 - a script folder, not a package
 
@@ -106,10 +108,13 @@ def read_segments(folder: str) -> list[list[float]]:
 
 def write_segments(folder: str, segments: list[list[float]]) -> None:
     """Replace ``segments.json`` in one step, so a lost machine leaves the last good one."""
-    tmp = os.path.join(folder, SEGMENTS_FILE + ".tmp")
-    with open(tmp, "w") as f:
+    with atomic_path(os.path.join(folder, SEGMENTS_FILE)) as tmp, open(tmp, "w") as f:
         json.dump(segments, f)
-    os.replace(tmp, os.path.join(folder, SEGMENTS_FILE))
+
+
+def active_seconds(segments: list[list[float]]) -> float:
+    """How long the job has run, over all its runs."""
+    return sum(end - start for start, end in segments)
 
 
 def active_minutes(times: np.ndarray, segments: list[list[float]]) -> np.ndarray:
@@ -159,7 +164,7 @@ def watch(
         write_segments(folder, segments)
         if args.full:
             continue
-        if sum(end - start for start, end in segments) / 60.0 > args.minutes:
+        if active_seconds(segments) / 60.0 > args.minutes:
             why[0] = f"the time limit ({args.minutes:g} minutes)"
         else:
             try:
@@ -246,7 +251,7 @@ def result_row(
     frames = np.array([e.steps * FRAMES_PER_STEP for e in episodes], dtype=np.int64)
     scores = np.array([e.ret for e in episodes])
     minutes = active_minutes(np.array([e.time for e in episodes]), segments)
-    wall = sum(end - start for start, end in segments)
+    wall = active_seconds(segments)
     reached = frames_to_target(frames, scores, args.target, args.window)
     at = int(np.searchsorted(frames, reached)) if reached is not None else None
     settings = settings_of(args.policy, args.game, args.ranks, args.copies, json.loads(args.kwargs), args.frames)
