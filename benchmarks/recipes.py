@@ -43,18 +43,17 @@ RECIPES = {
     # a minibatch is still 256 rows of a 2,048-row rollout. Against one environment rank of 16 Pongs and
     # one worker with two threads this steps the emulators on both cores at once: 305 against 285 agent
     # steps/s in a 2-minute probe (seed 9).
-    # Learning rate 4e-4, not 2.5e-4: at 2.5e-4 seed 1's updates moved the policy by an approximate
-    # KL of only 0.002-0.006 (clip fraction 2-6%), and it stalled near +16 as the rate decayed.
-    # 8M frames, not 10M: the rate then reaches 0 at the 2M agent steps that 2 cores play in about
-    # 80 minutes (seed 3: 78, at 426 steps/s); seeds 1 and 2 (10M, never reached) ended at a quarter
-    # of it, scores still swinging. Seed 3 ended at 11.35, still rising as the rate reached 0.
+    # Learning rate 2.5e-4 (the preset's), annealed to 0 at 10M frames: of the three earlier runs the one
+    # at 2.5e-4 (seed 1, 16.95 when its 120 minutes ran out at 7.7M frames, at 268 steps/s) did best;
+    # 4e-4 swung more (seed 2: 14.25 at 7.6M) and 4e-4 annealed to 0 at 8M frames stopped rising with
+    # the rate (seed 3: 11.35). At 426 steps/s the 10M frames take about 98 minutes.
     "pong-ppo-cpu": Recipe(
         "ppo",
         "Pong",
         ranks=5,
         copies=8,
-        kwargs={"preset": "atari-fast", "learning_rate": 4e-4, "torch_threads": 1, "evaluation": False},
-        frames=8_000_000,
+        kwargs={"preset": "atari-fast", "torch_threads": 1, "evaluation": False},
+        frames=10_000_000,
     ),
     # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one
     # gradient step (a batch of 32) after every step of the 10: Tianshou's ratio of updates to play.
