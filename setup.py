@@ -1,14 +1,18 @@
 """Install the arena: ``pip install -e .`` (add ``[dev]`` for the test and lint tools)."""
 
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 MULTIAGENT = ["pettingzoo[atari]>=1.24", "openskill>=6"]
+# The documentation site: mkdocs serve (read it locally), mkdocs build --strict (CI, through the tests)
+DOCS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "mdx-truly-sane-lists>=1.3"]
+VERSION = re.search(r'__version__ = "(.+?)"', Path(__file__).with_name("arena").joinpath("__init__.py").read_text())[1]
 
 setup(
     name="arena",
-    version="0.1.0",
+    version=VERSION,  # arena.__version__
     description="Train many reinforcement-learning policies at once over MPI",
     license="MIT",
     long_description=Path(__file__).with_name("README.md").read_text(),
@@ -29,7 +33,16 @@ setup(
         "tb": ["tensorboard>=2.14"],  # event files beside the CSV metrics: tensorboard --logdir log_comms/tb
         # PettingZoo envs, two-player Atari on multi-agent-ale-py (it plays ale-py's ROMs), tournament ratings
         "multiagent": MULTIAGENT,
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5", "ruff>=0.6", "tensorboard>=2.14", *MULTIAGENT],
+        "docs": DOCS,
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "pytest-xdist>=3.5",
+            "ruff>=0.6",
+            "tensorboard>=2.14",
+            *MULTIAGENT,
+            *DOCS,
+        ],
     },
     entry_points={"console_scripts": ["arena-check-env = arena.envs.check_env:main"]},
 )

@@ -1,4 +1,4 @@
-"""Watch and score a trained policy (PPO or DQN), without MPI: ``python -m arena.evaluate``.
+"""Watch and score a trained policy (PPO, DQN, SAC, TD3 or DDPG), without MPI: ``python -m arena.evaluate``.
 
     python -m arena.evaluate examples/pong_batched --policy 1 --games 10 --epsilon 0.05
     python -m arena.evaluate examples/pong_dqn --policy 1 --checkpoint best    # a catalog entry
@@ -85,21 +85,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[evaluate] {exc}", file=sys.stderr)
         return 2
     video = None if args.no_video else args.video or os.path.join(folder, "eval_game.mp4")
-    summary = evaluate(
-        args.make_env,
-        checkpoint,
-        args.games,
-        args.epsilon,
-        args.sample,
-        args.entity,
-        video,
-        args.seed,
-        json.loads(args.env_kwargs),
-        args.max_frames,
-    )
-    with atomic_path(os.path.join(folder, "eval.json")) as tmp, open(tmp, "w") as f:
-        json.dump(summary, f, indent=1)
-    lock.release()
+    try:
+        summary = evaluate(
+            args.make_env,
+            checkpoint,
+            args.games,
+            args.epsilon,
+            args.sample,
+            args.entity,
+            video,
+            args.seed,
+            json.loads(args.env_kwargs),
+            args.max_frames,
+        )
+        with atomic_path(os.path.join(folder, "eval.json")) as tmp, open(tmp, "w") as f:
+            json.dump(summary, f, indent=1)
+    except ValueError as exc:  # a checkpoint of a type it cannot play, an entity out of range, an env without frames
+        print(f"[evaluate] {exc}", file=sys.stderr)
+        return 2
+    finally:
+        lock.release()
     return 0
 
 

@@ -5,7 +5,7 @@
     python benchmarks/learning_parity.py --quick               # tiny budgets (CI): checks the script only
 
 Paths (8 copies on one environment rank, one PPO worker, ``mpiexec -n 3``):
-  batched  ``make_atari_game(game, num_copies=8)``: ale-py's C++ preprocessing (README's choice for speed)
+  batched  ``make_atari_game(game, num_copies=8)``: ale-py's C++ preprocessing (the docs' choice for speed)
   python   8 copies of the tutorial's ``wrap_deepmind(make_atari(...))`` env
   cleanrl  CleanRL's ``cleanrl/ppo_atari.py`` from a checkout you give (never part of this project), with
            Gymnasium 1.x names patched in a temporary copy; same hyperparameters, 8 envs.
@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MATCH = os.path.join(HERE, "parity_match.py")
 EPISODE_LINE = re.compile(r"global_step=(\d+), episodic_return=\[?([-\d.eE]+)")
 SPS_LINE = re.compile(r"SPS: (\d+)")
-ARENA_SPS = re.compile(r"round done, policy 1: [\d,]+/[\d,]+ steps \(\d+%\), ([\d,]+) steps/s")
+ROUND_SPEED = re.compile(r"round done, policy 1: [\d,]+/[\d,]+ steps \(\d+%\), ([\d,]+) steps/s")
 
 
 @dataclass
@@ -174,7 +174,7 @@ def read_results(run: Run) -> None:
         if os.path.exists(run.records):
             with open(run.records, newline="") as f:
                 run.games = [(int(r["steps"]), float(r["return"])) for r in csv.DictReader(f)]
-        speeds = ARENA_SPS.findall(text)
+        speeds = ROUND_SPEED.findall(text)
         run.steps_per_s = float(speeds[-1].replace(",", "")) if speeds else float("nan")
     else:
         run.games = [(int(s), float(r)) for s, r in EPISODE_LINE.findall(text)]

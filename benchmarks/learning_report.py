@@ -1,7 +1,7 @@
-"""The committed learning results: add a finished run, draw the curves, print the README's table.
+"""The committed learning results: add a finished run, draw the curves, print the table the docs show.
 
     python benchmarks/learning_report.py add OUT [OUT ...]   # append OUT's rows and curves to benchmarks/results/
-    python benchmarks/learning_report.py draw                # diagrams/learning_<recipe>_*.png from the results
+    python benchmarks/learning_report.py draw                # docs/diagrams/learning_<recipe>_*.png from the results
     python benchmarks/learning_report.py table               # the markdown table of every recorded run
 
 ``benchmarks/results/learning.csv`` holds one row per run (``learning.py``'s columns), hit or
@@ -28,7 +28,7 @@ from learning import COLUMNS  # noqa: E402 - a script folder, not a package
 from recipes import RECIPES, settings_of  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
-DIAGRAMS = os.path.join(os.path.dirname(HERE), "diagrams")
+DIAGRAMS = os.path.join(os.path.dirname(HERE), "docs", "diagrams")
 
 
 def read_rows(path: str) -> list[dict]:
@@ -130,7 +130,7 @@ def draw(results: str = RESULTS, diagrams: str = DIAGRAMS, window: int = 20) -> 
 
 
 def table(results: str = RESULTS) -> str:
-    """Every recorded run as a markdown table (the README's "Learning speed")."""
+    """Every recorded run as a markdown table (the README's and docs/performance.md's "Learning speed")."""
     head = ("recipe", "seed", "frames to +18", "minutes to +18", "final mean", "steps/s", "cores", "device", "commit")
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in read_rows(os.path.join(results, "learning.csv")):

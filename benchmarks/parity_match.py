@@ -4,7 +4,7 @@ Args: PATH GAME TOTAL_STEPS SEED LOG_DIR [--copies K] [--no-serve-after-lost-lif
 PATH is ``batched`` (``make_atari_game(num_copies=K)``, an AtariBatch) or
 ``python`` (K copies of the tutorial's ``wrap_deepmind(make_atari(...))`` env).
 Run it under ``mpiexec -n 3``. ``--no-serve-after-lost-life`` is the ablation
-that tested why the batched path once failed to learn (see the README).
+that tested why the batched path once failed to learn (see docs/performance.md).
 """
 
 import argparse

@@ -14,7 +14,7 @@ Rows:
       in ale-py's AtariVectorEnv (kickoff(copies_per_env=K));
   (c) the arena with PPO learning, the same layouts.
 (Rows (d), every per-step message pickled as a naive design sends it, ran while the arena
-carried that protocol; it left the package in the layout change, and the README keeps
+carried that protocol; it left the package in the layout change, and docs/performance.md keeps
 their last measurements.)
 At -n 3 with K > 1 the one environment rank's AtariVectorEnv gets a thread per
 core. Speeds are the environment ranks' steady rates (the first tenth of each run is

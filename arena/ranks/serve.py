@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import time
 import traceback
@@ -20,6 +21,7 @@ from arena.ranks.env.lockstep import run_env_rank
 from arena.ranks.root.kickoff import KickoffError, Root
 from arena.ranks.signals import StopFlag
 from arena.ranks.worker.rank import run_worker_rank
+from arena.settings import ARENA_VARIABLES
 from arena.tournament import TournamentResult, run_tournament
 
 ABORT_GRACE_S = 1.0
@@ -132,6 +134,9 @@ def make_stem(
 ) -> Stem:
     """Start the arena on every rank: rank 0 returns the Stem; every other rank serves, then exits."""
     comm = mpi.world()
+    if mpi.size_of(comm) == 1 and {"-h", "--help"} & set(sys.argv[1:]):
+        _print_script_help()  # a script run alone with --help: say how to run it, and exit
+        sys.exit(0)
     rank = mpi.rank_of(comm)
     policies = {**BUILTIN_POLICIES, **additional_policies}
     stop = StopFlag().install()
@@ -149,6 +154,17 @@ def make_stem(
     stem = Stem(comm, log_comms_dir, obs_spaces, act_spaces, policies, make_env, stop, hosts)
     atexit.register(stem.close)
     return stem
+
+
+def _print_script_help() -> None:
+    """The script's docstring, how to launch it, and the ARENA_* variables the arena reads."""
+    script = getattr(sys.modules.get("__main__"), "__file__", None) or "my_main_script.py"
+    doc = getattr(sys.modules.get("__main__"), "__doc__", None)
+    print((doc.strip() + "\n\n") if doc else "", end="")
+    print(f"Run it under MPI: mpiexec -n N python {os.path.basename(script)}  (N: 1 root + the ranks its matches need)")
+    print("\nEnvironment variables the arena reads:")
+    for name, meaning in ARENA_VARIABLES.items():
+        print(f"  {name}: {meaning}")
 
 
 def _survey(comm: mpi.Comm) -> list | None:

@@ -8,24 +8,24 @@ parent's times 0.5 or 2 (population-based training). The new member replaces the
 worst one and carries on learning from the parent's weights.
 
 Run with:  mpiexec -n 10 python my_main_script.py
-Set ARENA_TOTAL_STEPS (per generation) to try it on a small budget.
+Try it on a small budget with --total-steps N (per generation); --help lists every setting.
 """
-
-import os
 
 import my_config as cfg
 import numpy as np
 
 from arena.core.policy_record import *
 from arena.core.stems import *
+from arena.settings import script_settings
 
+settings = script_settings(__doc__, total_steps=30_000, generations=3)
 arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
 
 # --- only the root process will get beyond this point ---
 
 OPPONENT = 100
-GENERATIONS = int(os.environ.get("ARENA_GENERATIONS", 3))
-steps_per_generation = int(os.environ.get("ARENA_TOTAL_STEPS", 30_000))
+GENERATIONS = settings.generations
+steps_per_generation = settings.total_steps
 rng = np.random.default_rng(0)
 learning_rates = {1: 1e-4, 2: 3e-4, 3: 1e-3}
 population = sorted(learning_rates)

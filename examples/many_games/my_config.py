@@ -1,7 +1,5 @@
 """Where the arena finds the environment and writes its logs, and which games are played."""
 
-import os
-
 from arena.report.scores import ATARI_57
 
 MAKE_ENV_LOCATION = "."  # a directory holding make_env.py
@@ -11,9 +9,8 @@ LOG_COMMS_DIR = "log_comms/"
 EIGHT_GAMES = ["Pong", "Breakout", "SpaceInvaders", "Seaquest", "Qbert", "BeamRider", "Enduro", "MsPacman"]
 
 
-def games() -> list[str]:
-    """ARENA_GAMES: "8" (default), "57" (all of the DQN papers' games) or a comma-separated list."""
-    choice = os.environ.get("ARENA_GAMES", "8")
+def games(choice: str = "8") -> list[str]:
+    """The games of ``--games`` (ARENA_GAMES): "8", "57" (all of the DQN papers' games) or a comma-separated list."""
     if choice == "8":
         return list(EIGHT_GAMES)
     if choice == "57":

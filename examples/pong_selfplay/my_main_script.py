@@ -10,31 +10,33 @@ the last snapshots and the random player against each other on both sides, and
 writes log_comms/tournament/ (payoff.csv, ratings.csv, payoff.png).
 
 Run with:  mpiexec -n 7 python my_main_script.py    (2 match copies of 4 games each; about an hour on 2 cores)
-Try it in a minute:  ARENA_ROUNDS=2 ARENA_TOTAL_STEPS=2000 ARENA_MAX_CYCLES=2000 mpiexec -n 7 python my_main_script.py
-Watch every game play:  ARENA_RENDER=1 (the mosaic, in log_comms/render/ without a display).
+Try it in a minute:  mpiexec -n 7 python my_main_script.py --rounds 2 --total-steps 2000 --max-cycles 2000
+Watch every game play:  --render 1 (the mosaic, in log_comms/render/ without a display).
 Run it again to continue: finished rounds are not played again.
 """
-
-import os
 
 import my_config as cfg
 import numpy as np
 
 from arena.core.policy_record import *
 from arena.core.stems import *
+from arena.settings import script_settings
 
+settings = script_settings(
+    __doc__, total_steps=100_000, rounds=10, copies=4, tournament_games=2, max_cycles=100_000, render=False
+)
 arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
 
 # --- only the root process will get beyond this point ---
 
 LEARNER, NEWEST_SEAT, POOL_SEAT, RANDOM = 1, 2, 3, 9
 FIRST_SNAPSHOT = 101
-rounds = int(os.environ.get("ARENA_ROUNDS", 10))
-steps_per_round = int(os.environ.get("ARENA_TOTAL_STEPS", 100_000))  # policy 1's steps in each round
-copies_per_env = int(os.environ.get("ARENA_COPIES", 4))
-tournament_games = int(os.environ.get("ARENA_TOURNAMENT_GAMES", 2))  # per pair and side
-env_kwargs = {"max_cycles": int(os.environ.get("ARENA_MAX_CYCLES", 100_000))}  # frames before a game is cut
-render = os.environ.get("ARENA_RENDER", "0") == "1"
+rounds = settings.rounds
+steps_per_round = settings.total_steps  # policy 1's steps in each round
+copies_per_env = settings.copies
+tournament_games = settings.tournament_games  # per pair and side
+env_kwargs = {"max_cycles": settings.max_cycles}  # frames before a game is cut
+render = settings.render
 rng = np.random.default_rng(0)
 pool = []
 

@@ -6,14 +6,14 @@ plot_colors picks each policy's color in the learning-curve plots.
 Run with:  mpiexec -n 10 python my_main_script.py
 """
 
-import os
-
 import my_config as cfg
 
 from arena.core.plot_utils import *
 from arena.core.policy_record import *
 from arena.core.stems import *
+from arena.settings import script_settings
 
+settings = script_settings(__doc__, total_steps=150_000)
 arena = make_stem(cfg.MAKE_ENV_LOCATION, cfg.LOG_COMMS_DIR, cfg.OBS_SPACES, cfg.ACT_SPACES)
 
 # --- only the root process will get beyond this point ---
@@ -26,7 +26,7 @@ env_kwargs = [
     {"max_steps": 100, "touch_distance": 0.2},  # touches are easy
 ]
 plot_colors = {1: "tab:red", 2: "tab:blue", 3: "tab:green"}
-total_steps = int(os.environ.get("ARENA_TOTAL_STEPS", 150_000))
+total_steps = settings.total_steps
 steps_per_match = total_steps_to_match_steps(match_list, total_steps)
 arena.kickoff(
     match_list,

@@ -1,6 +1,6 @@
 """The AI Arena tutorial's own Pong files (tutorial 02), run as the tutorial quotes them.
 
-The files come out of ``tutorials/02_atari.md`` itself (each code block after a
+The files come out of ``docs/tutorials/02_atari.md`` itself (each code block after a
 ``<!-- file: NAME -->`` line), so the tutorial and what runs here cannot drift apart.
 The one change: the budget ``5000000`` becomes a small one. ``ARENA_EVALUATION``
 gives the evaluation a schedule that fits the budget, since the files set none.
@@ -20,7 +20,7 @@ from arena.evaluation.schedule import CATALOG, EVAL_LOG, read_catalog
 from arena.report.mosaic import LABEL_HEIGHT, TILE_GAP
 from arena.storage.records import PolicyRecord
 
-TUTORIAL = os.path.join(REPO, "tutorials", "02_atari.md")
+TUTORIAL = os.path.join(REPO, "docs", "tutorials", "02_atari.md")
 EXAMPLE = os.path.join(REPO, "examples", "atari")
 BUDGET = "5000000"
 

@@ -162,7 +162,7 @@ def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
 
 
 @pytest.mark.skipif(
-    is_open_mpi(), reason="Open MPI's mpirun kills the ranks 0.25 s after forwarding Ctrl+C; see the README"
+    is_open_mpi(), reason="Open MPI's mpirun kills ranks 0.25 s after forwarding Ctrl+C (docs/troubleshooting.md)"
 )
 def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")

@@ -17,6 +17,7 @@ import pytest
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "arena")
 
 LAYERS = [
+    {"arena.settings"},  # every ARENA_* setting: the example scripts' flags and the arena's variables
     {"arena.mpi"},  # transport: every MPI call and the message protocol
     {"arena.plan"},  # pure planning: roles, placement, round settings
     {"arena.storage"},  # records, files, metrics, journal, rank 0's file service

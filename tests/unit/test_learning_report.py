@@ -56,7 +56,7 @@ def test_add_draw_and_table(tmp_path):
 
 
 def test_tutorial_02_quotes_the_files_that_run_the_cpu_recipe():
-    with open(os.path.join(REPO, "tutorials", "02_atari.md")) as f:
+    with open(os.path.join(REPO, "docs", "tutorials", "02_atari.md")) as f:
         blocks = dict(re.findall(r"<!-- recipe file: (.+?) -->\n```python\n(.*?)```", f.read(), flags=re.S))
     r = recipes.RECIPES["pong-ppo-cpu"]
     title = "pong-ppo-cpu, seed 1: ppo learns Pong"  # as benchmarks/learning.py titles the run

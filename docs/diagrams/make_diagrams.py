@@ -1,9 +1,11 @@
 """Make the pictures the docs use, from the code itself.
 
-    python diagrams/make_diagrams.py                  # rank_layout.png (instant)
-    python diagrams/make_diagrams.py touchdown        # runs examples/touchdown at -n 4 (about 3 minutes)
-    python diagrams/make_diagrams.py pongs [STEPS]    # runs examples/pong_batched at -n 15, one game a rank, render on
-    python diagrams/make_diagrams.py round_robin      # runs examples/round_robin_with_parameters at -n 10
+    python docs/diagrams/make_diagrams.py                  # rank_layout.png (instant)
+    python docs/diagrams/make_diagrams.py touchdown        # runs examples/touchdown at -n 4 (about 3 minutes)
+    python docs/diagrams/make_diagrams.py pongs [STEPS]    # examples/pong_batched at -n 15, a game a rank, render on
+    python docs/diagrams/make_diagrams.py round_robin      # runs examples/round_robin_with_parameters at -n 10
+    python docs/diagrams/make_diagrams.py memory_cartpole  # runs examples/memory_cartpole at -n 5
+    python docs/diagrams/make_diagrams.py touchdown_sac    # runs examples/touchdown_sac at -n 4
 
 The runs happen in a scratch copy of the example, with the venv's mpiexec.
 """
@@ -56,7 +58,9 @@ def run_example(name: str, ranks: int, env: dict, pictures: dict[str, str]) -> N
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     with tempfile.TemporaryDirectory() as tmp:
         work = os.path.join(tmp, name)
-        shutil.copytree(os.path.join(HERE, "..", "examples", name), work, ignore=shutil.ignore_patterns("log_comms"))
+        shutil.copytree(
+            os.path.join(HERE, "..", "..", "examples", name), work, ignore=shutil.ignore_patterns("log_comms")
+        )
         cmd = [mpiexec if os.path.exists(mpiexec) else "mpiexec", "-n", str(ranks), sys.executable, "my_main_script.py"]
         subprocess.run(cmd, cwd=work, env={**os.environ, **env}, check=True)
         for source, target in pictures.items():
@@ -75,6 +79,10 @@ if __name__ == "__main__":
         steps = sys.argv[2] if len(sys.argv) > 2 else "40000"
         pictures = {"render/mosaic.png": "pongs.png", "policy_1/curve_steps.png": "pong_learning_curve.png"}
         run_example("pong_batched", 15, {"ARENA_TOTAL_STEPS": steps, "ARENA_RENDER": "1", "ARENA_GAMES": "0"}, pictures)
+    elif which == "memory_cartpole":  # its defaults: 100,000 steps, ppo-lstm beside ppo
+        run_example("memory_cartpole", 5, {}, {"all_policies.png": "memory_cartpole_lstm_vs_ppo.png"})
+    elif which == "touchdown_sac":  # its defaults: 30,000 steps, SAC against random
+        run_example("touchdown_sac", 4, {}, {"all_policies.png": "touchdown_sac_vs_random.png"})
     elif which == "round_robin":
         run_example("round_robin_with_parameters", 10, {}, {"round_robin.png": "round_robin.png"})
     elif which == "selfplay_mosaic":
@@ -93,6 +101,6 @@ if __name__ == "__main__":
         run_example("many_games", 5, {"ARENA_RENDER": "1"}, pictures)
     else:
         sys.exit(
-            f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, round_robin, selfplay_mosaic, "
-            "selfplay or many_games"
+            f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, memory_cartpole, touchdown_sac, "
+            "round_robin, selfplay_mosaic, selfplay or many_games"
         )
