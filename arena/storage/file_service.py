@@ -26,7 +26,16 @@ from typing import Any
 
 from arena.mpi import comm as mpi
 from arena.mpi import protocol
-from arena.storage.files import CATALOG, LocalFiles, PolicyFiles, check_file_name, read_versions, stays_home
+from arena.storage.files import (
+    CATALOG,
+    CHECKPOINT,
+    CORRUPT_SUFFIX,
+    LocalFiles,
+    PolicyFiles,
+    check_file_name,
+    read_versions,
+    stays_home,
+)
 from arena.storage.metrics import Metrics, MetricsWriter, Row, tb_dir_of
 from arena.storage.records import Episode, PolicyRecord, RecordChannel, is_record_file, policy_dir
 from arena.storage.scratch import remove_scratch, scratch_folder
@@ -56,24 +65,41 @@ def open_round(
     record = PolicyRecord(policy_id, log_comms_dir, plot_color, load=False).load()
     # Read even between rounds: a bad checkpoint or catalog is restored from its last good version here, or
     # stops kickoff; the round package carries no older versions.
+    set_aside = _identity(os.path.join(record.data_dir, CHECKPOINT + CORRUPT_SUFFIX))
     saved = saved_steps(record.data_dir)
+    restored = _identity(os.path.join(record.data_dir, CHECKPOINT + CORRUPT_SUFFIX)) != set_aside
     read_versions(os.path.join(record.data_dir, CATALOG), json.loads, repair=True)
-    steps = saved if record.round_open else None
+    # An older checkpoint restored after a finished round: the weights are behind the records, so the
+    # records (and, at round start, the metrics) go back to the weights, as after a cut-short run.
+    behind = restored and saved is not None and saved < record.steps_done
+    steps = saved if record.round_open or behind else None
     where, why = (f"its checkpoint at step {steps:,}", "") if steps is not None else ("", "")
+    if behind and not record.round_open:
+        why = "its checkpoint was restored from an older version; "
     if steps is None and record.round_open and grid is not None:
         start, stride = grid
         steps = start + max(0, record.steps_done - start) // stride * stride
         where, why = f"its last save, at step {steps:,}", "it keeps no checkpoint; "
     if steps is not None:
         dropped = record.rewind(steps)
+        cause = "the last run stopped mid-round" if record.round_open else "its weights are older than its records"
         print(
-            f"[arena] policy {policy_id}: the last run stopped mid-round; its records continue from {where} "
+            f"[arena] policy {policy_id}: {cause}; its records continue from {where} "
             f"({why}{dropped} episodes recorded after it were dropped)",
             flush=True,
         )
     record.round_open = True
     record.save()
     return record
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(inode, mtime) of ``path``, or None: tells whether a file was put there since it was last looked at."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def folder_files(folder: str) -> dict[str, bytes]:

@@ -22,7 +22,7 @@ from arena.envs.batch import build_batch
 from arena.envs.step_checks import value_problem
 from arena.evaluate import main as evaluate_main
 from arena.mpi import comm as mpi
-from arena.storage.file_service import folder_files
+from arena.storage.file_service import folder_files, open_round
 from arena.storage.files import (
     CATALOG,
     CHECKPOINT,
@@ -54,6 +54,32 @@ def test_a_checkpoint_keeps_the_version_before_and_a_bad_one_falls_back(tmp_path
     files.write("notes.txt", b"a")
     files.write("notes.txt", b"b")
     assert not (tmp_path / "notes.1.txt").exists()  # only checkpoints and catalogs keep versions
+
+
+def test_an_older_checkpoint_restored_after_a_finished_round_takes_the_records_back_to_it(tmp_path, capsys):
+    record = PolicyRecord(1, str(tmp_path))
+    for _ in range(3):
+        record.add_result(1.0, 100)  # episodes ending at steps 100, 200, 300
+    record.round_open = False  # the round finished
+    record.save()
+    files = LocalFiles(record.data_dir)
+    for step in (200, 300):
+        files.write(CHECKPOINT, state_to_bytes({"global_step": step}))
+    opened = open_round(PPO.saved_steps, str(tmp_path), 1, None)  # a good checkpoint: nothing moves
+    assert opened.steps_done == 300 and "continue from" not in capsys.readouterr().out
+    opened.round_open = False
+    opened.save()
+    (tmp_path / "policy_1" / CHECKPOINT).write_bytes(b"torn")
+    opened = open_round(PPO.saved_steps, str(tmp_path), 1, None)
+    assert opened.steps_done == 200 and len(opened.episodes) == 2
+    out = capsys.readouterr().out
+    assert (
+        "policy 1: its weights are older than its records; its records continue from its checkpoint at step 200" in out
+    )
+    assert "(its checkpoint was restored from an older version; 1 episodes recorded after it were dropped)" in out
+    opened.round_open = False
+    opened.save()
+    assert open_round(PPO.saved_steps, str(tmp_path), 1, None).steps_done == 200  # once: the next round starts there
 
 
 def test_every_version_unreadable_is_an_error_that_names_the_files(tmp_path):
