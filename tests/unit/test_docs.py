@@ -15,6 +15,7 @@ import sys
 import pytest
 from helpers import REPO, hang_guard
 
+from arena.envs.check_env import check_env
 from arena.ranks.root.kickoff import Root
 from arena.settings import ARENA_VARIABLES, SCRIPT_SETTINGS, TEST_VARIABLES, variable_of
 
@@ -80,6 +81,15 @@ def test_every_python_block_compiles_and_its_arena_imports_exist(page, code):
             for alias in node.names:
                 if alias.name.split(".")[0] == "arena":
                     importlib.import_module(alias.name)
+
+
+def test_the_complete_env_of_the_custom_guide_passes_the_checker(tmp_path):
+    guide = text_of(os.path.join(DOCS, "guides", "custom.md"))
+    code = re.search(r"<!-- checked env: .*? -->\n```python\n(.*?)```", guide, re.S).group(1)
+    (tmp_path / "make_env.py").write_text(code)
+    report = check_env(str(tmp_path / "make_env.py"), rounds=5)
+    assert report.ok, str(report)
+    assert "200 random steps: 40 episodes ended, mean length 5.0" in str(report)  # as the guide shows it
 
 
 def test_every_path_the_docs_name_exists():
