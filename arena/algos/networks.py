@@ -12,6 +12,8 @@ from gymnasium import spaces
 from torch import nn
 from torch.distributions import Categorical, Distribution, Normal
 
+from arena.envs.masks import has_mask
+
 # Argument checks cost more than the math for the small batches of acting.
 Distribution.set_default_validate_args(False)
 
@@ -38,6 +40,11 @@ def space_problem(obs_space: spaces.Space, act_space: spaces.Space) -> str | Non
         isinstance(act_space, spaces.Box) and len(act_space.shape) == 1
     ):
         return f"it acts in Discrete or 1-D Box action spaces, not {act_space}"
+    if has_mask(obs_space):
+        return (
+            f"its observations carry an action mask ({obs_space}), which the learners do not read yet; "
+            '"random" players (and arena.check_env) play only the legal actions'
+        )
     if not isinstance(obs_space, spaces.Box):
         return f"it observes Box spaces (images or vectors), not {obs_space}"
     if is_image_space(obs_space):

@@ -8,7 +8,9 @@ It builds the env, checks the spaces (one observation and one action space per
 entity, and that they survive a pickle, since they travel by MPI), resets with a
 seed twice to see that seeding makes episodes repeat, and plays random actions
 through either step interface (Gymnasium's 5-tuple or the legacy 4-tuple),
-checking every observation against its space and every reward. The report says
+checking every observation against its space and every reward, and every action mask
+(``observation["action_mask"]`` or ``info["action_mask"]``: one 0/1 entry per action, at least one
+legal; only legal actions are played). The report says
 what to fix in plain words; the command exits 1 when something must be fixed.
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from arena.envs.api import describe_error, entity_spaces, load_make_env, reset_env, reset_env_form, step_env
+from arena.envs.masks import legal_sample, mask_of, mask_problem
 from arena.envs.step_checks import reward_problem, value_problem
 
 
@@ -95,26 +98,45 @@ def _check_values(step: int, obs: list, rewards: np.ndarray | None, obs_spaces: 
     return True
 
 
+def _legal_actions(step: int, obs: list, infos: list, act_spaces: list, report: EnvReport) -> list | None:
+    """A random action per entity, legal where the env gives a mask; None (a problem noted) for a bad mask."""
+    actions = []
+    for e, (value, info, space) in enumerate(zip(obs, infos, act_spaces)):
+        mask = mask_of(value, info)
+        problem = None if mask is None else mask_problem(mask, space)
+        if problem:
+            report.problems.append(f"step {step}, entity {e}: {problem}")
+            return None
+        actions.append(legal_sample(space, mask))
+    return actions
+
+
 def _play(env: Any, obs_spaces: list, act_spaces: list, steps: int, seed: int, report: EnvReport) -> None:
     n = len(obs_spaces)
     for space in act_spaces:
         space.seed(seed)
-    obs, _, legacy = reset_env_form(env, n, seed=seed)
+    obs, infos, legacy = reset_env_form(env, n, seed=seed)
     if not _check_values(0, obs, None, obs_spaces, report):
         return
-    episodes, lengths, length = 0, [], 0
+    episodes, lengths, length, masked = 0, [], 0, 0
     for t in range(1, steps + 1):
-        result = step_env(env, [space.sample() for space in act_spaces], n, legacy)
+        actions = _legal_actions(t, obs, infos, act_spaces, report)
+        if actions is None:
+            return
+        masked += any(mask_of(value, info) is not None for value, info in zip(obs, infos))
+        result = step_env(env, actions, n, legacy)
+        obs, infos = result.obs, result.infos
         length += 1
         if not _check_values(t, result.obs, result.rewards, obs_spaces, report):
             return
         if result.episode_over:
             episodes, lengths, length = episodes + 1, lengths + [length], 0
-            obs, _ = reset_env(env, n)
+            obs, infos = reset_env(env, n)
             if not _check_values(t, obs, None, obs_spaces, report):
                 return
     mean = f", mean length {np.mean(lengths):.1f}" if lengths else ""
-    report.notes.append(f"{steps} random steps: {episodes} episodes ended{mean}")
+    legal = f"; action masks checked on {masked} steps, and only legal actions played" if masked else ""
+    report.notes.append(f"{steps} random steps: {episodes} episodes ended{mean}{legal}")
     if not episodes:
         report.warnings.append(f"no episode ended in {steps} random steps; is terminated or truncated ever set?")
 

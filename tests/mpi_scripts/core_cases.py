@@ -90,6 +90,11 @@ elif CASE in ("waits", "waits_threaded_env"):
     result = arena.kickoff(match, {1: "random", 2: "random"}, 200)
     for rank, summary in sorted(result["ranks"].items()):
         print(f"WAITS rank {rank} {summary['waits']}")
+elif CASE == "masks":  # random players on a masked game: one copy, 4 copies, and a block; an illegal claim raises
+    claim = {"variant": "claim", "cells": 7}
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs=claim)
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs=claim, copies_per_env=4)
+    arena.kickoff([[[3, 3]]], {3: "multiagent_random"}, 300, env_kwargs=claim)
 elif CASE == "legacy":
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 60, env_kwargs={"legacy": True, "length": 6})
 elif CASE == "fail_step":

@@ -106,7 +106,42 @@ class ShiftingSpacesEnv(EchoEnv):
         self.observation_spaces = [spaces.Box(0, 1, (ShiftingSpacesEnv.builds,)) for _ in range(self.n)]
 
 
+class ClaimEnv:
+    """Two entities claim free cells at once; a cell both claim is blocked. The mask is the free cells.
+
+    A claim of a cell that is not free raises: a run that ends cleanly played only legal moves.
+    Each entity scores the cells it claimed; the game ends when no cell is free.
+    """
+
+    def __init__(self, cells=9, **_):
+        self.cells, self.n = cells, 2
+        obs = spaces.Dict({"observation": spaces.MultiBinary(cells), "action_mask": spaces.MultiBinary(cells)})
+        self.observation_spaces = [obs, obs]
+        self.action_spaces = [spaces.Discrete(cells), spaces.Discrete(cells)]
+
+    def _obs(self):
+        free = (self.owner == -1).astype(np.int8)
+        return [{"observation": (self.owner == e).astype(np.int8), "action_mask": free.copy()} for e in range(2)]
+
+    def reset(self, seed=None, options=None):
+        self.owner = np.full(self.cells, -1)  # -1 free, 0 or 1 claimed, 2 blocked
+        return self._obs(), [{}, {}]
+
+    def step(self, actions):
+        a, b = int(actions[0]), int(actions[1])
+        if self.owner[a] != -1 or self.owner[b] != -1:
+            raise ValueError(f"illegal claim: cells {a} and {b} of owners {self.owner.tolist()}")
+        rewards = [0.0, 0.0]
+        if a == b:
+            self.owner[a] = 2
+        else:
+            self.owner[a], self.owner[b], rewards = 0, 1, [1.0, 1.0]
+        over = bool((self.owner != -1).all())
+        return self._obs(), rewards, over, False, [{}, {}]
+
+
 def make_env(variant="echo", fail_everywhere=False, fail_on_env_ranks=False, **kwargs):
     if fail_everywhere or (fail_on_env_ranks and world_rank() != 0):
         raise RuntimeError("make_env failing on purpose")
-    return {"echo": EchoEnv, "unequal": UnequalSpacesEnv, "shifting": ShiftingSpacesEnv}[variant](**kwargs)
+    variants = {"echo": EchoEnv, "unequal": UnequalSpacesEnv, "shifting": ShiftingSpacesEnv, "claim": ClaimEnv}
+    return variants[variant](**kwargs)

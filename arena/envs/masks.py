@@ -1,0 +1,56 @@
+"""Action masks: which actions are legal now, as PettingZoo's classic games give them.
+
+An entity whose observation space is a ``Dict`` with an ``"action_mask"`` entry (PettingZoo's
+convention: ``{"observation": ..., "action_mask": ...}``) says at every step which of its
+``Discrete(n)`` actions are legal: ``mask[a]`` is 1 where action ``a`` may be played. The
+mask travels inside the observation, so it reaches the worker on every step; an info dict
+reaches it only at episode ends. ``mask_of`` also reads ``info["action_mask"]`` where an env
+puts it there, for the checker and for adapters that move it into the observation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+__all__ = ["MASK_KEY", "OBSERVATION_KEY", "has_mask", "legal_sample", "mask_of", "mask_problem"]
+
+MASK_KEY = "action_mask"
+OBSERVATION_KEY = "observation"
+
+
+def has_mask(space: spaces.Space) -> bool:
+    """True for a ``Dict`` observation space with an ``"action_mask"`` entry."""
+    return isinstance(space, spaces.Dict) and MASK_KEY in space.spaces
+
+
+def mask_of(obs: Any, info: dict | None = None) -> np.ndarray | None:
+    """The legal actions as a bool array: from ``obs["action_mask"]``, else ``info["action_mask"]``, else None."""
+    if isinstance(obs, dict) and MASK_KEY in obs:
+        return np.asarray(obs[MASK_KEY]).astype(bool)
+    if isinstance(info, dict) and MASK_KEY in info:
+        return np.asarray(info[MASK_KEY]).astype(bool)
+    return None
+
+
+def mask_problem(mask: Any, act_space: spaces.Space) -> str | None:
+    """What is wrong with ``mask`` for ``act_space``, or None: a 0/1 vector, one entry per action, one legal."""
+    if not isinstance(act_space, spaces.Discrete):
+        return f"an action mask needs a Discrete action space, not {act_space}"
+    array = np.asarray(mask)
+    if array.shape != (int(act_space.n),):
+        return f"the action mask has shape {array.shape}, but the action space {act_space} needs ({act_space.n},)"
+    if array.dtype != bool and not np.isin(array, (0, 1)).all():
+        return f"the action mask holds {sorted(set(np.unique(array).tolist()))[:5]}; it must hold only 0 and 1"
+    if not array.astype(bool).any():
+        return "the action mask allows no action although a move is due; at least one action must be legal"
+    return None
+
+
+def legal_sample(act_space: spaces.Space, mask: np.ndarray | None) -> Any:
+    """A random action of ``act_space``, a legal one where ``mask`` says which (the space's own generator)."""
+    if mask is None:
+        return act_space.sample()
+    return act_space.sample(mask=np.asarray(mask, dtype=np.int8))

@@ -1,0 +1,104 @@
+"""Action masks: the checker checks them and plays only legal actions; the random player picks legal ones."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from arena.algos.random_policy import RandomPolicy
+from arena.envs.check_env import check_env
+from arena.envs.masks import has_mask, legal_sample, mask_of, mask_problem
+
+
+class Takeaway(gym.Env):
+    """Take 1 to 3 of N stones; more than are left is illegal (and raises). The last taker wins."""
+
+    def __init__(self, stones: int = 7, bad_mask: str = ""):
+        self.stones, self.bad_mask = stones, bad_mask
+        self.action_space = spaces.Discrete(3)  # take action + 1 stones
+        self.observation_space = spaces.Dict(
+            {
+                "observation": spaces.Box(0, stones, (1,), np.int64),
+                "action_mask": spaces.MultiBinary(4 if bad_mask == "shape" else 3),  # "shape": a space that lies
+            }
+        )
+
+    def _obs(self) -> dict:
+        mask = (np.arange(1, 4) <= self.left).astype(np.int8)
+        if self.bad_mask == "none" and self.left < self.stones:
+            mask[:] = 0
+        if self.bad_mask == "shape":
+            mask = np.ones(4, np.int8)
+        return {"observation": np.array([self.left]), "action_mask": mask}
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.left = self.stones
+        return self._obs(), {}
+
+    def step(self, action):
+        if action + 1 > self.left:
+            raise ValueError(f"illegal move: take {action + 1} of {self.left}")
+        self.left -= action + 1
+        return self._obs(), float(self.left == 0), self.left == 0, False, {}
+
+
+def make_takeaway(**kwargs):
+    from arena.wrappers.single_agent_wrappers import single_agent_wrapper
+
+    return single_agent_wrapper(Takeaway(**kwargs))
+
+
+def test_a_mask_is_read_from_the_observation_or_the_info_and_checked():
+    assert has_mask(Takeaway().observation_space) and not has_mask(spaces.Box(0, 1, (2,)))
+    assert mask_of({"action_mask": [1, 0, 1]}).tolist() == [True, False, True]
+    assert mask_of(np.zeros(2), {"action_mask": [0, 1]}).tolist() == [False, True]
+    assert mask_of(np.zeros(2), {}) is None
+    act = spaces.Discrete(3)
+    assert mask_problem([1, 0, 1], act) is None
+    assert "shape (2,)" in mask_problem([1, 0], act)
+    assert "only 0 and 1" in mask_problem([2, 0, 1], act)
+    assert "allows no action" in mask_problem([0, 0, 0], act)
+    assert "Discrete" in mask_problem([1], spaces.Box(0, 1, (1,)))
+
+
+def test_legal_samples_never_pick_a_masked_action():
+    act = spaces.Discrete(5)
+    act.seed(0)
+    drawn = {int(legal_sample(act, np.array([0, 1, 0, 1, 0], bool))) for _ in range(200)}
+    assert drawn == {1, 3}
+
+
+def test_the_checker_plays_only_legal_actions_and_names_a_bad_mask():
+    report = check_env(make_takeaway, steps=300)
+    assert report.ok, str(report)  # an illegal move would raise inside the env
+    assert "action masks checked on 300 steps, and only legal actions played" in str(report)
+    none = check_env(make_takeaway, steps=50, bad_mask="none")
+    assert not none.ok and "step 2, entity 0: the action mask allows no action" in str(none)
+    shape = check_env(make_takeaway, steps=50, bad_mask="shape")
+    assert not shape.ok and "the action mask has shape (4,), but the action space Discrete(3) needs (3,)" in str(shape)
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_the_random_player_picks_only_legal_actions(copies):
+    if copies == 1:
+        env = Takeaway(stones=5)
+    else:
+        env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=5) for _ in range(copies)])
+    player = RandomPolicy(env, None, seed=3)
+    player.run(400, "unused")  # Takeaway raises on an illegal move
+    obs, _ = env.reset(seed=1)
+    taken = player.act(obs)
+    assert np.all(np.asarray(taken) <= 2)
+
+
+def test_learners_refuse_a_masked_game_at_kickoff_saying_why():
+    from arena.algos.dqn import DQN
+    from arena.algos.ppo import PPO
+
+    obs = Takeaway().observation_space
+    for learner in (PPO, DQN):
+        with pytest.raises(ValueError, match="observations carry an action mask .* do not read yet"):
+            learner.check_spaces(obs, spaces.Discrete(3))
