@@ -27,6 +27,7 @@ from arena.algos.base import Policy, accepted_options, episode_over, is_multi_en
 from arena.algos.networks import is_image_space, space_problem
 from arena.algos.schedules import schedule_finished_message
 from arena.algos.torch_sync import broadcast_state, cpu_copy, state_from_bytes, state_to_bytes
+from arena.envs.masks import OBSERVATION_KEY, has_mask, split_rows
 from arena.evaluation.schedule import evaluation_options, start_evaluator
 from arena.mpi import comm as mpi
 from arena.storage.files import CHECKPOINT, read_versions
@@ -83,6 +84,7 @@ class Learner(Policy):
     evaluates_while_training = True  # the option ``evaluation``: arena.evaluation.schedule
     learns = True  # trains and checkpoints
     shared_state: ClassVar[tuple[str, ...]] = ("model", "optimizer")  # what workers adopt from the root's checkpoint
+    reads_masks: ClassVar[bool] = False  # plays masked games (obs["action_mask"]): rows then carry self.masks
 
     def __init__(
         self,
@@ -180,10 +182,22 @@ class Learner(Policy):
         if any(s != obs_spaces[0] for s in obs_spaces) or any(s != act_spaces[0] for s in act_spaces):
             raise ValueError(f"{self.name} shares one network over a block of entities: their spaces must be equal")
         self.obs_space, self.act_space, self.n_entities = obs_spaces[0], act_spaces[0], len(obs_spaces)
+        # A masked game: the network sees obs["observation"], and self.masks (rows, actions) the legal actions.
+        self.masked, self.masks = self.reads_masks and has_mask(self.obs_space), None
+        if self.masked:
+            self.obs_space = self.obs_space[OBSERVATION_KEY]
+
+    def _split(self, obs: Any) -> np.ndarray:
+        """A masked game's observations as rows of arrays; their masks go to ``self.masks``."""
+        rows = obs if (self.vector or self.multi) else [obs]
+        array, self.masks = split_rows(rows)
+        return array
 
     def reset(self) -> np.ndarray:
         """Observations of every controlled entity (or copy), stacked: shape (E, *obs_shape)."""
         obs, _ = self.env.reset()
+        if self.masked:
+            return self._split(obs)
         if self.vector:
             return np.asarray(obs)
         return np.stack(obs) if self.multi else np.asarray(obs)[None]
@@ -216,24 +230,26 @@ class Learner(Policy):
             obs, rew, term, trunc, infos = self.env.step(actions)
             self.executed = executed_actions(actions, infos.get("executed_action"))
             self.replaced = replaced_rows(actions, self.executed)
-            obs, final = np.asarray(obs), np.asarray(obs)
+            obs = self._split(obs) if self.masked else np.asarray(obs)
+            final = obs
             if "_final_obs" in infos:
                 final = obs.copy()
                 for k in np.flatnonzero(infos["_final_obs"]):
-                    final[k] = infos["final_obs"][k]
+                    last = infos["final_obs"][k]
+                    final[k] = split_rows([last])[0][0] if self.masked else last
             return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), final
         if self.multi:
             obs, rew, term, trunc, infos = self.env.step(list(actions))
             ran = [info.get("executed_action") for info in infos] if isinstance(infos, list) else [None]
             self.executed = executed_actions(actions, None if ran[0] is None else np.stack(ran))
             self.replaced = replaced_rows(actions, self.executed)
-            obs = np.stack(obs)
+            obs = self._split(obs) if self.masked else np.stack(obs)
             return obs, np.asarray(rew, np.float32), np.asarray(term), np.asarray(trunc), obs
         obs, rew, term, trunc, info = self.env.step(actions[0])
         ran = info.get("executed_action") if isinstance(info, dict) else None
         self.executed = executed_actions(actions, None if ran is None else np.asarray(ran)[None])
         self.replaced = replaced_rows(actions, self.executed)
-        obs = np.asarray(obs)[None]
+        obs = self._split(obs) if self.masked else np.asarray(obs)[None]
         return obs, np.array([rew], np.float32), np.array([term]), np.array([trunc]), obs
 
     def episode_ends(self, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
@@ -342,9 +358,13 @@ class Learner(Policy):
         if problem is not None:
             raise ValueError(f"{cls.name.upper()} cannot play this entity: {problem}")
 
-    @staticmethod
-    def spaces_problem(obs_space: spaces.Space, act_space: spaces.Space) -> str | None:
+    @classmethod
+    def spaces_problem(cls, obs_space: spaces.Space, act_space: spaces.Space) -> str | None:
         """Why this learner's networks cannot take these spaces, or None when they can."""
+        if cls.reads_masks and has_mask(obs_space):
+            if not isinstance(act_space, spaces.Discrete):
+                return f"an action mask needs a Discrete action space, not {act_space}"
+            return space_problem(obs_space[OBSERVATION_KEY], act_space)
         return space_problem(obs_space, act_space)
 
     def log_hyperparameters(self, horizon: int, extra: dict | None = None) -> None:

@@ -118,6 +118,7 @@ class PPO(Learner):
     name = "ppo"
     config_class = PPOConfig
     arena5_keywords = "ppo1"  # arena5's stable-baselines PPO1 names (arena.compat)
+    reads_masks = True  # masked games: illegal actions get probability 0, in acting and in the update
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
@@ -182,10 +183,15 @@ class PPO(Learner):
             "ends": torch.zeros((T, E), device=dev),
             "replaced": torch.zeros((T, E), dtype=torch.bool, device=dev),  # a paced env ran another action
         }
+        if self.masked:  # the legal actions at each step, for acting and again for the update's log-probs
+            buf["masks"] = torch.zeros((T, E, int(self.act_space.n)), dtype=torch.bool, device=dev)
         for t in range(T):
             obs_t = torch.as_tensor(obs, device=dev)
+            legal = self.legal_actions()
             with torch.no_grad():
-                action, logprob, _, value = self.agent.act_and_value(obs_t)
+                action, logprob, _, value = self.agent.act_and_value(obs_t, **legal)
+            if self.masked:
+                buf["masks"][t] = legal["mask"]
             next_obs, reward, terminated, truncated, final_obs = self.step(action.cpu().numpy())
             ends = self.episode_ends(terminated, truncated)
             cut = ends & truncated & ~terminated
@@ -249,9 +255,14 @@ class PPO(Learner):
         """Indices into the flattened rollout for each of ``n_minibatches`` minibatches, shuffled."""
         return np.array_split(self.rng.permutation(batch_size), self.cfg.n_minibatches)
 
+    def legal_actions(self) -> dict:
+        """``{"mask": (rows, actions) bool tensor}`` of the current step in a masked game, else nothing."""
+        return {"mask": torch.as_tensor(self.masks, device=self.device)} if self.masked else {}
+
     def evaluate_actions(self, mb: dict, actions: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """``(log_prob, entropy, value)`` of the minibatch's actions under the current network."""
-        return self.agent.act_and_value(mb["obs"], actions)[1:]
+        """``(log_prob, entropy, value)`` of the minibatch's actions under the current network (legal ones only)."""
+        legal = {"mask": mb["masks"]} if "masks" in mb else {}
+        return self.agent.act_and_value(mb["obs"], actions, **legal)[1:]
 
     def minibatch_step(self, mb: dict, samples: int, stats: dict) -> float:
         """One gradient step; gradients are averaged over workers, weighted by samples, before clipping and Adam."""
@@ -287,7 +298,7 @@ class PPO(Learner):
     def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Actions sampled from the policy, or its most likely ones."""
         obs_t = torch.as_tensor(obs, device=self.device)
-        return self.agent.act_and_value(obs_t, deterministic=deterministic)[0].cpu().numpy()
+        return self.agent.act_and_value(obs_t, deterministic=deterministic, **self.legal_actions())[0].cpu().numpy()
 
     def frozen_episodes_ended(self, ends: np.ndarray) -> None:
         """A recurrent network starts those rows afresh."""

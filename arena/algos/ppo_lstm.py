@@ -21,8 +21,8 @@ from gymnasium import spaces
 from torch import nn
 
 from arena.algos.frozen import Frozen
-from arena.algos.networks import RecurrentActorCritic
 from arena.algos.ppo import PPO, PPOConfig
+from arena.algos.recurrent_networks import RecurrentActorCritic
 
 __all__ = ["PPOLSTM", "PPOLSTMConfig", "PPOLSTMEval", "sequence_indices"]
 
@@ -51,6 +51,7 @@ class PPOLSTM(PPO):
 
     name = "ppo-lstm"
     config_class = PPOLSTMConfig
+    reads_masks = False  # its sequence replay does not carry action masks yet: masked games are refused
 
     def make_agent(self) -> nn.Module:
         """The recurrent actor-critic."""

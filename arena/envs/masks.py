@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["MASK_KEY", "OBSERVATION_KEY", "has_mask", "legal_sample", "mask_of", "mask_problem"]
+__all__ = ["MASK_KEY", "OBSERVATION_KEY", "has_mask", "legal_sample", "mask_of", "mask_problem", "split_rows"]
 
 MASK_KEY = "action_mask"
 OBSERVATION_KEY = "observation"
@@ -54,3 +54,10 @@ def legal_sample(act_space: spaces.Space, mask: np.ndarray | None) -> Any:
     if mask is None:
         return act_space.sample()
     return act_space.sample(mask=np.asarray(mask, dtype=np.int8))
+
+
+def split_rows(rows: list | dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(observations, masks)`` stacked over rows: from a list of dicts, or from a batched dict."""
+    if isinstance(rows, dict):
+        return np.asarray(rows[OBSERVATION_KEY]), np.asarray(rows[MASK_KEY]).astype(bool)
+    return np.stack([np.asarray(r[OBSERVATION_KEY]) for r in rows]), np.stack([mask_of(r) for r in rows])

@@ -115,13 +115,14 @@ class ClaimEnv:
 
     def __init__(self, cells=9, **_):
         self.cells, self.n = cells, 2
-        obs = spaces.Dict({"observation": spaces.MultiBinary(cells), "action_mask": spaces.MultiBinary(cells)})
+        board = spaces.Box(0.0, 1.0, (cells,), np.float32)  # the cells this entity owns
+        obs = spaces.Dict({"observation": board, "action_mask": spaces.MultiBinary(cells)})
         self.observation_spaces = [obs, obs]
         self.action_spaces = [spaces.Discrete(cells), spaces.Discrete(cells)]
 
     def _obs(self):
         free = (self.owner == -1).astype(np.int8)
-        return [{"observation": (self.owner == e).astype(np.int8), "action_mask": free.copy()} for e in range(2)]
+        return [{"observation": (self.owner == e).astype(np.float32), "action_mask": free.copy()} for e in range(2)]
 
     def reset(self, seed=None, options=None):
         self.owner = np.full(self.cells, -1)  # -1 free, 0 or 1 claimed, 2 blocked

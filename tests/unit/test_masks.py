@@ -5,11 +5,18 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from gymnasium import spaces
 
+from arena.algos.dqn import DQN
+from arena.algos.networks import ActorCritic
+from arena.algos.ppo import PPO
+from arena.algos.ppo_lstm import PPOLSTM
 from arena.algos.random_policy import RandomPolicy
 from arena.envs.check_env import check_env
 from arena.envs.masks import has_mask, legal_sample, mask_of, mask_problem
+from arena.mpi import comm as mpi
+from arena.storage.records import PolicyRecord
 
 
 class Takeaway(gym.Env):
@@ -94,11 +101,36 @@ def test_the_random_player_picks_only_legal_actions(copies):
     assert np.all(np.asarray(taken) <= 2)
 
 
-def test_learners_refuse_a_masked_game_at_kickoff_saying_why():
-    from arena.algos.dqn import DQN
-    from arena.algos.ppo import PPO
-
+def test_ppo_takes_masked_games_and_the_learners_that_cannot_refuse_them_at_kickoff():
     obs = Takeaway().observation_space
-    for learner in (PPO, DQN):
+    PPO.check_spaces(obs, spaces.Discrete(3))  # PPO reads the mask
+    with pytest.raises(ValueError, match="an action mask needs a Discrete action space"):
+        PPO.check_spaces(obs, spaces.Box(-1, 1, (3,)))
+    for learner in (PPOLSTM, DQN):
         with pytest.raises(ValueError, match="observations carry an action mask .* do not read yet"):
             learner.check_spaces(obs, spaces.Discrete(3))
+
+
+def test_a_masked_action_has_probability_zero_and_no_nan():
+    agent = ActorCritic(spaces.Box(0, 7, (1,), np.int64), spaces.Discrete(3))
+    obs = torch.zeros((64, 1))
+    mask = torch.tensor([[False, True, False]] * 64)
+    action, log_prob, entropy, _ = agent.act_and_value(obs, mask=mask)
+    assert (action == 1).all() and torch.allclose(log_prob, torch.zeros(64), atol=1e-6)
+    assert torch.isfinite(entropy).all() and entropy.abs().max() < 1e-5
+    scored = agent.act_and_value(obs, torch.zeros(64, dtype=torch.long), mask=mask)[1]
+    assert (scored < -1e6).all()  # an illegal action scored under the mask: no probability
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_ppo_plays_only_legal_moves_and_learns_from_them(copies, tmp_path):
+    if copies == 1:
+        env = Takeaway(stones=6)
+    else:
+        same_step = gym.vector.AutoresetMode.SAME_STEP
+        env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=6) for _ in range(copies)], autoreset_mode=same_step)
+    record = PolicyRecord(1, str(tmp_path))
+    ppo = PPO(env, mpi.world(), seed=0, n_steps=16, n_minibatches=2, evaluation=False)
+    ppo.run(160, record.data_dir, record)  # Takeaway raises on an illegal move
+    assert ppo.masked and ppo.obs_space.shape == (1,) and ppo.updates == 10
+    assert ppo.global_step == 160 * copies

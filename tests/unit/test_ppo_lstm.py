@@ -8,8 +8,8 @@ import torch
 from gymnasium import spaces
 from helpers import REPO
 
-from arena.algos.networks import RecurrentActorCritic
 from arena.algos.ppo_lstm import PPOLSTM, PPOLSTMConfig, sequence_indices
+from arena.algos.recurrent_networks import RecurrentActorCritic
 from arena.mpi import comm as mpi
 
 sys.path.insert(0, f"{REPO}/examples/memory_cartpole")
