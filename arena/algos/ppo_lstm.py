@@ -51,7 +51,6 @@ class PPOLSTM(PPO):
 
     name = "ppo-lstm"
     config_class = PPOLSTMConfig
-    reads_masks = False  # its sequence replay does not carry action masks yet: masked games are refused
 
     def make_agent(self) -> nn.Module:
         """The recurrent actor-critic."""
@@ -89,7 +88,10 @@ class PPOLSTM(PPO):
             return x.reshape(S, L, *x.shape[1:]).transpose(0, 1)
 
         h0, c0 = (mb[k].reshape(S, L, *mb[k].shape[1:])[:, 0] for k in ("h", "c"))  # (S, LSTMs, size)
-        out = self.agent.evaluate_sequences(by_time(mb["obs"]), by_time(actions), h0, c0, by_time(mb["starts"]))
+        legal = {"mask": by_time(mb["masks"])} if "masks" in mb else {}  # each step's legal actions, replayed
+        out = self.agent.evaluate_sequences(
+            by_time(mb["obs"]), by_time(actions), h0, c0, by_time(mb["starts"]), **legal
+        )
         return tuple(x.transpose(0, 1).reshape(-1) for x in out)
 
     def update(self, buf: dict, batch_size: int) -> dict:

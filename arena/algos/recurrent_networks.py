@@ -8,7 +8,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.distributions import Categorical, Distribution, Normal
 
-from arena.algos.networks import ObservationEncoder, action_head, layer_init, sample_and_score
+from arena.algos.networks import ObservationEncoder, action_head, layer_init, masked_logits, sample_and_score
 
 
 class RecurrentActorCritic(nn.Module):
@@ -70,12 +70,12 @@ class RecurrentActorCritic(nn.Module):
             cs.append(c)
         return outputs[0], outputs[-1], (torch.cat(hs), torch.cat(cs))
 
-    def dist(self, out: torch.Tensor) -> Distribution:
-        """The action distribution from the actor's LSTM outputs."""
+    def dist(self, out: torch.Tensor, mask: torch.Tensor | None = None) -> Distribution:
+        """The action distribution from the actor's LSTM outputs; ``mask`` rules illegal actions out."""
         logits = self.actor(out)
         if self.continuous:
             return Normal(logits, self.log_std.exp().expand_as(logits))
-        return Categorical(logits=logits)
+        return Categorical(logits=masked_logits(logits, mask))
 
     def _rollout_state(self, rows: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         if self.state is None or self.state[0].shape[1] != rows:
@@ -84,7 +84,11 @@ class RecurrentActorCritic(nn.Module):
         return self.state
 
     def act_and_value(
-        self, obs: torch.Tensor, action: torch.Tensor | None = None, deterministic: bool = False
+        self,
+        obs: torch.Tensor,
+        action: torch.Tensor | None = None,
+        deterministic: bool = False,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """One rollout step for every row: ``(action, log_prob, entropy, value)``; the state moves on."""
         state = self._rollout_state(len(obs), obs.device)
@@ -92,7 +96,8 @@ class RecurrentActorCritic(nn.Module):
             self.recorded.append((state[0].transpose(0, 1), state[1].transpose(0, 1), self.starts))
         actor_out, critic_out, self.state = self.unroll(obs[None], state, self.starts[None])
         self.starts = torch.zeros_like(self.starts)
-        action, log_prob, entropy = sample_and_score(self.dist(actor_out[0]), action, deterministic, self.continuous)
+        dist = self.dist(actor_out[0], mask)
+        action, log_prob, entropy = sample_and_score(dist, action, deterministic, self.continuous)
         return action, log_prob, entropy, self.critic(critic_out[0]).squeeze(-1)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
@@ -113,9 +118,15 @@ class RecurrentActorCritic(nn.Module):
         return {"h": h, "c": c, "starts": starts}
 
     def evaluate_sequences(
-        self, obs: torch.Tensor, actions: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, starts: torch.Tensor
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        h0: torch.Tensor,
+        c0: torch.Tensor,
+        starts: torch.Tensor,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(log_prob, entropy, value)``, each (L, S), of actions along S sequences from states (S, LSTMs, size)."""
         actor_out, critic_out, _ = self.unroll(obs, (h0.transpose(0, 1), c0.transpose(0, 1)), starts)
-        _, log_prob, entropy = sample_and_score(self.dist(actor_out), actions, False, self.continuous)
+        _, log_prob, entropy = sample_and_score(self.dist(actor_out, mask), actions, False, self.continuous)
         return log_prob, entropy, self.critic(critic_out).squeeze(-1)

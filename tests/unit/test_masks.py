@@ -103,10 +103,11 @@ def test_the_random_player_picks_only_legal_actions(copies):
 
 def test_ppo_takes_masked_games_and_the_learners_that_cannot_refuse_them_at_kickoff():
     obs = Takeaway().observation_space
-    PPO.check_spaces(obs, spaces.Discrete(3))  # PPO reads the mask
+    PPO.check_spaces(obs, spaces.Discrete(3))  # PPO and recurrent PPO read the mask
+    PPOLSTM.check_spaces(obs, spaces.Discrete(3))
     with pytest.raises(ValueError, match="an action mask needs a Discrete action space"):
         PPO.check_spaces(obs, spaces.Box(-1, 1, (3,)))
-    for learner in (PPOLSTM, DQN):
+    for learner in (DQN,):
         with pytest.raises(ValueError, match="observations carry an action mask .* do not read yet"):
             learner.check_spaces(obs, spaces.Discrete(3))
 
@@ -122,15 +123,33 @@ def test_a_masked_action_has_probability_zero_and_no_nan():
     assert (scored < -1e6).all()  # an illegal action scored under the mask: no probability
 
 
-@pytest.mark.parametrize("copies", [1, 4])
-def test_ppo_plays_only_legal_moves_and_learns_from_them(copies, tmp_path):
+@pytest.mark.parametrize("learner,copies", [(PPO, 1), (PPO, 4), (PPOLSTM, 1), (PPOLSTM, 4)])
+def test_ppo_plays_only_legal_moves_and_learns_from_them(learner, copies, tmp_path):
     if copies == 1:
         env = Takeaway(stones=6)
     else:
         same_step = gym.vector.AutoresetMode.SAME_STEP
         env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=6) for _ in range(copies)], autoreset_mode=same_step)
     record = PolicyRecord(1, str(tmp_path))
-    ppo = PPO(env, mpi.world(), seed=0, n_steps=16, n_minibatches=2, evaluation=False)
+    ppo = learner(env, mpi.world(), seed=0, n_steps=16, n_minibatches=2, evaluation=False)
     ppo.run(160, record.data_dir, record)  # Takeaway raises on an illegal move
     assert ppo.masked and ppo.obs_space.shape == (1,) and ppo.updates == 10
     assert ppo.global_step == 160 * copies
+
+
+@pytest.mark.parametrize("learner", [PPO, PPOLSTM])
+def test_the_update_scores_the_rollouts_actions_under_the_same_masks(learner):
+    env = gym.vector.SyncVectorEnv(
+        [lambda: Takeaway(stones=4) for _ in range(3)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
+    ppo = learner(env, mpi.world(), seed=1, n_steps=12, evaluation=False)
+    buf, _ = ppo.collect_rollout(ppo.reset(), 12, is_last=False)
+    assert buf["masks"].shape == (12, 3, 3) and not buf["masks"].all()  # some moves were illegal
+    ppo.last_rollout_length = 12
+    flat = {k: v.reshape(36, *v.shape[2:]) for k, v in buf.items()}
+    idx = torch.as_tensor(np.concatenate(ppo.minibatches(12, 36)))
+    mb = {k: v[idx] for k, v in flat.items()}
+    logprob = ppo.evaluate_actions(mb, mb["actions"].long())[0]
+    assert torch.allclose(logprob, mb["logprobs"], atol=1e-5)  # the ratio starts at 1: the same legal actions
+    unmasked = ppo.evaluate_actions({k: v for k, v in mb.items() if k != "masks"}, mb["actions"].long())[0]
+    assert not torch.allclose(unmasked, mb["logprobs"], atol=1e-3)  # without the masks it would not
