@@ -27,7 +27,7 @@ from torch import nn
 
 from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
-from arena.algos.networks import QNetwork, is_image_space, space_problem
+from arena.algos.networks import QNetwork, is_image_space
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
 from arena.algos.optim import CenteredRMSprop
 from arena.algos.schedules import linear
@@ -128,13 +128,27 @@ PRESETS = {
 }
 
 
-def bootstrap_values(online: nn.Module, target: nn.Module, next_obs: torch.Tensor, double: bool) -> torch.Tensor:
-    """max_a Q_target(s', a); with ``double``, Q_target(s', argmax_a Q_online(s', a))."""
+def legal_q(q: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Q-values with the illegal actions at -inf, so that max and argmax see only legal ones.
+
+    A row whose mask allows nothing (the last observation of a game, in PettingZoo's classic
+    games) keeps every action: it never bootstraps, and -inf times a zero discount is NaN.
+    """
+    if mask is None:
+        return q
+    legal = mask | ~mask.any(dim=1, keepdim=True)
+    return q.masked_fill(~legal, float("-inf"))
+
+
+def bootstrap_values(
+    online: nn.Module, target: nn.Module, next_obs: torch.Tensor, double: bool, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """max_a Q_target(s', a); with ``double``, Q_target(s', argmax_a Q_online(s', a)); over legal actions only."""
     q_next = target(next_obs)
     if double:
-        best = online(next_obs).argmax(dim=1, keepdim=True)
+        best = legal_q(online(next_obs), mask).argmax(dim=1, keepdim=True)
         return q_next.gather(1, best).squeeze(1)
-    return q_next.max(dim=1).values
+    return legal_q(q_next, mask).max(dim=1).values
 
 
 class DQN(OffPolicyLearner):
@@ -143,6 +157,7 @@ class DQN(OffPolicyLearner):
     name = "dqn"
     config_class = DQNConfig
     shared_state = ("model", "target", "optimizer")
+    reads_masks = True  # masked games: greedy, random and target choices over legal actions only
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
@@ -192,11 +207,15 @@ class DQN(OffPolicyLearner):
 
     # --------------------------------------------------------------- acting
     def act(self, obs: np.ndarray, epsilon: float) -> np.ndarray:
-        """Greedy actions for every row, each replaced by a random one with probability ``epsilon``."""
+        """Greedy actions for every row, each replaced by a random one with probability ``epsilon`` (legal ones)."""
+        mask = None if self.masks is None else torch.as_tensor(self.masks, device=self.device)
         with torch.no_grad():
-            greedy = self.q(torch.as_tensor(obs, device=self.device)).argmax(dim=1).cpu().numpy()
+            greedy = legal_q(self.q(torch.as_tensor(obs, device=self.device)), mask).argmax(dim=1).cpu().numpy()
         explore = self.rng.random(len(greedy)) < epsilon
-        return np.where(explore, self.rng.integers(self.n_actions, size=len(greedy)), greedy)
+        if self.masks is None:
+            return np.where(explore, self.rng.integers(self.n_actions, size=len(greedy)), greedy)
+        draws = self.rng.random(self.masks.shape) * self.masks  # the largest draw among the legal actions
+        return np.where(explore, draws.argmax(axis=1), greedy)
 
     def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Greedy actions ("dqn-eval" with ``deterministic``), else epsilon-greedy at the papers' evaluation 0.05."""
@@ -211,7 +230,8 @@ class DQN(OffPolicyLearner):
         actions = torch.as_tensor(batch.actions, device=dev).long()
         q = self.q(obs).gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
-            next_values = bootstrap_values(self.q, self.target, next_obs, cfg.double)
+            next_mask = None if batch.next_masks is None else torch.as_tensor(batch.next_masks, device=dev)
+            next_values = bootstrap_values(self.q, self.target, next_obs, cfg.double, next_mask)
             targets = (
                 torch.as_tensor(batch.returns, device=dev) + torch.as_tensor(batch.discounts, device=dev) * next_values
             )
@@ -257,9 +277,7 @@ class DQN(OffPolicyLearner):
         """ValueError unless the actions are Discrete and the networks can read the observations."""
         if not isinstance(act_space, spaces.Discrete):
             raise ValueError(f"DQN cannot play this entity: it needs Discrete actions, not {act_space}")
-        problem = space_problem(obs_space, act_space)
-        if problem is not None:
-            raise ValueError(f"DQN cannot play this entity: {problem}")
+        super().check_spaces(obs_space, act_space)
 
     def log_updates(self, stats: dict) -> None:
         """The root logs the mean of each statistic since the last log, with epsilon and the learning rate."""

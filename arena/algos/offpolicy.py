@@ -18,6 +18,7 @@ from gymnasium import spaces
 from arena.algos.learner import FailureGate, Learner
 from arena.algos.replay import Replay
 from arena.algos.torch_sync import GradientAverager
+from arena.envs.masks import OBSERVATION_KEY, has_mask
 
 
 def make_replay(
@@ -31,8 +32,10 @@ def make_replay(
     alpha: float,
     seed: int,
     reward_shape: tuple[int, ...] = (),
+    mask_size: int = 0,
 ) -> Replay:
-    """This worker's share of the policy's ``replay_size``, for ``rows`` streams of episodes."""
+    """This worker's share of the policy's ``replay_size``, for ``rows`` streams of episodes (``mask_size``: a
+    masked game's actions, whose legal ones each entry keeps)."""
     discrete = isinstance(act_space, spaces.Discrete)
     return Replay(
         capacity=replay_size // workers,
@@ -46,6 +49,7 @@ def make_replay(
         alpha=alpha,
         seed=seed,
         reward_shape=reward_shape,
+        mask_size=mask_size,
     )
 
 
@@ -101,15 +105,21 @@ class OffPolicyLearner(Learner):
         self.gate = FailureGate(f"{self.who()} ({self.name})")
         self.replay = make_replay(
             cfg.replay_size, self.workers, self.n_entities, self.obs_space, self.act_space, cfg.n_step, cfg.gamma,
-            alpha, int(self.rng.integers(2**31)), self.reward_shape,
+            alpha, int(self.rng.integers(2**31)), self.reward_shape, int(self.act_space.n) if self.masked else 0,
         )  # fmt: skip
 
     def start_episodes(self, obs: np.ndarray) -> np.ndarray:
         """Begin every row's episode in the replay (a new episode for each row)."""
         self.row_done = np.zeros(self.n_entities, dtype=bool)
         for row in range(self.n_entities):
-            self.replay.start(row, obs[row])
+            self.replay.start(row, obs[row], self.row_mask(row))
         return obs
+
+    def row_mask(self, row: int, ended: bool = False) -> np.ndarray | None:
+        """A masked game's legal actions at ``row``'s newest observation; None otherwise, or where its episode
+        ended (the last observation's mask is not kept: a terminated step does not bootstrap, and a cut one
+        bootstraps over every action)."""
+        return None if self.masks is None or ended else self.masks[row]
 
     def play(self, actions: np.ndarray, last: bool) -> np.ndarray:
         """Take one step for every row, store it, begin new episodes (unless ``last``); the next observations."""
@@ -137,9 +147,9 @@ class OffPolicyLearner(Learner):
             # In a block, an entity that has terminated waits (and is not stored) until the whole episode ends.
             term = bool(terminated[row])
             cut = bool(ends[row]) and not term
-            self.replay.add(row, actions[row], rewards[row], term, cut, final_obs[row])
+            self.replay.add(row, actions[row], rewards[row], term, cut, final_obs[row], self.row_mask(row, ends[row]))
             if self.vector and ends[row]:
-                self.replay.start(row, next_obs[row])  # the copy has already reset itself
+                self.replay.start(row, next_obs[row], self.row_mask(row))  # the copy has already reset itself
             elif term or cut:
                 self.row_done[row] = True
         return ends
@@ -199,7 +209,10 @@ class OffPolicyLearner(Learner):
     @classmethod
     def memory_needed(cls, obs_space: spaces.Space, act_space: spaces.Space, kwargs: dict) -> int:
         """Bytes of the policy's whole replay (split over its workers), for the check at kickoff."""
-        return replay_bytes(cls.config_for(obs_space, kwargs).replay_size, obs_space)
+        masked = cls.reads_masks and has_mask(obs_space)  # the network's part, and a legal flag per action
+        inner = obs_space[OBSERVATION_KEY] if masked else obs_space
+        size = cls.config_for(inner, kwargs).replay_size
+        return replay_bytes(size, inner) + (size * int(act_space.n) if masked else 0)
 
     def log_update_stats(self, stats: dict[str, list[float]], extra: dict[str, Any]) -> None:
         """The root logs the mean of each loss since the last log as ``losses/<name>``, with ``extra`` as it is."""

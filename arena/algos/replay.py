@@ -103,6 +103,7 @@ class Batch:
     discounts: np.ndarray  # gamma ** steps, or 0 where the episode terminated within them
     weights: np.ndarray  # importance-sampling weights (all 1 for uniform replay)
     indices: np.ndarray  # for update_priorities
+    next_masks: np.ndarray | None = None  # the legal actions at next_obs, in a masked game (mask_size > 0)
 
 
 def stack_axis_of(shape: tuple[int, ...]) -> int | None:
@@ -138,6 +139,7 @@ class Replay:
         frame_stack: bool | None = None,
         seed: int | None = None,
         reward_shape: tuple[int, ...] = (),
+        mask_size: int = 0,
     ):
         self.rows, self.n_step, self.gamma, self.alpha = rows, n_step, gamma, alpha
         self.reward_shape = tuple(reward_shape)  # () for one reward a step; (E,) for a joint step of E entities
@@ -158,6 +160,8 @@ class Replay:
         self.actions = np.zeros((n, *action_shape), dtype=action_dtype)
         self.rewards = np.zeros((n, *self.reward_shape), dtype=np.float32)
         self.terminated = np.zeros(n, dtype=bool)
+        # A masked game: each entry's legal actions, for the target's max over the next observation's.
+        self.masks = np.ones((n, mask_size), dtype=bool) if mask_size else None
         self.ends = np.zeros(n, dtype=bool)  # the episode ended with this entry's step
         self.acted = np.zeros(n, dtype=bool)  # this entry's observation has its action and reward
         self.written = np.zeros(rows, dtype=np.int64)  # entries each row has ever written
@@ -179,13 +183,13 @@ class Replay:
         return self.tree.count
 
     # ------------------------------------------------------------ writing
-    def start(self, row: int, obs: np.ndarray) -> None:
-        """Begin an episode on ``row`` with its first observation."""
+    def start(self, row: int, obs: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Begin an episode on ``row`` with its first observation (and, in a masked game, its legal actions)."""
         if self.axis is None:
-            self._push(row, obs)
+            self._push(row, obs, mask)
             return
         for frame in np.moveaxis(np.asarray(obs), self.axis, 0):
-            self._push(row, frame)
+            self._push(row, frame, mask)
 
     def add(
         self,
@@ -195,6 +199,7 @@ class Replay:
         terminated: bool,
         truncated: bool,
         next_obs: np.ndarray,
+        next_mask: np.ndarray | None = None,
     ) -> None:
         """Record the step taken from ``row``'s newest observation; ``next_obs`` is where it led (the last one too)."""
         last = self._entry(row, self.written[row] - 1)
@@ -202,9 +207,9 @@ class Replay:
         self.terminated[last], self.ends[last], self.acted[last] = terminated, terminated or truncated, True
         if self.axis is not None:
             self._check_stack(row, next_obs)
-            self._push(row, np.take(next_obs, -1, axis=self.axis))
+            self._push(row, np.take(next_obs, -1, axis=self.axis), next_mask)
         else:
-            self._push(row, next_obs)
+            self._push(row, next_obs, next_mask)
         # Entries whose n steps (or episode) are now complete become sampleable.
         if terminated or truncated:
             ready = range(max(self.written[row] - 1 - self.n_step, self._oldest_start(row)), self.written[row] - 1)
@@ -216,11 +221,13 @@ class Replay:
             if self.acted[entry] and logical - (self.k - 1) >= self._oldest(row) and self.tree.get(entry) == 0:
                 self.tree.set(entry, self.max_priority**self.alpha)
 
-    def _push(self, row: int, frame: np.ndarray) -> None:
+    def _push(self, row: int, frame: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Write one entry; entries whose stack this overwrites can no longer be sampled."""
         logical = self.written[row]
         entry = self._entry(row, logical)
         self.frames[entry] = frame
+        if self.masks is not None:
+            self.masks[entry] = True if mask is None else mask
         self.acted[entry] = self.ends[entry] = self.terminated[entry] = False
         doomed = self._entry(row, np.arange(logical, logical + self.k))  # stacks reaching back to this slot
         doomed = doomed[self.tree.get(doomed) > 0]
@@ -274,6 +281,7 @@ class Replay:
             discounts=discounts,
             weights=weights,
             indices=entries,
+            next_masks=None if self.masks is None else self.masks[next_entries],
         )
 
     def _uniform(self, batch: int) -> np.ndarray:

@@ -63,13 +63,14 @@ def test_workers_of_an_env_stepping_on_threads_leave_it_their_cores(tmp_path, mo
     assert waits == expected
 
 
-def test_random_and_ppo_players_of_a_masked_game_claim_only_free_cells(tmp_path):
+def test_random_ppo_and_dqn_players_of_a_masked_game_claim_only_free_cells(tmp_path):
     result = run_script(4, "core_cases.py", "masks", str(tmp_path))
     assert_ok(result)  # the env raises on an illegal claim, which would end the job
     records = load_records(str(tmp_path))
     assert records[1].steps_done == 300 + 4 * 300 and records[3].steps_done == 300
     assert records[4].steps_done == 4 * 320 + 320 and records[5].steps_done == 320  # PPO learned, then played
-    assert min(len(records[p].episodes) for p in (1, 2, 3, 4, 5)) > 40  # games of at most 7 steps
+    assert records[6].steps_done == 4 * 300  # DQN: random moves, then greedy ones past its warm-up
+    assert min(len(records[p].episodes) for p in (1, 2, 3, 4, 5, 6)) > 40  # games of at most 7 steps
 
 
 def test_legacy_step_interface(tmp_path):

@@ -95,9 +95,10 @@ elif CASE == "masks":  # random players on a masked game: one copy, 4 copies, an
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs=claim)
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300, env_kwargs=claim, copies_per_env=4)
     arena.kickoff([[[3, 3]]], {3: "multiagent_random"}, 300, env_kwargs=claim)
-    ppo = {4: {"n_steps": 32, "evaluation": False}, 5: {"source_policy": 4}}
+    ppo = {4: {"n_steps": 32, "evaluation": False}, 5: {"source_policy": 4}, 6: {"learning_starts": 200}}
     arena.kickoff([[4, 2]], {4: "ppo", 2: "random"}, 320, env_kwargs=claim, copies_per_env=4, policy_kwargs=ppo)
     arena.kickoff([[5, 4]], {5: "ppo-eval", 4: "ppo"}, 320, env_kwargs=claim, policy_kwargs=ppo)
+    arena.kickoff([[6, 2]], {6: "dqn", 2: "random"}, 300, env_kwargs=claim, copies_per_env=4, policy_kwargs=ppo)
 elif CASE == "legacy":
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 60, env_kwargs={"legacy": True, "length": 6})
 elif CASE == "fail_step":

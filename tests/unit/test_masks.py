@@ -8,11 +8,13 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from arena.algos.dqn import DQN
+from arena.algos.dqn import DQN, bootstrap_values, legal_q
 from arena.algos.networks import ActorCritic
 from arena.algos.ppo import PPO
 from arena.algos.ppo_lstm import PPOLSTM
 from arena.algos.random_policy import RandomPolicy
+from arena.algos.replay import Replay
+from arena.algos.sac import SAC
 from arena.envs.check_env import check_env
 from arena.envs.masks import has_mask, legal_sample, mask_of, mask_problem
 from arena.mpi import comm as mpi
@@ -105,11 +107,11 @@ def test_ppo_takes_masked_games_and_the_learners_that_cannot_refuse_them_at_kick
     obs = Takeaway().observation_space
     PPO.check_spaces(obs, spaces.Discrete(3))  # PPO and recurrent PPO read the mask
     PPOLSTM.check_spaces(obs, spaces.Discrete(3))
+    DQN.check_spaces(obs, spaces.Discrete(3))
     with pytest.raises(ValueError, match="an action mask needs a Discrete action space"):
         PPO.check_spaces(obs, spaces.Box(-1, 1, (3,)))
-    for learner in (DQN,):
-        with pytest.raises(ValueError, match="observations carry an action mask .* do not read yet"):
-            learner.check_spaces(obs, spaces.Discrete(3))
+    with pytest.raises(ValueError, match="observations carry an action mask .* do not read yet"):
+        SAC.check_spaces(obs, spaces.Box(-1, 1, (3,)))
 
 
 def test_a_masked_action_has_probability_zero_and_no_nan():
@@ -153,3 +155,42 @@ def test_the_update_scores_the_rollouts_actions_under_the_same_masks(learner):
     assert torch.allclose(logprob, mb["logprobs"], atol=1e-5)  # the ratio starts at 1: the same legal actions
     unmasked = ppo.evaluate_actions({k: v for k, v in mb.items() if k != "masks"}, mb["actions"].long())[0]
     assert not torch.allclose(unmasked, mb["logprobs"], atol=1e-3)  # without the masks it would not
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_dqn_explores_and_exploits_only_legal_moves(copies, tmp_path):
+    if copies == 1:
+        env = Takeaway(stones=6)
+    else:
+        same_step = gym.vector.AutoresetMode.SAME_STEP
+        env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=6) for _ in range(copies)], autoreset_mode=same_step)
+    record = PolicyRecord(1, str(tmp_path))
+    dqn = DQN(env, mpi.world(), seed=0, learning_starts=40, batch_size=8, replay_size=400, evaluation=False)
+    dqn.run(200, record.data_dir, record)  # epsilon falls from 1: random and greedy moves; an illegal one raises
+    assert dqn.masked and dqn.updates > 0 and dqn.replay.masks is not None
+    batch = dqn.replay.sample(16)
+    left = batch.next_obs[:, 0]  # stones left: actions taking more are illegal there
+    legal = np.arange(1, 4)[None, :] <= left[:, None]
+    expected = np.where(left[:, None] > 0, legal, True)  # a game's last observation keeps no mask: all allowed
+    assert np.array_equal(batch.next_masks, expected)
+
+
+def test_targets_take_the_best_legal_action_and_a_finished_game_never_makes_nan():
+    q = torch.tensor([[5.0, 1.0, 2.0], [3.0, 4.0, 0.0]])
+    mask = torch.tensor([[False, True, True], [False, False, False]])
+    assert legal_q(q, mask)[0].argmax() == 2 and torch.isfinite(legal_q(q, mask)[1]).all()
+    net = torch.nn.Identity()
+    values = bootstrap_values(net, net, q, double=False, mask=mask)
+    assert values.tolist() == [2.0, 4.0]  # the legal max; an all-illegal row (a game's end) keeps its max
+    assert bootstrap_values(net, net, q, double=True, mask=mask).tolist() == [2.0, 4.0]
+    assert torch.isfinite(values * 0).all()
+
+
+def test_the_replay_keeps_each_observations_mask_for_the_target():
+    replay = Replay(64, 1, (1,), np.float32, n_step=2, mask_size=3)
+    replay.start(0, np.array([6.0]), np.array([True, True, True]))
+    for left in (4.0, 3.0, 1.0):
+        replay.add(0, 1, 0.0, False, False, np.array([left]), np.arange(1, 4) <= left)
+    batch = replay.sample(32)
+    for nxt, mask in zip(batch.next_obs[:, 0], batch.next_masks):
+        assert mask.tolist() == (np.arange(1, 4) <= nxt).tolist()  # two steps on: the mask of where it led
