@@ -126,6 +126,7 @@ class MADDPG(OffPolicyLearner):
     def setup_rows(self, env: Any) -> None:
         """One replay row for the whole block: joint observations and actions, one reward per entity."""
         self.vector, self.multi, self.copies = False, is_multi_entity(env), 1
+        self.masked, self.masks = False, None  # continuous actions: no action masks
         self.entity_obs = list(env.observation_spaces) if self.multi else [env.observation_space]
         self.entity_act = list(env.action_spaces) if self.multi else [env.action_space]
         problems = {continuous_space_problem(o, a) for o, a in zip(self.entity_obs, self.entity_act)} - {None}
