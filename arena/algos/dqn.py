@@ -300,8 +300,9 @@ def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) 
     q.load_state_dict(state["model"])
     q.eval()
 
-    def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
+    def act(obs: np.ndarray, sample: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
+        legal = None if mask is None else torch.as_tensor(mask, dtype=torch.bool)
         with torch.no_grad():
-            return q(torch.as_tensor(obs)).argmax(dim=1).numpy()
+            return legal_q(q(torch.as_tensor(obs)), legal).argmax(dim=1).numpy()
 
     return act

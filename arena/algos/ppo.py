@@ -322,8 +322,9 @@ def greedy_actor(state: dict, obs_space: spaces.Space, act_space: spaces.Space) 
     agent.load_state_dict(state["model"])
     agent.eval()
 
-    def act(obs: np.ndarray, sample: bool = False) -> np.ndarray:
+    def act(obs: np.ndarray, sample: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
+        legal = {} if mask is None else {"mask": torch.as_tensor(mask, dtype=torch.bool)}
         with torch.no_grad():
-            return agent.act_and_value(torch.as_tensor(obs), deterministic=not sample)[0].numpy()
+            return agent.act_and_value(torch.as_tensor(obs), deterministic=not sample, **legal)[0].numpy()
 
     return act

@@ -27,6 +27,7 @@ from arena.envs.api import (
     step_env,
 )
 from arena.envs.atari import atari_facts, running_score
+from arena.envs.masks import OBSERVATION_KEY, has_mask, legal_sample, mask_of
 from arena.evaluation.summary import summarize
 
 VIDEO_FPS = 15  # Atari runs at 60 frames/s and the agent acts every 4th frame
@@ -58,12 +59,15 @@ class Chooser:
         self.actions = self.random = 0
 
     def __call__(self, obs: Any) -> Any:
-        """The action for one observation."""
+        """The action for one observation (a legal one, where the observation carries an action mask)."""
         self.actions += 1
+        mask = mask_of(obs)
         if self.rng.random() < self.epsilon:
             self.random += 1
-            return self.act_space.sample()
-        return self.act(np.asarray(obs)[None], self.sample)[0]
+            return legal_sample(self.act_space, mask)
+        if mask is None:
+            return self.act(np.asarray(obs)[None], self.sample)[0]
+        return self.act(np.asarray(obs[OBSERVATION_KEY])[None], self.sample, mask=mask[None])[0]
 
 
 def make_chooser(act: Callable, act_space: Any, epsilon: float, sample: bool, rng: np.random.Generator) -> Chooser:
@@ -130,9 +134,11 @@ def play_game(
     noops = int(rng.integers(1, noop_starts + 1)) if noop_starts and rng is not None else 0
     while True:
         if length < noops:
-            actions = [0 if e in mine else s.sample() for e, s in enumerate(act_spaces)]
+            actions = [0 if e in mine else legal_sample(s, mask_of(obs[e])) for e, s in enumerate(act_spaces)]
         else:
-            actions = [choose(obs[e]) if e in mine else s.sample() for e, s in enumerate(act_spaces)]
+            actions = [
+                choose(obs[e]) if e in mine else legal_sample(s, mask_of(obs[e])) for e, s in enumerate(act_spaces)
+            ]
         result = step_env(env, actions, n, legacy)
         returns += result.rewards
         length += 1
@@ -190,7 +196,8 @@ def evaluate(
     for i, space in enumerate(act_spaces):
         space.seed(seed + i)
     rng = np.random.default_rng(seed)
-    act = load_actor(checkpoint, obs_spaces[entity], act_spaces[entity])
+    network_space = obs_spaces[entity][OBSERVATION_KEY] if has_mask(obs_spaces[entity]) else obs_spaces[entity]
+    act = load_actor(checkpoint, network_space, act_spaces[entity])
     choose = make_chooser(act, act_spaces[entity], epsilon, sample, rng)
     max_steps, _, noops = game_cap(env, max_frames)
     reset_env(env, n, seed=seed)

@@ -194,3 +194,50 @@ def test_the_replay_keeps_each_observations_mask_for_the_target():
     batch = replay.sample(32)
     for nxt, mask in zip(batch.next_obs[:, 0], batch.next_masks):
         assert mask.tolist() == (np.arange(1, 4) <= nxt).tolist()  # two steps on: the mask of where it led
+
+
+TAKEAWAY_FILE = """
+import numpy as np
+from gymnasium import spaces
+
+from arena.wrappers.single_agent_wrappers import single_agent_wrapper
+
+
+class Takeaway:
+    def __init__(self):
+        self.observation_space = spaces.Dict(
+            {"observation": spaces.Box(0, 6, (1,), np.int64), "action_mask": spaces.MultiBinary(3)}
+        )
+        self.action_space = spaces.Discrete(3)
+
+    def _obs(self):
+        return {"observation": np.array([self.left]), "action_mask": (np.arange(1, 4) <= self.left).astype(np.int8)}
+
+    def reset(self, seed=None, options=None):
+        self.left = 6
+        return self._obs(), {}
+
+    def step(self, action):
+        assert action + 1 <= self.left, "illegal move"
+        self.left -= action + 1
+        return self._obs(), float(self.left == 0), self.left == 0, False, {}
+
+    def close(self):
+        pass
+
+
+def make_env():
+    return single_agent_wrapper(Takeaway())
+"""
+
+
+@pytest.mark.parametrize("learner", [PPO, DQN])
+def test_arena_evaluate_plays_a_masked_game_legally(learner, tmp_path):
+    from arena.evaluate import main as evaluate_main
+
+    record = PolicyRecord(1, str(tmp_path / "log_comms"))
+    options = {"n_steps": 16} if learner is PPO else {"learning_starts": 20, "batch_size": 8, "replay_size": 200}
+    learner(Takeaway(stones=6), mpi.world(), seed=0, evaluation=False, **options).run(64, record.data_dir, record)
+    (tmp_path / "make_env.py").write_text(TAKEAWAY_FILE)
+    assert evaluate_main([str(tmp_path), "--policy", "1", "--games", "20", "--no-video", "--epsilon", "0.5"]) == 0
+    assert (tmp_path / "log_comms" / "policy_1" / "eval.json").exists()  # every move legal: the env asserts it
