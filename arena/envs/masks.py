@@ -15,7 +15,17 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["MASK_KEY", "OBSERVATION_KEY", "has_mask", "legal_sample", "mask_of", "mask_problem", "split_rows"]
+__all__ = [
+    "MASK_KEY",
+    "OBSERVATION_KEY",
+    "InfoMasks",
+    "has_mask",
+    "legal_sample",
+    "mask_of",
+    "mask_problem",
+    "masks_from_info",
+    "split_rows",
+]
 
 MASK_KEY = "action_mask"
 OBSERVATION_KEY = "observation"
@@ -61,3 +71,52 @@ def split_rows(rows: list | dict) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(rows, dict):
         return np.asarray(rows[OBSERVATION_KEY]), np.asarray(rows[MASK_KEY]).astype(bool)
     return np.stack([np.asarray(r[OBSERVATION_KEY]) for r in rows]), np.stack([mask_of(r) for r in rows])
+
+
+class InfoMasks:
+    """An arena env whose infos carry ``info["action_mask"]``, seen as one whose observations do.
+
+    Each entity with a ``Discrete(n)`` action space observes ``{"observation": ..., "action_mask": ...}``;
+    an info without a mask allows every action. Infos reach the workers only at episode ends, so
+    this is how a mask in the info reaches a policy on every step.
+    """
+
+    def __init__(self, env: Any):
+        self.env = env
+        self.action_spaces = list(env.action_spaces)
+        self.masked = [isinstance(space, spaces.Discrete) for space in self.action_spaces]
+        self.observation_spaces = [
+            spaces.Dict({OBSERVATION_KEY: obs, MASK_KEY: spaces.MultiBinary(int(act.n))}) if masked else obs
+            for obs, act, masked in zip(env.observation_spaces, self.action_spaces, self.masked)
+        ]
+
+    def _with_masks(self, obs: list, infos: list) -> list:
+        out = []
+        for e, (value, info) in enumerate(zip(obs, infos)):
+            if not self.masked[e]:
+                out.append(value)
+                continue
+            mask = mask_of(None, info)
+            n = int(self.action_spaces[e].n)
+            out.append(
+                {OBSERVATION_KEY: value, MASK_KEY: np.ones(n, np.int8) if mask is None else mask.astype(np.int8)}
+            )
+        return out
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[list, list]:
+        """The wrapped env's reset, with each entity's mask moved into its observation."""
+        obs, infos = self.env.reset(seed=seed, options=options)
+        return self._with_masks(obs, infos), infos
+
+    def step(self, actions: list) -> tuple:
+        """The wrapped env's step, with each entity's mask moved into its observation."""
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        return self._with_masks(obs, infos), rewards, terminated, truncated, infos
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.env, name)  # render, close, metadata, ...
+
+
+def masks_from_info(env: Any) -> InfoMasks:
+    """``env`` (the arena's list interface) with ``info["action_mask"]`` moved into every observation."""
+    return InfoMasks(env)

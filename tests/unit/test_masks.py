@@ -241,3 +241,32 @@ def test_arena_evaluate_plays_a_masked_game_legally(learner, tmp_path):
     (tmp_path / "make_env.py").write_text(TAKEAWAY_FILE)
     assert evaluate_main([str(tmp_path), "--policy", "1", "--games", "20", "--no-video", "--epsilon", "0.5"]) == 0
     assert (tmp_path / "log_comms" / "policy_1" / "eval.json").exists()  # every move legal: the env asserts it
+
+
+class InfoTakeaway(Takeaway):
+    """Takeaway with its mask in the info, and a plain Box observation (as some envs give it)."""
+
+    def __init__(self, stones: int = 7):
+        super().__init__(stones)
+        self.observation_space = self.observation_space["observation"]
+
+    def reset(self, seed=None, options=None):
+        obs, _ = super().reset(seed=seed)
+        return obs["observation"], {"action_mask": obs["action_mask"]}
+
+    def step(self, action):
+        obs, reward, terminated, truncated, _ = super().step(action)
+        return obs["observation"], reward, terminated, truncated, {"action_mask": obs["action_mask"]}
+
+
+def test_a_mask_in_the_info_moves_into_the_observation_where_every_player_reads_it():
+    from arena.envs.masks import masks_from_info
+    from arena.wrappers.single_agent_wrappers import single_agent_wrapper
+
+    assert check_env(lambda: single_agent_wrapper(InfoTakeaway()), steps=100).ok  # the checker reads info masks
+    env = masks_from_info(single_agent_wrapper(InfoTakeaway()))
+    assert has_mask(env.observation_spaces[0])
+    obs, _ = env.reset()
+    assert obs[0]["action_mask"].tolist() == [1, 1, 1] and obs[0]["observation"].tolist() == [7]
+    assert check_env(lambda: masks_from_info(single_agent_wrapper(InfoTakeaway())), steps=100).ok
+    assert PPO.spaces_problem(env.observation_spaces[0], env.action_spaces[0]) is None
