@@ -26,8 +26,9 @@ SURVEY = 5
 # a policy's workers -> the lowest of them, "here", and back, "go", before their communicator is made.
 GROUP_READY = 6
 # environment rank -> each of its workers, once per round: (obs spaces, act spaces, copies,
-# threads, labels), threads being how many threads step its copies at once (see EnvBatch.threads)
-# and labels each copy's label, which its episodes are recorded under.
+# threads, labels, turns), threads being how many threads step its copies at once (see EnvBatch.threads),
+# labels each copy's label, which its episodes are recorded under, and turns whether the game moves in
+# turns (arena.ranks.env.turns: messages only at the worker's turns and at game ends).
 SPACES = 10
 # environment rank <-> worker, every step: observations out, actions in, infos when present.
 STEP, ACTION, INFO = 11, 12, 13

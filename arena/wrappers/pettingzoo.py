@@ -2,8 +2,9 @@
 
 Entity ``i`` is ``env.possible_agents[i]``, in PettingZoo's order (for two-player
 Atari: entity 0 is ``first_0``, entity 1 is ``second_0``), unless ``agents`` gives
-another order. An AEC environment goes through PettingZoo's own
-``aec_to_parallel`` first.
+another order. An AEC environment that is parallel underneath goes through PettingZoo's
+own ``aec_to_parallel`` first; one whose agents move in turn is played in turns
+(``arena.wrappers.turns``).
 
 An agent that leaves before the others (PettingZoo drops it from ``env.agents``)
 is terminated: from then on its entity keeps its last observation, gets reward 0,
@@ -18,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from arena.wrappers.turns import TurnBasedPettingZoo
 
 
 def _as_parallel(env: Any) -> Any:
@@ -98,6 +101,21 @@ class PettingZooEnv:
         self.env.close()
 
 
-def pettingzoo_env(env: Any, agents: list[str] | None = None) -> PettingZooEnv:
-    """A PettingZoo ParallelEnv or AECEnv as an arena env; entity i is ``possible_agents[i]`` (or ``agents[i]``)."""
+def moves_in_turns(env: Any) -> bool:
+    """True for an AEC env whose agents move in turn (PettingZoo's metadata says it is not parallelizable)."""
+    try:
+        from pettingzoo import AECEnv
+    except ImportError:
+        return False
+    return isinstance(env, AECEnv) and not getattr(env, "metadata", {}).get("is_parallelizable", False)
+
+
+def pettingzoo_env(env: Any, agents: list[str] | None = None) -> PettingZooEnv | TurnBasedPettingZoo:
+    """A PettingZoo ParallelEnv or AECEnv as an arena env; entity i is ``possible_agents[i]`` (or ``agents[i]``).
+
+    An AEC env whose agents move in turn (board and card games) is played in turns: only the
+    agent to move is asked (``arena.wrappers.turns``); any other goes through ``aec_to_parallel``.
+    """
+    if moves_in_turns(env):
+        return TurnBasedPettingZoo(env, agents)
     return PettingZooEnv(env, agents)

@@ -20,6 +20,7 @@ from arena.plan.rounds import RoundConfig
 from arena.ranks.env.book import StepBook
 from arena.ranks.env.channel import WorkerChannel, await_actions
 from arena.ranks.env.paced import PacedLoop
+from arena.ranks.env.turns import Turns, run_turns, turn_based, turn_problem
 
 
 def copy_seeds(cfg: RoundConfig, match: MatchCopy) -> list[int]:
@@ -69,16 +70,25 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     steps, timeout = cfg.match_steps([w.policy_id for w in match.workers]), cfg.silence_timeout
     batch, obs_spaces, act_spaces = build_env(make_env, match, cfg.env_spaces.get(match.match_index), cfg.env_restarts)
     K, threads, labels = batch.num_copies, stepping_threads(batch), copy_labels(batch, match)
-    for w in match.workers:
-        spaces = ([obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities], K, threads, labels)
-        mpi.send_object(spaces, w.rank, protocol.SPACES, comm, timeout=timeout)
-    paced = cfg.realtime_fps is not None
+    paced, in_turns = cfg.realtime_fps is not None, turn_based(batch)
     channels = [WorkerChannel(w, obs_spaces, act_spaces, K, paced) for w in match.workers]
+    problem = turn_problem(batch, channels, paced) if in_turns else None
+    if problem:
+        raise ValueError(f"match {match.match_index}: {problem}")
+    for w in match.workers:
+        spaces = [obs_spaces[e] for e in w.entities], [act_spaces[e] for e in w.entities]
+        mpi.send_object((*spaces, K, threads, labels, in_turns), w.rank, protocol.SPACES, comm, timeout=timeout)
     # Entities no worker controls act randomly.
     actions: list = [[space.sample() for _ in range(K)] for space in act_spaces]
     book = StepBook(comm, match, cfg, obs_spaces, steps, labels)
     obs, reset_infos = batch.reset(copy_seeds(cfg, match))
     book.check_start(obs)
+    if in_turns:  # only the entity to move hears from us, at its turn
+        extra = run_turns(comm, Turns(comm, channels, batch, act_spaces), obs, book, timeout)
+        mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
+        book.close(timeout)
+        batch.close()
+        return book.summary(K) | extra | restart_summary(batch)
     for ch in channels:
         ch.send(comm, protocol.KIND_RESET, obs, None, ch.infos_for(None, reset_infos))
     if paced:

@@ -66,8 +66,12 @@ class MatchLink:
         entities: list[int] | None = None,
         labels: list[str] | None = None,
         paced: bool = False,
+        turns: bool = False,
     ):
         self.comm, self.env_rank, self.copies = comm, env_rank, copies
+        # A turn-based game (arena.ranks.env.turns): messages come only at this entity's turns and at game ends;
+        # after an end, the next game starts at this entity's first turn there.
+        self.turns, self.awaiting_turn = turns, False
         self.labels = list(labels) if labels is not None else [""] * copies  # each copy's episodes are recorded so
         self.timeout, self.checks = timeout, checks
         self.act_spaces = list(act_spaces)
@@ -154,11 +158,29 @@ class MatchLink:
         self.returns += message.rewards
         self.lengths += message.ticks
         self.ticks, self.late_ticks = self.ticks + message.ticks, message.late
-        for k in np.flatnonzero(message.ended):
-            self._end_episode(int(k), message.infos[int(k)][1])
+        self._take_ends(message)
         if self.on_step is not None:
             self.on_step()
         return message
+
+    def _take_ends(self, message: Message) -> None:
+        for k in np.flatnonzero(message.ended):
+            self._end_episode(int(k), message.infos[int(k)][1])
+        self.awaiting_turn = self.turns and bool(message.ended.any())
+
+    def await_turn(self) -> tuple[list, list[dict]]:
+        """A turn-based game: wait for this entity's first turn of the next game (taking in games that ended
+        without one); its observations and infos."""
+        while True:
+            message = self._exchange(send=False)
+            if message.kind == protocol.KIND_OVER:
+                self.state = "over"
+                raise MatchEnded("the environment ended the match")
+            if message.kind == protocol.KIND_RESET:
+                self.awaiting_turn = False
+                return message.obs, message.infos.get(0, [{} for _ in range(self.n)])
+            self.returns += message.rewards  # a game that ended before this entity's turn came
+            self._take_ends(message)
 
     def _end_episode(self, k: int, final_infos: list[dict]) -> None:
         if episode_dropped(final_infos):  # its env raised and was rebuilt (kickoff(env_restarts=N)): not recorded
@@ -194,6 +216,12 @@ class MatchLink:
             return
         if self.state == "start":
             self._exchange(send=False)
+        if self.awaiting_turn:  # leave at a turn, where the environment rank listens (it sends us nothing else)
+            try:
+                self.await_turn()
+            except MatchEnded:
+                self.state = "closed"
+                return
         self.act_views["header"][0] = protocol.KIND_QUIT
         request = mpi.isend_buffer(self.act_buf, self.env_rank, protocol.ACTION, self.comm)
         mpi.wait_all([request], timeout=self.timeout)
@@ -211,6 +239,8 @@ class _OneCopy:
         if self.link.state == "start":
             obs, infos = self.link.start()
             return obs, infos[0]
+        if self.link.awaiting_turn:  # a turn-based game: the next one starts at this entity's first turn
+            return self.link.await_turn()
         if self.next_start is None:
             raise RuntimeError(
                 "reset() called in the middle of an episode: the match is shared with other "
@@ -226,7 +256,7 @@ class _OneCopy:
         infos = [{} for _ in range(self.link.n)]
         if m.ended[0]:
             final_obs, infos, reset_infos = m.infos[0]
-            self.next_start = (m.obs, reset_infos)
+            self.next_start = None if self.link.turns else (m.obs, reset_infos)
         if m.executed is not None:
             infos = [{**info, "executed_action": executed} for info, executed in zip(infos, m.executed)]
         if m.ended[0]:

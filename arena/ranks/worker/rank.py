@@ -275,7 +275,7 @@ def run_worker_rank(
     policy_comm = mpi.group_comm(comm, ranks, tag=spec.policy_id % 32768, timeout=cfg.worker_timeout())
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
-    obs_spaces, act_spaces, copies, threads, labels = _receive_spaces(comm, match.env_rank, timeout)
+    obs_spaces, act_spaces, copies, threads, labels, turns = _receive_spaces(comm, match.env_rank, timeout)
     if threads > 1 and cfg.waits == "auto":
         # Rank 0 counted one core per busy rank; an env stepping copies on several threads
         # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
@@ -294,6 +294,7 @@ def run_worker_rank(
         spec.entities,
         labels,
         cfg.realtime_fps is not None,
+        turns,
     )
     env = make_proxy(link, spec.block)
     record = None

@@ -1,0 +1,29 @@
+"""Turn-based games through the arena: only the entity to move is asked, and only legal moves are played."""
+
+import pytest
+from helpers import assert_ok, run_script
+
+from arena.storage.records import load_records
+
+pytest.importorskip("pettingzoo.classic")
+
+
+def test_random_ppo_and_dqn_play_tic_tac_toe_in_turns_and_legally(tmp_path):
+    result = run_script(4, "turn_cases.py", "play", str(tmp_path), timeout=180)
+    assert_ok(result)
+    assert "Illegal move" not in result.output  # PettingZoo warns (and ends the game) on one
+    records = load_records(str(tmp_path))
+    # Every policy took exactly its own moves; its partner went on at random once it had played them.
+    assert records[1].steps_done == 300 and records[3].steps_done == 320 and records[4].steps_done == 300
+    assert records[2].steps_done == 300 + 320 + 300
+    for pid in (1, 3, 4):  # whole games of 3 to 5 moves each, scored -1, 0 or 1
+        assert set(records[pid].ep_results) <= {-1.0, 0.0, 1.0} and len(records[pid].ep_results) >= 300 // 5
+    # Both players of a game record it, with opposite scores; the first round's games are all policy 1's and 2's.
+    first = len(records[1].ep_results)
+    assert records[2].ep_results[:first] == [-r for r in records[1].ep_results]
+
+
+def test_a_turn_based_game_refuses_copies(tmp_path):
+    result = run_script(4, "turn_cases.py", "copies", str(tmp_path), timeout=120)
+    assert result.returncode != 0
+    assert "a turn-based game plays one copy per environment rank, not copies_per_env=2" in result.output

@@ -1,0 +1,26 @@
+"""Scenarios for tests/mpi/test_turns.py: PettingZoo's turn-based classic games played through the arena."""
+
+import sys
+
+from pettingzoo.classic import connect_four_v3, tictactoe_v3
+
+from arena import make_stem
+from arena.wrappers import pettingzoo_env
+
+CASE, LOG = sys.argv[1], sys.argv[2]
+GAMES = {"tictactoe": tictactoe_v3, "connect_four": connect_four_v3}
+
+
+def make_env(game="tictactoe"):
+    return pettingzoo_env(GAMES[game].env())
+
+
+arena = make_stem(make_env, LOG)
+if CASE == "play":  # random, PPO and DQN players at tic-tac-toe; an illegal move would print PettingZoo's warning
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 300)
+    learners = {3: {"n_steps": 64, "evaluation": False}, 4: {"learning_starts": 100}}
+    arena.kickoff([[3, 2]], {3: "ppo", 2: "random"}, 320, policy_kwargs=learners)
+    arena.kickoff([[2, 4]], {4: "dqn", 2: "random"}, 300, policy_kwargs=learners)
+elif CASE == "copies":  # refused: one copy per environment rank in a turn-based game
+    arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 100, copies_per_env=2)
+print(f"CASE {CASE} FINISHED", flush=True)
