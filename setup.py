@@ -6,6 +6,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 MULTIAGENT = ["pettingzoo[atari]>=1.24", "openskill>=6"]
+OPENSPIEL = ["shimmy[openspiel]>=2"]  # OpenSpiel's games as PettingZoo AEC envs, played in turns
 # The documentation site: mkdocs serve (read it locally), mkdocs build --strict (CI, through the tests)
 DOCS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "mdx-truly-sane-lists>=1.3"]
 VERSION = re.search(r'__version__ = "(.+?)"', Path(__file__).with_name("arena").joinpath("__init__.py").read_text())[1]
@@ -34,6 +35,7 @@ setup(
         # PettingZoo envs, two-player Atari on multi-agent-ale-py (it plays ale-py's ROMs), tournament ratings
         "multiagent": MULTIAGENT,
         "docs": DOCS,
+        "openspiel": OPENSPIEL,
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",

@@ -98,10 +98,14 @@ def _check_values(step: int, obs: list, rewards: np.ndarray | None, obs_spaces: 
     return True
 
 
-def _legal_actions(step: int, obs: list, infos: list, act_spaces: list, report: EnvReport) -> list | None:
+def _legal_actions(env: Any, step: int, obs: list, infos: list, act_spaces: list, report: EnvReport) -> list | None:
     """A random action per entity, legal where the env gives a mask; None (a problem noted) for a bad mask."""
     actions = []
+    mover = getattr(env, "mover", None) if getattr(env, "turn_based", False) else None
     for e, (value, info, space) in enumerate(zip(obs, infos, act_spaces)):
+        if mover is not None and e != mover:  # a turn-based game: only the entity to move acts
+            actions.append(None)
+            continue
         mask = mask_of(value, info)
         problem = None if mask is None else mask_problem(mask, space)
         if problem:
@@ -120,7 +124,7 @@ def _play(env: Any, obs_spaces: list, act_spaces: list, steps: int, seed: int, r
         return
     episodes, lengths, length, masked = 0, [], 0, 0
     for t in range(1, steps + 1):
-        actions = _legal_actions(t, obs, infos, act_spaces, report)
+        actions = _legal_actions(env, t, obs, infos, act_spaces, report)
         if actions is None:
             return
         masked += any(mask_of(value, info) is not None for value, info in zip(obs, infos))

@@ -5,7 +5,9 @@ plays only ``actions[mover]`` (the other entries are ignored) and returns every 
 observation, the rewards this move earned each entity, and the flags. When the game ends
 every entity is terminated or truncated at once (PettingZoo's bookkeeping of agents that
 leave, stepping ``None`` for them, happens here). ``turn_based`` tells the arena to ask
-only the entity to move: ``arena.ranks.env.turns``.
+only the entity to move: ``arena.ranks.env.turns``. A game that gives its legal moves in
+``info["action_mask"]`` (OpenSpiel's games through Shimmy) observes them as PettingZoo's
+classic games do, ``{"observation": ..., "action_mask": ...}``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
 
 class TurnBasedPettingZoo:
@@ -29,12 +32,29 @@ class TurnBasedPettingZoo:
         self.index = {a: i for i, a in enumerate(self.agents)}
         self.observation_spaces = [env.observation_space(a) for a in self.agents]
         self.action_spaces = [env.action_space(a) for a in self.agents]
+        # Games that give the legal moves in the info (OpenSpiel through Shimmy) get them in the observation,
+        # PettingZoo's way ({"observation", "action_mask"}): infos reach a worker only at a game's end.
+        env.reset()
+        self.info_masks = not any(isinstance(o, spaces.Dict) for o in self.observation_spaces) and any(
+            "action_mask" in env.infos.get(a, {}) for a in self.agents
+        )
+        if self.info_masks:
+            self.observation_spaces = [
+                spaces.Dict({"observation": o, "action_mask": spaces.MultiBinary(int(a.n))})
+                for o, a in zip(self.observation_spaces, self.action_spaces)
+            ]
         self.metadata = getattr(env, "metadata", {})
         self.render_mode = getattr(env, "render_mode", None)
         self.mover = 0
 
     def _observe_all(self) -> list:
-        return [self.env.observe(a) for a in self.agents]
+        if not self.info_masks:
+            return [self.env.observe(a) for a in self.agents]
+        out = []
+        for agent, space in zip(self.agents, self.action_spaces):
+            mask = self.env.infos.get(agent, {}).get("action_mask", np.zeros(int(space.n)))
+            out.append({"observation": self.env.observe(agent), "action_mask": np.asarray(mask, np.int8)})
+        return out
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[list, list[dict]]:
         """A new game: every entity's first observation; ``mover`` is the entity to move first."""

@@ -23,6 +23,16 @@ def test_random_ppo_and_dqn_play_tic_tac_toe_in_turns_and_legally(tmp_path):
     assert records[2].ep_results[:first] == [-r for r in records[1].ep_results]
 
 
+def test_openspiel_games_through_shimmy_play_in_turns_with_their_masks(tmp_path):
+    pytest.importorskip("shimmy")
+    pytest.importorskip("pyspiel")
+    result = run_script(4, "turn_cases.py", "openspiel", str(tmp_path), timeout=180)
+    assert_ok(result)  # OpenSpiel raises on an illegal move
+    records = load_records(str(tmp_path))
+    assert records[1].steps_done == records[2].steps_done == 256
+    assert set(records[1].ep_results) <= {-1.0, 0.0, 1.0} and len(records[1].ep_results) >= 256 // 5
+
+
 def test_a_turn_based_game_refuses_copies(tmp_path):
     result = run_script(4, "turn_cases.py", "copies", str(tmp_path), timeout=120)
     assert result.returncode != 0

@@ -12,6 +12,10 @@ GAMES = {"tictactoe": tictactoe_v3, "connect_four": connect_four_v3}
 
 
 def make_env(game="tictactoe"):
+    if game.startswith("openspiel:"):  # OpenSpiel's games through Shimmy (the openspiel extra)
+        from shimmy import OpenSpielCompatibilityV0
+
+        return pettingzoo_env(OpenSpielCompatibilityV0(game_name=game.split(":", 1)[1]))
     return pettingzoo_env(GAMES[game].env())
 
 
@@ -21,6 +25,9 @@ if CASE == "play":  # random, PPO and DQN players at tic-tac-toe; an illegal mov
     learners = {3: {"n_steps": 64, "evaluation": False}, 4: {"learning_starts": 100}}
     arena.kickoff([[3, 2]], {3: "ppo", 2: "random"}, 320, policy_kwargs=learners)
     arena.kickoff([[2, 4]], {4: "dqn", 2: "random"}, 300, policy_kwargs=learners)
+elif CASE == "openspiel":  # OpenSpiel's tic-tac-toe: its legal moves come in the info; PPO against random
+    game = {"game": "openspiel:tic_tac_toe"}
+    arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 256, env_kwargs=game, policy_kwargs={1: {"n_steps": 64}})
 elif CASE == "copies":  # refused: one copy per environment rank in a turn-based game
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 100, copies_per_env=2)
 print(f"CASE {CASE} FINISHED", flush=True)
