@@ -33,6 +33,14 @@ def test_openspiel_games_through_shimmy_play_in_turns_with_their_masks(tmp_path)
     assert set(records[1].ep_results) <= {-1.0, 0.0, 1.0} and len(records[1].ep_results) >= 256 // 5
 
 
+def test_a_tournament_of_turn_based_games_plays_every_pair_on_both_sides(tmp_path):
+    # Three rounds on the same ranks: a worker's last message of a match must not be read in the next one.
+    result = run_script(7, "turn_cases.py", "tournament", str(tmp_path), timeout=180)
+    assert_ok(result)
+    assert "GAMES 18" in result.output  # 3 pairs x 2 sides x 3 games
+    assert "Illegal move" not in result.output
+
+
 def test_a_turn_based_game_refuses_copies(tmp_path):
     result = run_script(4, "turn_cases.py", "copies", str(tmp_path), timeout=120)
     assert result.returncode != 0

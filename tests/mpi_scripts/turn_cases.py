@@ -28,6 +28,9 @@ if CASE == "play":  # random, PPO and DQN players at tic-tac-toe; an illegal mov
 elif CASE == "openspiel":  # OpenSpiel's tic-tac-toe: its legal moves come in the info; PPO against random
     game = {"game": "openspiel:tic_tac_toe"}
     arena.kickoff([[1, 2]], {1: "ppo", 2: "random"}, 256, env_kwargs=game, policy_kwargs={1: {"n_steps": 64}})
+elif CASE == "tournament":  # a tournament of turn-based games: each match ends after its games
+    result = arena.tournament([1, 2, 3], {1: "random", 2: "random", 3: "random"}, games_per_pair=3)
+    print(f"GAMES {len(result.games)}", flush=True)
 elif CASE == "copies":  # refused: one copy per environment rank in a turn-based game
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 100, copies_per_env=2)
 print(f"CASE {CASE} FINISHED", flush=True)

@@ -92,11 +92,14 @@ class Turns:
         self.started = set()
 
     def over(self, timeout: float) -> None:
-        """The match ended: every worker still playing is told (each is waiting for a message)."""
-        for ch in self.channels:
-            if ch.active:
-                self.send(ch, protocol.KIND_OVER, [], None, {}, timeout)
-                ch.active = False
+        """The match ended: every worker still playing is told (each is waiting for a message), and answers
+        by leaving; its QUIT is taken in here, or the next round's first receive from it would find it."""
+        ending = [ch for ch in self.channels if ch.active]
+        for ch in ending:
+            self.send(ch, protocol.KIND_OVER, [], None, {}, timeout)
+        await_actions(self.comm, ending, timeout)
+        for ch in ending:
+            ch.active = False
 
 
 def run_turns(comm: mpi.Comm, turns: Turns, obs: list, book: StepBook, timeout: float) -> dict:

@@ -174,7 +174,7 @@ class MatchLink:
         while True:
             message = self._exchange(send=False)
             if message.kind == protocol.KIND_OVER:
-                self.state = "over"
+                self.state, self.awaiting_turn = "over", False
                 raise MatchEnded("the environment ended the match")
             if message.kind == protocol.KIND_RESET:
                 self.awaiting_turn = False
@@ -216,7 +216,7 @@ class MatchLink:
             return
         if self.state == "start":
             self._exchange(send=False)
-        if self.awaiting_turn:  # leave at a turn, where the environment rank listens (it sends us nothing else)
+        if self.awaiting_turn and self.state != "over":  # leave at a turn, where the environment rank listens
             try:
                 self.await_turn()
             except MatchEnded:
