@@ -179,6 +179,20 @@ def test_pong_selfplay_snapshots_stay_frozen_and_the_tournament_rates_everyone(t
     assert PolicyRecord(1, str(log)).load().steps_done == 2000  # the tournament trained nobody
 
 
+@pytest.mark.timeout(400)
+def test_connect_four_self_play_then_a_tournament_with_the_lookahead_player(tmp_path):
+    pytest.importorskip("pettingzoo.classic")
+    small = {"ARENA_ROUNDS": "2", "ARENA_TOURNAMENT_GAMES": "1"}
+    log, output = _run_example(tmp_path, "connect_four", 7, 1000, timeout=300, env=small)
+    assert "Illegal move" not in output  # PettingZoo warns (and ends the game) on one
+    assert "[self-play] round 1: seat 2 plays snapshot 101, seat 3 snapshot 101" in output
+    assert PolicyRecord(1, str(log)).load().steps_done == 2000  # its own moves, over both rounds
+    with open(log / "tournament" / "ratings.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["policy"]) for r in rows) == [1, 8, 9, 101]
+    assert all(int(r["games"]) == 6 for r in rows)  # 3 opponents x 2 sides x 1 game
+
+
 def test_many_games_paced_records_every_game_under_its_label(tmp_path):
     paced = {"ARENA_GAMES": "Breakout,Qbert,Breakout,Qbert", "ARENA_REALTIME": "60"}
     log, output = _run_example(tmp_path, "many_games", 5, 2400, timeout=300, env=paced)
