@@ -237,12 +237,18 @@ def describe_error(exc: BaseException, frames: int = 3) -> str:
 
 
 def probe_spaces(make_env: Callable[..., Any], env_kwargs: dict) -> tuple[list, list]:
-    """Build the env twice with ``env_kwargs`` and return its spaces; ValueError if it fails or the two differ.
+    """Build the env twice with ``env_kwargs`` and return its spaces; ValueError if it fails or the two differ."""
+    return probe_env(make_env, env_kwargs)[:2]
+
+
+def probe_env(make_env: Callable[..., Any], env_kwargs: dict) -> tuple[list, list, bool]:
+    """Build the env twice with ``env_kwargs``: its spaces, and whether it moves in turns (``env.turn_based``);
+    ValueError if it fails or the two builds differ.
 
     Copies of a match run on different ranks; spaces that change from one build to
     the next would give them different message layouts.
     """
-    spaces = []
+    spaces, turns = [], False
     for _ in range(2):
         try:
             env = make_env(**env_kwargs)
@@ -250,6 +256,7 @@ def probe_spaces(make_env: Callable[..., Any], env_kwargs: dict) -> tuple[list, 
             raise ValueError(f"make_env(**{env_kwargs!r}) failed: {describe_error(exc)}") from exc
         try:
             obs_spaces, act_spaces = entity_spaces(env)
+            turns = bool(getattr(env, "turn_based", False))
         except TypeError as exc:
             raise ValueError(f"make_env(**{env_kwargs!r}) built an env the arena cannot use: {exc}") from None
         finally:
@@ -266,4 +273,4 @@ def probe_spaces(make_env: Callable[..., Any], env_kwargs: dict) -> tuple[list, 
             f"make_env(**{env_kwargs!r}) built two envs with different spaces ({spaces[0]} then {spaces[1]}); "
             "every copy of a match must have the same spaces"
         )
-    return spaces[0]
+    return (*spaces[0], turns)

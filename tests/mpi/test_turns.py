@@ -44,4 +44,5 @@ def test_a_tournament_of_turn_based_games_plays_every_pair_on_both_sides(tmp_pat
 def test_a_turn_based_game_refuses_copies(tmp_path):
     result = run_script(4, "turn_cases.py", "copies", str(tmp_path), timeout=120)
     assert result.returncode != 0
-    assert "a turn-based game plays one copy per environment rank, not copies_per_env=2" in result.output
+    assert "[arena] kickoff error: match 0: a turn-based game plays one copy per environment rank" in result.output
+    assert "copies_per_env=2" in result.output

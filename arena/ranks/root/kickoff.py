@@ -10,7 +10,7 @@ from typing import Any
 from arena.algos import resolve_policy
 from arena.algos.base import contract_of
 from arena.compat import modern_kwargs
-from arena.envs.api import probe_spaces
+from arena.envs.api import probe_env
 from arena.envs.batch import probe_batch, takes_num_copies
 from arena.evaluation.schedule import ENV_VARIABLE as EVAL_ENV_VARIABLE
 from arena.evaluation.schedule import evaluation_from_environment
@@ -35,6 +35,7 @@ from arena.ranks.root.kickoff_checks import (
     check_policy_kwargs,
     check_policy_memory,
     check_policy_spaces,
+    check_turn_based,
     validate_kickoff,
     validate_options,
 )
@@ -72,7 +73,7 @@ class Root:
         self.lock = lock
         self.journal: Journal | None = None  # the log folder's rounds.json, once the folder is locked
         self.play = RoundPlay(comm, self.log_comms_dir, self.stop)
-        self.probed: dict[str, tuple[list, list]] = {}  # env_kwargs -> spaces, built once per Stem
+        self.probed: dict[str, tuple[list, list, bool]] = {}  # env_kwargs -> spaces and turns, once per Stem
         self.rounds = 0
         self.closed = False
 
@@ -304,7 +305,9 @@ class Root:
                     self.probed[key] = self._probe(match.env_kwargs, copies)
                 except ValueError as err:
                     raise KickoffError(f"match {match.match_index}: {err}") from None
-            obs_spaces, act_spaces = self.probed[key]
+            obs_spaces, act_spaces, turns = self.probed[key]
+            if turns:  # a turn-based game (arena.ranks.env.turns): one copy, one entity an entry, for now
+                check_turn_based(match.match_index, [w.entities for w in match.workers], match.num_copies, None)
             needed = max(e for w in match.workers for e in w.entities) + 1
             if len(obs_spaces) < needed:
                 raise KickoffError(
@@ -314,10 +317,10 @@ class Root:
             found[match.match_index] = (obs_spaces, act_spaces)
         return found
 
-    def _probe(self, env_kwargs: dict, copies: int) -> tuple[list, list]:
-        """The spaces of a match's env; a factory's own batch of K copies is built too, so that a
-        multi-game batch whose games differ in their spaces fails here, naming them."""
-        obs_spaces, act_spaces = probe_spaces(self.make_env, env_kwargs)
+    def _probe(self, env_kwargs: dict, copies: int) -> tuple[list, list, bool]:
+        """The spaces of a match's env and whether it moves in turns; a factory's own batch of K copies is
+        built too, so that a multi-game batch whose games differ in their spaces fails here, naming them."""
+        obs_spaces, act_spaces, turns = probe_env(self.make_env, env_kwargs)
         if copies > 1:
             batch_obs, batch_act = probe_batch(self.make_env, copies, env_kwargs)
             if (batch_obs, batch_act) != (list(obs_spaces), list(act_spaces)):
@@ -325,7 +328,7 @@ class Root:
                     f"make_env(num_copies={copies}) built copies with observation spaces {batch_obs} and action "
                     f"spaces {batch_act}, but one copy has {list(obs_spaces)} and {list(act_spaces)}"
                 )
-        return obs_spaces, act_spaces
+        return obs_spaces, act_spaces, turns
 
     def hold_log_folder(self) -> None:
         """Hold the log folder for this run, so a second run on it refuses instead of mixing files."""

@@ -167,3 +167,18 @@ def check_policy_memory(
                 f"which has {host.memory / 1e9:.1f} GB of memory; lower replay_size in policy_kwargs "
                 "(about 7 GB per million Atari transitions)"
             )
+
+
+def check_turn_based(match_index: int, entries: list, copies: int, realtime_fps: float | None) -> None:
+    """KickoffError for what a turn-based game (arena.ranks.env.turns) cannot play yet."""
+    if copies != 1:
+        raise KickoffError(
+            f"match {match_index}: a turn-based game plays one copy per environment rank, not "
+            f"copies_per_env={copies}; scale=True fills the ranks with copies of the match instead"
+        )
+    if any(len(entities) != 1 for entities in entries):
+        raise KickoffError(
+            f"match {match_index}: in a turn-based game every match-list entry is one entity, not a block"
+        )
+    if realtime_fps is not None:
+        raise KickoffError(f"match {match_index}: a turn-based game cannot be paced (realtime_fps)")
