@@ -46,7 +46,8 @@ RECIPES = {
     # Learning rate 2.5e-4 (the preset's), annealed to 0 at 10M frames: of the three earlier runs the one
     # at 2.5e-4 (seed 1, 16.95 when its 120 minutes ran out at 7.7M frames, at 268 steps/s) did best;
     # 4e-4 swung more (seed 2: 14.25 at 7.6M) and 4e-4 annealed to 0 at 8M frames stopped rising with
-    # the rate (seed 3: 11.35). At 426 steps/s the 10M frames take about 98 minutes.
+    # the rate (seed 3: 11.35). At these settings seed 1 played 10M frames in 95 minutes (437 steps/s),
+    # peaked at 17.6 and ended at 10.75: a missed run too.
     "pong-ppo-cpu": Recipe(
         "ppo",
         "Pong",
