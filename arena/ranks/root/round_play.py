@@ -25,6 +25,15 @@ class RoundPlay:
 
     def run(self, plan: Plan, cfg: RoundConfig, records: dict[int, PolicyRecord]) -> dict[int, dict]:
         """Send every busy rank its role, serve rank 0's files and the mosaic until all report; their summaries."""
+        # From the first role sent, a Ctrl+C saves before the job ends: a worker may start (and hear the
+        # signal) before rank 0 has finished setting up the round here.
+        self.stop.defer = True
+        try:
+            return self._run(plan, cfg, records)
+        finally:
+            self.stop.defer = False
+
+    def _run(self, plan: Plan, cfg: RoundConfig, records: dict[int, PolicyRecord]) -> dict[int, dict]:
         policy_roots = {pid: min(ranks) for pid, ranks in cfg.policy_ranks.items()}
         packages = {policy_roots[pid]: round_package(record) for pid, record in records.items()}
         busy = [r for r in plan.roles if r.role not in (UNUSED, "root")]
@@ -54,12 +63,8 @@ class RoundPlay:
                 return saved or time.monotonic() > stop_deadline[0]
             return all(finished(role.rank) for role in busy)
 
-        self.stop.defer = True  # a Ctrl+C now saves before the job ends
-        try:
-            mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
-            mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
-        finally:
-            self.stop.defer = False
+        mpi.wait_all(requests, mpi.IDLE_MAX_SLEEP_S)
+        mpi.wait_until(round_over, FRAME_INTERVAL_S / 4 if view is not None else mpi.IDLE_MAX_SLEEP_S)
         if view is not None:
             view.close()
             print(f"[arena] render: {view.frames_written} mosaic frames in {view.video_path}", flush=True)
