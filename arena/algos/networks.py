@@ -84,6 +84,16 @@ def masked_logits(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
     return logits if mask is None else logits.masked_fill(~mask, MASKED_LOGIT)
 
 
+def action_distribution(
+    out: torch.Tensor, log_std: torch.Tensor | None, continuous: bool, mask: torch.Tensor | None = None
+) -> Distribution:
+    """The actor's distribution: a diagonal Gaussian (state-independent ``log_std``), else a categorical over
+    the legal actions."""
+    if continuous:
+        return Normal(out, log_std.exp().expand_as(out))
+    return Categorical(logits=masked_logits(out, mask))
+
+
 def sample_and_score(
     dist: Distribution, action: torch.Tensor | None, deterministic: bool, continuous: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -177,10 +187,7 @@ class ActorCritic(nn.Module):
 
     def dist(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.distributions.Distribution:
         """The action distribution from encoded features; ``mask`` (rows, actions) rules illegal actions out."""
-        out = self.actor(features)
-        if self.continuous:
-            return Normal(out, self.log_std.exp().expand_as(out))
-        return Categorical(logits=masked_logits(out, mask))
+        return action_distribution(self.actor(features), getattr(self, "log_std", None), self.continuous, mask)
 
     def act_and_value(
         self,

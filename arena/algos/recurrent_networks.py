@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
-from torch.distributions import Categorical, Distribution, Normal
+from torch.distributions import Distribution
 
-from arena.algos.networks import ObservationEncoder, action_head, layer_init, masked_logits, sample_and_score
+from arena.algos.networks import ObservationEncoder, action_distribution, action_head, layer_init, sample_and_score
 
 
 class RecurrentActorCritic(nn.Module):
@@ -72,10 +72,7 @@ class RecurrentActorCritic(nn.Module):
 
     def dist(self, out: torch.Tensor, mask: torch.Tensor | None = None) -> Distribution:
         """The action distribution from the actor's LSTM outputs; ``mask`` rules illegal actions out."""
-        logits = self.actor(out)
-        if self.continuous:
-            return Normal(logits, self.log_std.exp().expand_as(logits))
-        return Categorical(logits=masked_logits(logits, mask))
+        return action_distribution(self.actor(out), getattr(self, "log_std", None), self.continuous, mask)
 
     def _rollout_state(self, rows: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         if self.state is None or self.state[0].shape[1] != rows:

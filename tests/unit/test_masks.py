@@ -54,6 +54,14 @@ class Takeaway(gym.Env):
         return self._obs(), float(self.left == 0), self.left == 0, False, {}
 
 
+def takeaways(copies: int, stones: int) -> gym.Env:
+    """One Takeaway, or ``copies`` of them in a vector env that resets copies in the step they end (as the arena)."""
+    if copies == 1:
+        return Takeaway(stones=stones)
+    same_step = gym.vector.AutoresetMode.SAME_STEP
+    return gym.vector.SyncVectorEnv([lambda: Takeaway(stones=stones) for _ in range(copies)], autoreset_mode=same_step)
+
+
 def make_takeaway(**kwargs):
     from arena.wrappers.single_agent_wrappers import single_agent_wrapper
 
@@ -127,11 +135,7 @@ def test_a_masked_action_has_probability_zero_and_no_nan():
 
 @pytest.mark.parametrize("learner,copies", [(PPO, 1), (PPO, 4), (PPOLSTM, 1), (PPOLSTM, 4)])
 def test_ppo_plays_only_legal_moves_and_learns_from_them(learner, copies, tmp_path):
-    if copies == 1:
-        env = Takeaway(stones=6)
-    else:
-        same_step = gym.vector.AutoresetMode.SAME_STEP
-        env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=6) for _ in range(copies)], autoreset_mode=same_step)
+    env = takeaways(copies, stones=6)
     record = PolicyRecord(1, str(tmp_path))
     ppo = learner(env, mpi.world(), seed=0, n_steps=16, n_minibatches=2, evaluation=False)
     ppo.run(160, record.data_dir, record)  # Takeaway raises on an illegal move
@@ -141,9 +145,7 @@ def test_ppo_plays_only_legal_moves_and_learns_from_them(learner, copies, tmp_pa
 
 @pytest.mark.parametrize("learner", [PPO, PPOLSTM])
 def test_the_update_scores_the_rollouts_actions_under_the_same_masks(learner):
-    env = gym.vector.SyncVectorEnv(
-        [lambda: Takeaway(stones=4) for _ in range(3)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
-    )
+    env = takeaways(3, stones=4)
     ppo = learner(env, mpi.world(), seed=1, n_steps=12, evaluation=False)
     buf, _ = ppo.collect_rollout(ppo.reset(), 12, is_last=False)
     assert buf["masks"].shape == (12, 3, 3) and not buf["masks"].all()  # some moves were illegal
@@ -159,11 +161,7 @@ def test_the_update_scores_the_rollouts_actions_under_the_same_masks(learner):
 
 @pytest.mark.parametrize("copies", [1, 4])
 def test_dqn_explores_and_exploits_only_legal_moves(copies, tmp_path):
-    if copies == 1:
-        env = Takeaway(stones=6)
-    else:
-        same_step = gym.vector.AutoresetMode.SAME_STEP
-        env = gym.vector.SyncVectorEnv([lambda: Takeaway(stones=6) for _ in range(copies)], autoreset_mode=same_step)
+    env = takeaways(copies, stones=6)
     record = PolicyRecord(1, str(tmp_path))
     dqn = DQN(env, mpi.world(), seed=0, learning_starts=40, batch_size=8, replay_size=400, evaluation=False)
     dqn.run(200, record.data_dir, record)  # epsilon falls from 1: random and greedy moves; an illegal one raises
