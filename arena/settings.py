@@ -35,7 +35,13 @@ SCRIPT_SETTINGS = {
     "copies": Setting("games stepped together on each environment rank (copies_per_env)"),
     "rounds": Setting("rounds of training (kickoff calls)"),
     "generations": Setting("rounds of evolution (kickoff calls)"),
-    "tournament_games": Setting("games per pair of players and side in the closing tournament"),
+    "tournament_games": Setting("games per pair of players and side in a tournament (the closing one, or each rating)"),
+    "game": Setting("which game to play (the example names its choices)"),
+    "steps_per_match": Setting("each match's steps in a round (a learner's own moves in a turn-based game)"),
+    "rate_every": Setting("rounds between rating tournaments"),
+    "matches_per_learner": Setting(
+        "matches each learner plays a round, sides alternating (a league's ranks grow with it)"
+    ),
     "max_cycles": Setting("frames before a two-player game is cut"),
     "preset": Setting("the learner's preset of hyperparameters"),
     "replay": Setting("replay size in transitions, per policy"),

@@ -185,13 +185,14 @@ def check_players(players: Any, policy_types: dict, games_per_pair: Any, policie
 
 
 def check_name(name: Any) -> str:
-    """The tournament's folder name; KickoffError unless it is one plain folder inside the log folder.
+    """The tournament's folder name; KickoffError unless it is a plain folder inside the log folder.
 
-    The folder is deleted and rebuilt: a name that could reach anything else (``..``, a path, a
-    policy's folder) is refused.
+    The folder is deleted and rebuilt: a name that could reach anything else (``..``, an absolute
+    path, a policy's folder) is refused. Plain names may nest (a league's ``league/tournament``).
     """
-    plain = isinstance(name, str) and name not in ("", ".", "..") and os.path.basename(name) == name
-    if not plain or name.startswith("policy_") or name in ("tb", "render"):
+    parts = name.split("/") if isinstance(name, str) else []
+    plain = bool(parts) and all(p not in ("", ".", "..") and os.path.basename(p) == p for p in parts)
+    if not plain or parts[0].startswith("policy_") or parts[0] in ("tb", "render"):
         raise KickoffError(f"tournament name must be a plain folder name such as 'tournament', not {name!r}")
     return name
 
@@ -268,14 +269,14 @@ def write_results(result: TournamentResult) -> None:
     """payoff.csv, ratings.csv, games.csv and payoff.png in the tournament's folder."""
     folder, players = result.folder, result.players
     rows = [["", *players]] + [[a, *(_cell(result.payoff[a].get(b)) for b in players)] for a in players]
-    _write_csv(os.path.join(folder, "payoff.csv"), rows)
+    write_csv(os.path.join(folder, "payoff.csv"), rows)
     ratings = [["policy", "mu", "sigma", "ordinal", "games"]]
     for p in result.ranking:
         r = result.ratings[p]
         ratings.append([p, f"{r.mu:.4f}", f"{r.sigma:.4f}", f"{r.ordinal:.4f}", r.games])
-    _write_csv(os.path.join(folder, "ratings.csv"), ratings)
+    write_csv(os.path.join(folder, "ratings.csv"), ratings)
     games = [["side_0", "side_1", "score_0", "score_1"]] + [[a, b, repr(x), repr(y)] for a, b, x, y in result.games]
-    _write_csv(os.path.join(folder, "games.csv"), games)
+    write_csv(os.path.join(folder, "games.csv"), games)
     plot_payoff(result.payoff_matrix(), players, os.path.join(folder, "payoff.png"))
 
 
@@ -283,7 +284,8 @@ def _cell(value: float | None) -> str:
     return "" if value is None or np.isnan(value) else f"{value:.4f}"
 
 
-def _write_csv(path: str, rows: list[list]) -> None:
+def write_csv(path: str, rows: list[list]) -> None:
+    """Write ``rows`` as a CSV file, replacing ``path`` at once."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         csv.writer(f).writerows(rows)
 

@@ -50,6 +50,7 @@ class RoundConfig:
     # Games each env copy plays before its match ends (None: the step budget alone ends it). Env ranks
     # then report every game's per-entity scores in their summaries (what a tournament reads).
     games_per_copy: int | None = None
+    report_games: bool = False  # report every game's scores without a games budget too (a league's win rates)
     # Steps per wall-clock second of every env copy (None: as fast as the policies act); see arena.ranks.env.paced.
     realtime_fps: float | None = None
     # How many times in all an env rank may rebuild a copy whose env raised (0: fail-stop); see arena.envs.batch.

@@ -164,3 +164,30 @@ def plot_payoff(matrix: np.ndarray, players: Sequence[int], filename: str, title
     with atomic_path(filename) as tmp:
         fig.savefig(tmp)
     return filename
+
+
+def plot_ratings_over_rounds(
+    rows: Sequence[tuple[int, int, float]], dashed: Sequence[int], filename: str, title: str = "league ratings"
+) -> str:
+    """Each member's rating (ordinal: mu - 3 sigma) against the round it was rated at; ``dashed`` members (anchors)."""
+    fig = new_figure(8, 4.5)
+    ax = fig.add_subplot(1, 1, 1)
+    members = sorted({member for _, member, _ in rows})
+    for member in members:
+        points = sorted((r, value) for r, m, value in rows if m == member)
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        style = "--" if member in dashed else "-"
+        ax.plot(xs, ys, style, marker="o", markersize=3, label=str(member))
+    ax.set_xlabel("round")
+    ax.set_ylabel("rating (ordinal: mu - 3 sigma)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if members:
+        ax.legend(
+            title="member", fontsize=7, ncol=max(1, len(members) // 12), loc="center left", bbox_to_anchor=(1, 0.5)
+        )
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
+    with atomic_path(filename) as tmp:
+        fig.savefig(tmp)
+    return filename

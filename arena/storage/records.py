@@ -121,9 +121,12 @@ class RecordChannel:
 class RoundView:
     """What records show while a re-run replays a completed round: each policy's counts at that round's end."""
 
-    def __init__(self, round_index: int, counts: dict[int, tuple[int, int]]):
+    def __init__(self, round_index: int, counts: dict[int, tuple[int, int]], last: bool = False):
         self.round_index = round_index
         self.counts = dict(counts)  # policy id -> (episodes, steps); a policy not here did not exist yet
+        # The journal holds no later round: the files are as this round left them, so whatever the
+        # earlier run did after it (a fork) may not have happened and may be done now.
+        self.last = last
 
 
 _VIEWS: dict[str, RoundView] = {}  # log folder -> the view its re-run shows, while it replays
@@ -317,12 +320,17 @@ class PolicyRecord:
                 return child.load()
             raise FileExistsError(f"cannot fork policy {self.policy_id} into {child.data_dir}: it exists")
         self.save()
+        return self._copy_into(child, at)
+
+    def _copy_into(self, child: PolicyRecord, at: list[int]) -> PolicyRecord:
+        """Copy this policy's folder into the child's, with its fork marker; the child, loaded."""
         # Copy beside the child's folder, marker included, then rename: a kill at any point
         # leaves either no child (the half copy is cleared by the next try) or the whole one.
         partial = child.data_dir + ".forking"
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(self.data_dir, partial)
-        _write_json(os.path.join(partial, FORK_FILE), {"policy_id": new_id, "forked_from": self.policy_id, "at": at})
+        marker = {"policy_id": child.policy_id, "forked_from": self.policy_id, "at": at}
+        _write_json(os.path.join(partial, FORK_FILE), marker)
         if os.path.isdir(child.data_dir):
             os.rmdir(child.data_dir)  # empty (checked above)
         os.rename(partial, child.data_dir)
@@ -331,7 +339,13 @@ class PolicyRecord:
 
     def _replayed_fork(self, child: PolicyRecord, at: list[int]) -> PolicyRecord:
         """The child an earlier run forked here, shown as it was then; an error if that run did not fork it."""
-        meta = _fork_marker(child.data_dir)
+        meta, view = _fork_marker(child.data_dir), round_view(self.log_comms_dir)
+        absent = not (os.path.isdir(child.data_dir) and os.listdir(child.data_dir))
+        if not meta and view.last and absent:  # the earlier run was killed after the round, before the fork
+            print(f"[arena] policy {child.policy_id}: the earlier run ended before forking it from policy "
+                  f"{self.policy_id}; forking now", flush=True)  # fmt: skip
+            view.counts[child.policy_id] = (at[0], at[1])
+            return self._copy_into(child, at)
         if meta.get("forked_from") != self.policy_id or meta.get("at") != at:
             raise RuntimeError(
                 f"cannot fork policy {self.policy_id} into policy {child.policy_id} while this re-run replays round "

@@ -202,3 +202,18 @@ def test_many_games_paced_records_every_game_under_its_label(tmp_path):
     assert set(record.label_names()) == {"game=Breakout", "game=Qbert"}
     assert (log / "policy_1" / "curves_by_label.png").stat().st_size > 10_000
     assert "| game=Breakout |" in output and "mean / median over 2 games" in output
+
+
+@pytest.mark.timeout(400)
+def test_league_example_plays_two_player_pong_rounds_and_rates_the_members(tmp_path):
+    pytest.importorskip("pettingzoo")
+    small = {"ARENA_GAME": "pong", "ARENA_ROUNDS": "2", "ARENA_STEPS_PER_MATCH": "300", "ARENA_MAX_CYCLES": "400"}
+    small |= {"ARENA_MATCHES_PER_LEARNER": "1", "ARENA_TOURNAMENT_GAMES": "1"}
+    log, output = _run_example(tmp_path, "league", 10, 0, timeout=300, env=small)
+    assert "[league] round 1:" in output and "[league] members:" in output
+    with open(log / "league" / "members.csv") as f:
+        members = list(csv.DictReader(f))
+    assert any(m["frozen"] == "true" for m in members)  # two rounds' steps: every learner froze once
+    with open(log / "league" / "ratings.csv") as f:
+        assert {r["round"] for r in csv.DictReader(f)} == {"2"}
+    assert (log / "league" / "ratings.png").stat().st_size > 5000

@@ -1,5 +1,7 @@
 """Turn-based games through the arena: only the entity to move is asked, and only legal moves are played."""
 
+import re
+
 import pytest
 from helpers import assert_ok, run_script
 
@@ -41,8 +43,20 @@ def test_a_tournament_of_turn_based_games_plays_every_pair_on_both_sides(tmp_pat
     assert "Illegal move" not in result.output
 
 
-def test_a_turn_based_game_refuses_copies(tmp_path):
+def test_a_turn_based_game_refuses_pacing_and_copies_at_kickoff(tmp_path):
     result = run_script(4, "turn_cases.py", "copies", str(tmp_path), timeout=120)
     assert result.returncode != 0
+    assert "REFUSED match 0: a turn-based game cannot be paced (realtime_fps)" in result.output
     assert "[arena] kickoff error: match 0: a turn-based game plays one copy per environment rank" in result.output
     assert "copies_per_env=2" in result.output
+
+
+MOVES, GAMES = 6_000, 10  # policy 1's moves in training; games per side against random afterwards
+
+
+def test_ppo_trained_against_random_at_connect_four_beats_it_in_a_tournament(tmp_path):
+    result = run_script(7, "turn_cases.py", "learn", str(tmp_path), str(MOVES), str(GAMES), timeout=600)
+    assert_ok(result)
+    assert "Illegal move" not in result.output
+    wins, games = map(int, re.search(r"WINS (\d+) OF (\d+)", result.output).groups())
+    assert games == 2 * GAMES and wins >= 0.7 * games, result.output[-3000:]

@@ -4,7 +4,8 @@ import sys
 
 from pettingzoo.classic import connect_four_v3, tictactoe_v3
 
-from arena import make_stem
+from arena import KickoffError, make_stem
+from arena.ranks.serve import total_steps_to_match_steps
 from arena.wrappers import pettingzoo_env
 
 CASE, LOG = sys.argv[1], sys.argv[2]
@@ -31,6 +32,20 @@ elif CASE == "openspiel":  # OpenSpiel's tic-tac-toe: its legal moves come in th
 elif CASE == "tournament":  # a tournament of turn-based games: each match ends after its games
     result = arena.tournament([1, 2, 3], {1: "random", 2: "random", 3: "random"}, games_per_pair=3)
     print(f"GAMES {len(result.games)}", flush=True)
-elif CASE == "copies":  # refused: one copy per environment rank in a turn-based game
+elif CASE == "learn":  # PPO learns Connect Four against random on both seats, then plays it in a tournament
+    moves, games = int(sys.argv[3]), int(sys.argv[4])
+    c4, ppo = {"game": "connect_four"}, {1: {"n_steps": 128, "evaluation": False}}
+    steps = total_steps_to_match_steps([[1, 9], [9, 1]], moves)
+    arena.kickoff(
+        [[1, 9], [9, 1]], {1: "ppo", 9: "random"}, steps, scale=True, env_kwargs=c4, policy_kwargs=ppo, seed=1
+    )
+    result = arena.tournament([1, 9], {1: "ppo", 9: "random"}, games, env_kwargs=c4)
+    mine = [s0 if a == 1 else s1 for a, b, s0, s1 in result.games]  # policy 1's score in each game
+    print(f"WINS {sum(s > 0 for s in mine)} OF {len(mine)}", flush=True)
+elif CASE == "copies":  # refused at kickoff: pacing, then more than one copy per environment rank
+    try:
+        arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 100, realtime_fps=30)
+    except KickoffError as err:
+        print(f"REFUSED {err}", flush=True)
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, 100, copies_per_env=2)
 print(f"CASE {CASE} FINISHED", flush=True)

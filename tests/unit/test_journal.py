@@ -1,6 +1,7 @@
 """The journal of rounds and the replayed view of records (no mpiexec): what a re-run of a script reads."""
 
 import json
+import os
 
 import pytest
 
@@ -74,6 +75,23 @@ def test_a_fork_the_earlier_run_made_is_recognised_and_not_repeated(replaying, c
     show_round(log, RoundView(0, {1: (2, 20)}))  # the script now forks at another point: not the same run
     with pytest.raises(RuntimeError, match="did not make this fork here"):
         PolicyRecord(1, log).load().fork(3)
+
+
+def test_a_fork_the_earlier_run_never_made_after_its_last_round_is_made_now(replaying, capsys):
+    log = str(replaying)
+    _record(log, 1, [1.0, 2.0, 3.0])  # the earlier run was killed after round 0, before it forked policy 1
+    show_round(log, RoundView(0, {1: (3, 30)}))  # a later round is journaled: that run went on, so it never forked
+    with pytest.raises(RuntimeError, match="did not make this fork here"):
+        PolicyRecord(1, log).load().fork(3)
+    show_round(log, RoundView(0, {1: (3, 30)}, last=True))  # round 0 is the journal's last: the fork is due now
+    child = PolicyRecord(1, log).load().fork(3)
+    assert "ended before forking it from policy 1; forking now" in capsys.readouterr().out
+    assert child.ep_results == [1.0, 2.0, 3.0] and child.steps_done == 30
+    with open(os.path.join(log, "policy_3", "fork.json")) as f:
+        assert json.load(f) == {"policy_id": 3, "forked_from": 1, "at": [3, 30]}
+    again = PolicyRecord(1, log).load().fork(3)  # a third run recognises it
+    assert "forked from policy 1 by an earlier run; not repeated" in capsys.readouterr().out
+    assert again.ep_results == [1.0, 2.0, 3.0]
 
 
 def test_the_arena_gives_a_policy_its_round_budget_as_schedule_horizon_unless_the_user_did():

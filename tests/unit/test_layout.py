@@ -34,6 +34,7 @@ LAYERS = [
     {"arena.ranks.root"},  # rank 0: kickoff
     {"arena.tournament"},  # built on kickoff
     {"arena.ranks.serve"},  # make_stem: every rank's entry
+    {"arena.league"},  # league training: rounds of kickoffs and tournaments, from rank 0's script
     {"arena", "arena.core", "arena.evaluate", "arena.env_check"},  # entry points and arena5's paths
 ]
 MAX_FILE_LINES = 450

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -52,7 +53,7 @@ def test_every_example_answers_help_without_mpi(script):
     assert "usage:" in done.stdout or "mpiexec -n" in done.stdout
     with open(script) as f:
         takes_flags = "settings = script_settings(" in f.read()
-    if takes_flags:
-        assert "--total-steps" in done.stdout and "ARENA_TOTAL_STEPS" in done.stdout
+    if takes_flags:  # every setting as a flag, with its variable and default
+        assert re.search(r"--[a-z-]+ [A-Z]+\s+[^\n]*\n?[^\n]*\(default [^;]+; env\s+ARENA_[A-Z_]+\)", done.stdout)
     else:  # the tutorial's own files take no flags: make_stem answers, naming the variables the arena reads
         assert "ARENA_EVALUATION" in done.stdout

@@ -85,10 +85,11 @@ def test_bad_players_get_clear_errors():
         check_players([1, 2], types, 0, POLICIES)
     assert check_players((2, 1), types, 3, POLICIES) == [2, 1]
     # The tournament's folder is rebuilt from scratch: it can never be the log folder or a policy's.
-    for name in ("", ".", "..", "../x", "a/b", "policy_1", "tb"):
+    for name in ("", ".", "..", "../x", "a/../..", "/tmp/x", "a//b", "a/", "policy_1", "policy_1/x", "tb", 3):
         with pytest.raises(KickoffError, match="plain folder name"):
             check_name(name)
     assert check_name("final_tournament") == "final_tournament"
+    assert check_name("league/tournament") == "league/tournament"  # plain names may nest
 
 
 def test_learners_play_frozen_and_a_learner_without_a_frozen_form_is_refused():

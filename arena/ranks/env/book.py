@@ -30,7 +30,7 @@ class StepBook:
     def __init__(self, comm: mpi.Comm, match: MatchCopy, cfg: RoundConfig, obs_spaces: list, steps: int, labels: list):
         where = f"env of match {match.match_index} copy {match.copy_index} (rank {mpi.rank_of(comm)})"
         self.checks, self.obs_spaces, self.steps = DataChecks(cfg.data_checks, where), obs_spaces, steps
-        self.tally = GameTally(match.num_copies, len(obs_spaces), cfg.games_per_copy)
+        self.tally = GameTally(match.num_copies, len(obs_spaces), cfg.games_per_copy, cfg.report_games)
         self.frames = FrameSender(comm, list(match.global_copy_ids()), labels) if cfg.render else None
         self.memory = MemoryProbe()
         self.done_steps = self.episodes = 0
@@ -70,20 +70,22 @@ class StepBook:
 
 
 class GameTally:
-    """With a games budget: the whole games finished on this rank (a lost life is not one) and their scores.
+    """With a games budget or ``report``: the whole games finished on this rank (a lost life is not one) and their
+    scores.
 
-    Without one it does nothing, so a training round's step path pays nothing for it.
+    Without either it does nothing, so a plain training round's step path pays nothing for it.
     """
 
-    def __init__(self, copies: int, entities: int, games_per_copy: int | None):
+    def __init__(self, copies: int, entities: int, games_per_copy: int | None, report: bool = False):
         self.budget = None if games_per_copy is None else int(games_per_copy) * copies
+        self.on = report or self.budget is not None
         self.returns = np.zeros((copies, entities))
         self.scores: list[list[float]] = []  # per game, each entity's score (kept only with a budget)
         self.games = 0
 
     def add(self, step: BatchStep) -> None:
         """Take in one step's rewards and the games it ended."""
-        if self.budget is None:
+        if not self.on:
             return
         self.returns += step.rewards
         for k, end in step.ended.items():
@@ -101,5 +103,5 @@ class GameTally:
         return self.budget is not None and self.games >= self.budget
 
     def summary(self) -> dict:
-        """With a budget, ``games`` played and ``game_scores``: one list of per-entity scores per game."""
-        return {} if self.budget is None else {"games": self.games, "game_scores": self.scores}
+        """When on, ``games`` played and ``game_scores``: one list of per-entity scores per game."""
+        return {"games": self.games, "game_scores": self.scores} if self.on else {}

@@ -31,6 +31,7 @@ class KickoffArgs:
     match_labels: list[str] | None = None
     realtime_fps: float | None = None
     env_restarts: int = 0
+    report_games: bool = False
 
 
 def journal_args(k: KickoffArgs, policy_kwargs: dict, budgets: dict) -> dict[str, str]:
@@ -49,6 +50,7 @@ def journal_args(k: KickoffArgs, policy_kwargs: dict, budgets: dict) -> dict[str
         # only when set: journals written before these options stay valid
         **({"games_per_copy": k.games_per_copy} if k.games_per_copy is not None else {}),
         **({"realtime_fps": k.realtime_fps} if k.realtime_fps is not None else {}),
+        **({"report_games": True} if k.report_games else {}),
     )
 
 
@@ -82,4 +84,5 @@ def round_config(
         games_per_copy=k.games_per_copy,
         realtime_fps=None if k.realtime_fps is None else float(k.realtime_fps),
         env_restarts=int(k.env_restarts),
+        report_games=bool(k.report_games),
     )

@@ -102,6 +102,7 @@ class Root:
         match_labels: list[str] | None = None,
         realtime_fps: float | None = None,
         env_restarts: int = 0,
+        report_games: bool = False,
     ) -> dict:
         """Run every match (copied to fill the ranks if ``scale``) for ``steps_per_match`` steps per copy.
 
@@ -114,7 +115,8 @@ class Root:
         each (or at ``steps_per_match``, whichever comes first); its environment ranks
         then report every game's per-entity scores (``result["ranks"][r]["game_scores"]``). It is
         meant for players that save nothing at the end (tournaments): a learner whose match
-        ends this way keeps only its last periodic checkpoint.
+        ends this way keeps only its last periodic checkpoint. ``report_games=True`` reports the
+        games' scores the same way in a round that the step budget alone ends (a league's win rates).
 
         Every episode is recorded with its match's label: ``match_labels[m]``, or else the
         match's env_kwargs in short form (``game=Pong``); a multi-game batch labels each copy
@@ -166,6 +168,7 @@ class Root:
             games_per_copy=k.games_per_copy,
             realtime_fps=k.realtime_fps,
             env_restarts=k.env_restarts,
+            report_games=k.report_games,
         )
         if k.env_restarts and takes_num_copies(self.make_env):
             raise KickoffError(
@@ -185,17 +188,17 @@ class Root:
         playing = {pid: k.policy_types[pid] for pid in policy_ids(k.match_list)}
         classes = self._policy_classes(playing)
         policy_kwargs = self._evaluation_from_environment(self._modern_kwargs(k.policy_kwargs, classes, plan), classes)
-        env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, k.copies_per_env)
+        env_spaces = self._check_policies(plan, playing, classes, policy_kwargs, k)
         return plan, classes, policy_kwargs, env_spaces
 
     def _check_policies(
-        self, plan: Plan, playing: dict, classes: dict[int, type], policy_kwargs: dict, copies_per_env: int
+        self, plan: Plan, playing: dict, classes: dict[int, type], policy_kwargs: dict, k: KickoffArgs
     ) -> dict[int, tuple[list, list]]:
         """KickoffError unless every playing policy takes its kwargs, its copies and its spaces; the envs' spaces."""
         check_policy_kwargs(playing, policy_kwargs, self.policies)
-        if copies_per_env > 1:
+        if k.copies_per_env > 1:
             self._check_vector_support(playing, classes)
-        env_spaces = self._probe_envs(plan)
+        env_spaces = self._probe_envs(plan, k.realtime_fps)
         check_policy_spaces(plan, env_spaces, classes)
         check_policy_memory(plan, env_spaces, classes, policy_kwargs, self.hosts)
         return env_spaces
@@ -259,7 +262,8 @@ class Root:
             flush=True,
         )
         counts = {int(pid): (n, steps) for pid, (n, steps) in entry.end.items()}
-        show_round(self.log_comms_dir, RoundView(self.rounds, counts))
+        last = self.journal.entry(self.rounds + 1) is None  # nothing the earlier run did after it is journaled
+        show_round(self.log_comms_dir, RoundView(self.rounds, counts, last))
         self.rounds += 1
         ranks = {int(rank): summary for rank, summary in entry.result.get("ranks", {}).items()}
         return entry.result | {"ranks": ranks, "plan": plan, "replayed": True}
@@ -290,7 +294,7 @@ class Root:
             flush=True,
         )
 
-    def _probe_envs(self, plan: Plan) -> dict[int, tuple[list, list]]:
+    def _probe_envs(self, plan: Plan, realtime_fps: float | None = None) -> dict[int, tuple[list, list]]:
         """Build each match's env here (twice, once per distinct env_kwargs) and check it fits the match list."""
         if self.make_env is None:
             return {}
@@ -307,7 +311,8 @@ class Root:
                     raise KickoffError(f"match {match.match_index}: {err}") from None
             obs_spaces, act_spaces, turns = self.probed[key]
             if turns:  # a turn-based game (arena.ranks.env.turns): one copy, one entity an entry, for now
-                check_turn_based(match.match_index, [w.entities for w in match.workers], match.num_copies, None)
+                entries = [w.entities for w in match.workers]
+                check_turn_based(match.match_index, entries, match.num_copies, realtime_fps)
             needed = max(e for w in match.workers for e in w.entities) + 1
             if len(obs_spaces) < needed:
                 raise KickoffError(

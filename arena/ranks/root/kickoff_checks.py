@@ -83,6 +83,7 @@ def validate_options(**options: Any) -> None:
             "None or a rate in (0, 10000]",
         ),
         "env_restarts": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+        "report_games": (lambda v: isinstance(v, bool), "True or False"),
     }
     for name, value in options.items():
         ok, wanted = checks[name]
