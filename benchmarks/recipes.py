@@ -50,6 +50,8 @@ RECIPES = {
     # peaked at 17.6 and ended at 10.75, its games split between 21-0 wins in 2,000 steps and close ones
     # of 4,000: still learning when the rate ran out. So 4 epochs (SB3's and CleanRL's count: 16 gradient
     # steps per 1,024 samples, against 12), paid for with the 25 minutes the last run left unused.
+    # Seed 2 at 4 epochs (459 steps/s, 91 minutes): +10 after 3.5M frames, then stuck below 15 and ended
+    # at 8.60, 42 of its last 100 games lost 20-21; that is the next thing to understand.
     "pong-ppo-cpu": Recipe(
         "ppo",
         "Pong",
