@@ -20,9 +20,9 @@ arena = make_stem(make_env, LOG)
 if CASE == "mechanics":  # tic-tac-toe: every learner freezes after each round (snapshot_steps), exploiters restart
     league = League(
         arena, "ppo", 1, 1, 1, {100: "random"}, {"n_steps": 32, "evaluation": False}, seed=3,
-        matches_per_learner=1, snapshot_steps=100, rounds=3,
+        matches_per_learner=1, snapshot_steps=100, rounds=2,
     )  # fmt: skip
-    for _ in range(3):
+    for _ in range(2):
         league.play_round(100)
     result = league.rate(1)
     print(f"RATED {sorted(result.players)}", flush=True)
