@@ -43,6 +43,7 @@ setup(
             "ruff>=0.6",
             "tensorboard>=2.14",
             *MULTIAGENT,
+            *OPENSPIEL,  # the OpenSpiel test runs in CI: its wheel installs from the registry here
             *DOCS,
         ],
     },

@@ -322,7 +322,7 @@ def run_tournament(
         kwargs = prepare_folder(stem, folder, players, policy_kwargs, frozen)
         arena = Root(
             stem.comm, folder, stem.obs_spaces, stem.act_spaces, stem.policies, stem.make_env, stem.stop, stem.hosts,
-            lock,
+            lock, curves=False,
         )  # fmt: skip
         print(
             f"[tournament] {len(players)} players, {games_per_pair} games per pair and side, "

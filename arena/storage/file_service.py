@@ -132,10 +132,11 @@ class Home:
         self,
         comm: mpi.Comm,
         records: dict[int, PolicyRecord],
-        draw: Callable[[PolicyRecord], Any],
+        draw: Callable[[PolicyRecord], Any] | None,
         plot_interval: float | None = None,
     ):
-        self.comm, self.records, self.draw = comm, records, draw  # draw: a policy's curves (arena.report.plots)
+        # draw: a policy's curves (arena.report.plots); None draws nothing
+        self.comm, self.records, self.draw = comm, records, draw
         self.replies: list[Any] = []  # answers to reads, kept until delivered (their buffers must live)
         self.plot_interval = PLOT_INTERVAL_S if plot_interval is None else plot_interval
         self.handled: Counter = Counter()  # messages taken in, by source rank
@@ -160,7 +161,8 @@ class Home:
             _, buf, source, header = self.incoming.pop(0)
             self._apply(header, buf.tobytes())
             self.handled[source] += 1
-        if self.dirty and time.monotonic() - self.last_plot > self.plot_interval and not self._plotting():
+        due = self.dirty and time.monotonic() - self.last_plot > self.plot_interval
+        if due and self.draw is not None and not self._plotting():
             self._plot_in_background()
 
     def _receive(self, header: tuple, source: int) -> None:
@@ -230,7 +232,7 @@ class Home:
         if self.plotter is not None:
             self.plotter.join()
         for record in self.records.values():
-            if record.episodes:
+            if record.episodes and self.draw is not None:
                 self.draw(record)
 
 

@@ -92,6 +92,9 @@ if __name__ == "__main__":
         )
     elif which == "selfplay":  # the README's run: 10 rounds of 100,000 steps, then the tournament
         run_example("pong_selfplay", 7, {}, {"tournament/payoff.png": "selfplay_payoff.png"})
+    elif which == "connect_four":  # the README's run: 5 rounds of 200,000 moves, then the tournament
+        pictures = {"tournament/payoff.png": "connect_four_payoff.png", "all_policies.png": "connect_four_curves.png"}
+        run_example("connect_four", 7, {}, pictures)
     elif which == "many_games":  # the README's run: one PPO policy, 8 games, 1M steps, with the mosaic
         pictures = {
             "policy_1/curves_by_label.png": "many_games_curves.png",
@@ -102,5 +105,5 @@ if __name__ == "__main__":
     else:
         sys.exit(
             f"unknown picture set {which!r}; choose rank_layout, touchdown, pongs, memory_cartpole, touchdown_sac, "
-            "round_robin, selfplay_mosaic, selfplay or many_games"
+            "round_robin, selfplay_mosaic, selfplay, connect_four or many_games"
         )

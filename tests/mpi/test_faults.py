@@ -23,6 +23,20 @@ def _wait_for(path, seconds):
     assert os.path.exists(path), f"{path} never appeared"
 
 
+def _wait_for_tags(metrics_csv, tags, seconds):
+    """Wait until rank 0 has written a row of each tag to a policy's metrics.csv."""
+    deadline = time.time() + hang_guard(seconds)
+    seen = set()
+    while time.time() < deadline:
+        if os.path.exists(metrics_csv):
+            with open(metrics_csv) as f:
+                seen = {line.split(",")[1] for line in f if line.count(",") >= 3}
+            if set(tags) <= seen:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"{metrics_csv} never showed {sorted(set(tags) - seen)}")
+
+
 def _start(ranks, *args):
     cmd = [mpiexec_path(), *os.environ.get("ARENA_MPIEXEC_ARGS", "").split(), "-n", str(ranks), sys.executable]
     return subprocess.Popen(
@@ -167,7 +181,8 @@ def test_a_second_run_on_the_same_log_folder_refuses(tmp_path):
 def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")
     try:
-        _wait_for(tmp_path / "policy_1" / "metrics.csv", 120)  # PPO has updated at least once
+        # PPO has updated at least once, and rank 0 holds a finished episode (an update can come first)
+        _wait_for_tags(tmp_path / "policy_1" / "metrics.csv", ["losses/value_loss", "charts/episodic_return"], 120)
         assert not (tmp_path / "policy_1" / "checkpoint.pt").exists()  # no periodic checkpoint yet
         proc.send_signal(signal.SIGINT)
     except BaseException:

@@ -61,8 +61,12 @@ class Root:
         stop: StopFlag | None = None,
         hosts: list[HostInfo] | None = None,
         lock: FolderLock | None = None,
+        curves: bool = True,
     ):
-        """``lock``: the log folder's lock, when the caller took it already (a tournament clearing its folder)."""
+        """``lock``: the log folder's lock, when the caller took it already (a tournament clearing its folder).
+
+        ``curves=False``: no learning curves after a round (a tournament's games draw its payoffs instead).
+        """
         self.comm = comm
         self.log_comms_dir = os.path.abspath(log_comms_dir)
         self.obs_spaces, self.act_spaces = obs_spaces, act_spaces
@@ -72,7 +76,8 @@ class Root:
         self.hosts = hosts or [this_host()] * mpi.size_of(comm)  # where every rank runs, surveyed at start-up
         self.lock = lock
         self.journal: Journal | None = None  # the log folder's rounds.json, once the folder is locked
-        self.play = RoundPlay(comm, self.log_comms_dir, self.stop)
+        self.curves = curves
+        self.play = RoundPlay(comm, self.log_comms_dir, self.stop, curves)
         self.probed: dict[str, tuple[list, list, bool]] = {}  # env_kwargs -> spaces and turns, once per Stem
         self.rounds = 0
         self.closed = False
@@ -233,7 +238,8 @@ class Root:
         for rank, summary in sorted(summaries.items()):
             for why in summary.get("env_restarts", []):
                 print(f"[arena] round {self.rounds}: environment rank {rank} restarted {why}", flush=True)
-        plot_all(self.log_comms_dir, cfg.plot_colors)
+        if self.curves:
+            plot_all(self.log_comms_dir, cfg.plot_colors)
         result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
         self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))
         self.rounds += 1

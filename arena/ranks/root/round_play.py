@@ -19,8 +19,9 @@ from arena.storage.records import PolicyRecord, load_records
 class RoundPlay:
     """Runs rounds on the other ranks for the root: ``run`` returns once every busy rank has reported."""
 
-    def __init__(self, comm: mpi.Comm, log_comms_dir: str, stop: StopFlag):
+    def __init__(self, comm: mpi.Comm, log_comms_dir: str, stop: StopFlag, curves: bool = True):
         self.comm, self.log_comms_dir, self.stop = comm, log_comms_dir, stop
+        self.curves = curves  # draw each policy's curves during and after a round
         self.stop_requests: list = []  # the stop messages sent to policy roots (their buffers must live)
 
     def run(self, plan: Plan, cfg: RoundConfig, records: dict[int, PolicyRecord]) -> dict[int, dict]:
@@ -41,7 +42,7 @@ class RoundPlay:
             mpi.isend_object(("round", role, cfg, packages.get(role.rank)), role.rank, protocol.CONTROL, self.comm)
             for role in busy
         ]
-        home = Home(self.comm, records, plot_record)
+        home = Home(self.comm, records, plot_record if self.curves else None)
         summaries: dict[int, dict] = {}
         view = self._mosaic(plan, cfg) if cfg.render else None
         stop_deadline: list[float] = []
