@@ -84,7 +84,8 @@ def plot_policy_records(
     ax.grid(alpha=0.3)
     if records:
         ax.legend(loc="best")
-    fig.tight_layout()
+    # Fixed margins that fit these labels: tight_layout would draw the figure twice, once to measure it.
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.93)
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
     with atomic_path(filename) as tmp:
         fig.savefig(tmp)
