@@ -13,6 +13,7 @@ import time
 import pytest
 from helpers import SCRIPTS, hang_guard, is_open_mpi, mpiexec_path, run_script
 
+from arena.storage.metrics import read_metrics
 from arena.storage.records import PolicyRecord
 
 
@@ -23,18 +24,13 @@ def _wait_for(path, seconds):
     assert os.path.exists(path), f"{path} never appeared"
 
 
-def _wait_for_tags(metrics_csv, tags, seconds):
+def _wait_for_tags(policy_dir, tags, seconds):
     """Wait until rank 0 has written a row of each tag to a policy's metrics.csv."""
     deadline = time.time() + hang_guard(seconds)
-    seen = set()
-    while time.time() < deadline:
-        if os.path.exists(metrics_csv):
-            with open(metrics_csv) as f:
-                seen = {line.split(",")[1] for line in f if line.count(",") >= 3}
-            if set(tags) <= seen:
-                return
-        time.sleep(0.2)
-    pytest.fail(f"{metrics_csv} never showed {sorted(set(tags) - seen)}")
+    while not set(tags) <= set(read_metrics(str(policy_dir))) and time.time() < deadline:
+        time.sleep(0.2)  # polling the file rank 0 writes
+    missing = sorted(set(tags) - set(read_metrics(str(policy_dir))))
+    assert not missing, f"{policy_dir} / metrics.csv never showed {missing}"
 
 
 def _start(ranks, *args):
@@ -182,7 +178,7 @@ def test_ctrl_c_saves_checkpoints_and_records_then_a_rerun_resumes(tmp_path):
     proc = _start(4, "long", str(tmp_path), "1000000")
     try:
         # PPO has updated at least once, and rank 0 holds a finished episode (an update can come first)
-        _wait_for_tags(tmp_path / "policy_1" / "metrics.csv", ["losses/value_loss", "charts/episodic_return"], 120)
+        _wait_for_tags(tmp_path / "policy_1", ["losses/value_loss", "charts/episodic_return"], 120)
         assert not (tmp_path / "policy_1" / "checkpoint.pt").exists()  # no periodic checkpoint yet
         proc.send_signal(signal.SIGINT)
     except BaseException:

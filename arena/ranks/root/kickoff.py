@@ -76,7 +76,6 @@ class Root:
         self.hosts = hosts or [this_host()] * mpi.size_of(comm)  # where every rank runs, surveyed at start-up
         self.lock = lock
         self.journal: Journal | None = None  # the log folder's rounds.json, once the folder is locked
-        self.curves = curves
         self.play = RoundPlay(comm, self.log_comms_dir, self.stop, curves)
         self.probed: dict[str, tuple[list, list, bool]] = {}  # env_kwargs -> spaces and turns, once per Stem
         self.rounds = 0
@@ -238,7 +237,7 @@ class Root:
         for rank, summary in sorted(summaries.items()):
             for why in summary.get("env_restarts", []):
                 print(f"[arena] round {self.rounds}: environment rank {rank} restarted {why}", flush=True)
-        if self.curves:
+        if self.play.curves:
             plot_all(self.log_comms_dir, cfg.plot_colors)
         result = {"steps": steps, "seconds": elapsed, "ranks": summaries}
         self.journal.finish(entry, counts_of(load_records(self.log_comms_dir)), to_json(result))
