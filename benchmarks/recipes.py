@@ -52,12 +52,23 @@ RECIPES = {
     # steps per 1,024 samples, against 12), paid for with the 25 minutes the last run left unused.
     # Seed 2 at 4 epochs (459 steps/s, 91 minutes): +10 after 3.5M frames, then stuck below 15 and ended
     # at 8.60, 42 of its last 100 games lost 20-21; that is the next thing to understand.
+    # From 3M frames its games split in two: 19-21 wins and 20-21 losses, as if one kind of serve was
+    # never returned (points alternate), while the linearly annealed rate fell towards 0. So the rate
+    # adapts to the KL instead (rl_games' "adaptive", threshold 0.01, as its Pong setting), at most 1e-3:
+    # uncapped, a 32k-frame probe took it to rl_games' ceiling of 1e-2 within 8 updates.
     "pong-ppo-cpu": Recipe(
         "ppo",
         "Pong",
         ranks=5,
         copies=8,
-        kwargs={"preset": "atari-fast", "n_epochs": 4, "torch_threads": 1, "evaluation": False},
+        kwargs={
+            "preset": "atari-fast",
+            "n_epochs": 4,
+            "adaptive_kl": 0.01,
+            "max_learning_rate": 1e-3,
+            "torch_threads": 1,
+            "evaluation": False,
+        },
         frames=10_000_000,
     ),
     # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one

@@ -23,7 +23,7 @@ from torch import nn
 
 from arena.algos.learner import CHECKPOINT, FailureGate, Learner
 from arena.algos.networks import ActorCritic, is_image_space
-from arena.algos.schedules import linear
+from arena.algos.schedules import kl_adapted, linear
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
 
@@ -50,6 +50,11 @@ class PPOConfig:
     max_grad_norm: float = 0.5  # global gradient-norm clip
     norm_adv: bool = True  # normalise advantages per minibatch
     target_kl: float | None = None  # stop the epochs early above this approximate KL
+    # rl_games' adaptive rate, in place of annealing: after each epoch the rate is divided by 1.5 if the
+    # epoch's mean approximate KL (over all workers) was above twice this, multiplied by 1.5 if below half
+    # of it; it starts at learning_rate and lives in Adam's state, so it carries over rounds and resumes.
+    adaptive_kl: float | None = None
+    max_learning_rate: float = 1e-2  # the adaptive rate's ceiling (rl_games'); its floor is 1e-6
     hidden: int = 64  # MLP width (vector observations)
 
 
@@ -144,7 +149,7 @@ class PPO(Learner):
         self.start_run(data_dir, policy_record)
         cfg, E = self.cfg, self.n_entities
         num_updates = -(-num_steps // cfg.n_steps)  # the last rollout may be shorter
-        horizon = self.schedule_horizon(num_steps, self.cfg.anneal_lr)
+        horizon = self.schedule_horizon(num_steps, self.cfg.anneal_lr and self.cfg.adaptive_kl is None)
         self.log_hyperparameters(horizon)
         obs = self.reset()
         steps_done = 0
@@ -165,7 +170,10 @@ class PPO(Learner):
             self.evaluate_if_due()
 
     def learning_rate_at(self, global_step: int, horizon: int) -> float:
-        """The learning rate for the update that starts at ``global_step``: linear to 0 at ``horizon``, if annealed."""
+        """The learning rate for the update that starts at ``global_step``: linear to 0 at ``horizon``, if annealed
+        (an adaptive rate is Adam's own, as the last epoch left it)."""
+        if self.cfg.adaptive_kl is not None:
+            return self.optimizer.param_groups[0]["lr"]
         if not self.cfg.anneal_lr:
             return self.cfg.learning_rate
         return linear(self.cfg.learning_rate, 0.0, global_step, horizon)
@@ -229,11 +237,20 @@ class PPO(Learner):
         for _ in range(cfg.n_epochs):
             # Every worker takes n_minibatches steps in lockstep. A short last rollout may leave some
             # of this worker's minibatches empty: they still join the gradient average, with no samples.
+            kl_sums = np.zeros(4)  # the last minibatch's KL x samples and samples, then the epoch's
             for idx in self.minibatches(buf["rewards"].shape[0], batch_size):
                 idx = torch.as_tensor(idx, device=self.device)
                 approx_kl = self.minibatch_step({k: v[idx] for k, v in flat.items()}, len(idx), stats)
-            if cfg.target_kl is not None and approx_kl > cfg.target_kl:
-                break  # every worker sees the same averaged KL, so all stop together
+                kl_sums[:2] = approx_kl * len(idx), len(idx)
+                kl_sums[2:] += kl_sums[:2]
+            if cfg.target_kl is None and cfg.adaptive_kl is None:
+                continue
+            last_kl, epoch_kl = self.worker_mean_kl(kl_sums)  # the same on every worker, so all act alike
+            if cfg.adaptive_kl is not None:
+                group = self.optimizer.param_groups[0]
+                group["lr"] = kl_adapted(group["lr"], epoch_kl, cfg.adaptive_kl, high=cfg.max_learning_rate)
+            if cfg.target_kl is not None and last_kl > cfg.target_kl:
+                break
         values, returns = flat["values"].cpu().numpy(), flat["returns"].cpu().numpy()
         var = np.var(returns)
         out = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items() if v}
@@ -265,7 +282,8 @@ class PPO(Learner):
         return self.agent.act_and_value(mb["obs"], actions, **legal)[1:]
 
     def minibatch_step(self, mb: dict, samples: int, stats: dict) -> float:
-        """One gradient step; gradients are averaged over workers, weighted by samples, before clipping and Adam."""
+        """One gradient step (gradients averaged over workers, weighted by samples, before clipping and Adam);
+        returns this worker's approximate KL."""
         cfg = self.cfg
         self.optimizer.zero_grad()
         approx_kl = torch.zeros(())
@@ -289,10 +307,12 @@ class PPO(Learner):
         if self.average_gradients(samples) > 0:  # no samples anywhere: no step (Adam would move on zeros)
             nn.utils.clip_grad_norm_(self.agent.parameters(), cfg.max_grad_norm)
             self.optimizer.step()
-        if cfg.target_kl is None:
-            return float(approx_kl)
-        kl = mpi.allreduce_sum(np.array([float(approx_kl) * samples, samples], np.float64), self.comm)
-        return float(kl[0] / max(kl[1], 1.0))
+        return float(approx_kl)
+
+    def worker_mean_kl(self, kl_sums: np.ndarray) -> tuple[float, float]:
+        """The last minibatch's and the epoch's approximate KL, averaged over every worker's samples."""
+        total = mpi.allreduce_sum(kl_sums.astype(np.float64), self.comm)
+        return float(total[0] / max(total[1], 1.0)), float(total[2] / max(total[3], 1.0))
 
     # ------------------------------------------------------- frozen play ("ppo-eval")
     def frozen_actions(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:

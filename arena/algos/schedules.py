@@ -23,3 +23,15 @@ def schedule_finished_message(policy: str, step: int, horizon: int) -> str:
         "For rounds that should keep learning, pass policy_kwargs={id: {'schedule_steps': N}} with N the "
         "policy's steps over every round"
     )
+
+
+def kl_adapted(
+    rate: float, kl: float, target: float, factor: float = 1.5, low: float = 1e-6, high: float = 1e-2
+) -> float:
+    """rl_games' adaptive rate: ``rate / factor`` when ``kl`` is above twice ``target``, ``rate * factor``
+    below half of it, else ``rate``; kept within ``[low, high]``."""
+    if kl > 2.0 * target:
+        return max(rate / factor, low)
+    if kl < 0.5 * target:
+        return min(rate * factor, high)
+    return rate
