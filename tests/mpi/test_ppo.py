@@ -148,5 +148,3 @@ def test_ppo_learns_from_k_copies_per_env_as_one_batch(tmp_path):
     assert ppo.steps_done == rnd.steps_done == 5000 * 16  # budgets stay per copy
     assert len(ppo.episodes) == len(rnd.episodes) > 800  # every copy's episodes are recorded
     assert np.mean(ppo.ep_results[-100:]) > 0.8 > -0.8 > np.mean(rnd.ep_results[-100:])
-    rates = [lr for _, lr in read_metrics(str(tmp_path / "policy_1"))["charts/learning_rate"]]
-    assert len(set(rates)) > 1  # the KL moved the rate (and both workers moved it alike: identical above)

@@ -57,11 +57,9 @@ elif CASE == "paths":
         policy_kwargs={1: small, 2: small},
     )
 elif CASE == "vector":
-    # 8 copies per environment rank, 2 ranks: each PPO worker acts for 8 copies in one batch. The rate
-    # adapts to the KL of both workers' samples, so the workers must keep one rate to stay identical.
-    td, adaptive = {"game": "touchdown"}, {1: {"adaptive_kl": 0.01}}
-    types = {1: "checked-ppo", 2: "random"}
-    arena.kickoff([[1, 2]], types, STEPS or 5000, env_kwargs=td, scale=True, copies_per_env=8, policy_kwargs=adaptive)
+    # 8 copies per environment rank, 2 ranks: each PPO worker acts for 8 copies in one batch.
+    td = {"game": "touchdown"}
+    arena.kickoff([[1, 2]], {1: "checked-ppo", 2: "random"}, STEPS or 5000, env_kwargs=td, scale=True, copies_per_env=8)
 elif CASE == "eval":
     arena.kickoff([[1, 2]], {1: "ppo-eval", 2: "random"}, STEPS or 2_000, env_kwargs={"game": "touchdown"})
 print(f"CASE {CASE} FINISHED", flush=True)
