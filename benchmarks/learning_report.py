@@ -114,7 +114,8 @@ def draw(results: str = RESULTS, diagrams: str = DIAGRAMS, window: int = 20) -> 
             runs = np.array(means[k])
             covered = ~np.isnan(runs).any(axis=0)  # where every seed has games
             xs = grids[k] / 1e6 if k == 0 else grids[k]
-            label = f"mean of {len(rows)} seed(s)"
+            # Runs stop at the target, so the mean ends where the first seed stopped.
+            label = f"mean of {len(rows)} seed(s)" + (", until the first stopped" if len(rows) > 1 else "")
             ax.plot(xs[covered], runs[:, covered].mean(axis=0), color="black", lw=2, label=label)
             ax.axhline(RECIPES[name].target, color="grey", ls="--", lw=1)
             ax.set_xlabel("frames (millions)" if k == 0 else "minutes of wall clock")
