@@ -75,8 +75,14 @@ RECIPES = {
     ),
     # Two CPU cores, no GPU: one environment rank steps 10 Pongs, the worker acts for them and takes one
     # gradient step (a batch of 32) after every step of the 10: Tianshou's ratio of updates to play.
+    # Seed 1: +18 after 7.03M frames in 113.7 minutes (257 steps/s), close to the 120-minute limit.
     "pong-dqn-cpu": Recipe(
-        "dqn", "Pong", ranks=3, copies=10, kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False}
+        "dqn",
+        "Pong",
+        ranks=3,
+        copies=10,
+        kwargs={"preset": "atari-fast", "torch_threads": 2, "evaluation": False},
+        tested=True,
     ),
     # One GPU machine: the same preset, 64 Pongs over 4 environment ranks, learners on the GPU.
     "pong-ppo-gpu": Recipe(
