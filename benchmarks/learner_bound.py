@@ -37,19 +37,15 @@ from recipes import RECIPES, run_command, write_scripts  # noqa: E402 - the reci
 
 def bare_loop(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any = None) -> float:
     """Agent steps per second of the recipe's network work alone (timed from ``start.wait()``, if given)."""
-    import dataclasses
-
     import torch
     from gymnasium import spaces
 
     from arena.algos.networks import ActorCritic
-    from arena.algos.ppo import PRESETS, clipped_policy_loss, clipped_value_loss, normalize
+    from arena.algos.ppo import PPO, clipped_policy_loss, clipped_value_loss, normalize
 
     torch.set_num_threads(threads)
-    # The preset, with the recipe's own overrides of its sizes (pong-ppo-cpu takes 4 epochs, not 3).
-    fields = {f.name for f in dataclasses.fields(PRESETS[kwargs["preset"]])}
-    cfg = dataclasses.replace(PRESETS[kwargs["preset"]], **{k: v for k, v in kwargs.items() if k in fields})
     obs_space, act_space = spaces.Box(0, 255, (4, 84, 84), np.uint8), spaces.Discrete(6)
+    cfg = PPO.config_for(obs_space, kwargs)  # the preset with the recipe's overrides (4 epochs, not 3)
     agent = ActorCritic(obs_space, act_space)
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
     frames = torch.randint(0, 256, (cfg.n_steps, copies, 4, 84, 84), dtype=torch.uint8)
@@ -103,10 +99,13 @@ def bare_loops(kwargs: dict, copies: int, threads: int, rollouts: int, workers: 
 def arena_run(recipe: str, rollouts: int) -> float:
     """Agent steps per second of the recipe run through the arena, over its round."""
     r = RECIPES[recipe]
-    from arena.algos.ppo import PRESETS
+    from gymnasium import spaces
+
+    from arena.algos.ppo import PPO
 
     workers = (r.ranks - 1) // 2
-    steps = rollouts * r.kwargs.get("n_steps", PRESETS[r.kwargs["preset"]].n_steps) * r.copies * workers
+    n_steps = PPO.config_for(spaces.Box(0, 255, (4, 84, 84), np.uint8), r.kwargs).n_steps
+    steps = rollouts * n_steps * r.copies * workers
     with tempfile.TemporaryDirectory() as tmp:
         write_scripts(tmp, recipe, r.game, r.ranks, r.policy, r.kwargs, r.copies, steps, seed=0)
         cmd = run_command(r.ranks)
