@@ -4,8 +4,11 @@ A tournament then rates policy 1, its last snapshots, a scripted one-step-lookah
 (win now if it can, block if it must, else random) and the random player.
 
 Round 0: policy 1 plays the random player on both seats. After every round, policy 1 is
-forked into a snapshot (101, 102, ...); from then on it plays the newest snapshot and one
-drawn from the pool, both as "ppo-eval" players, each on the other seat. The game is played
+forked into a snapshot (101, 102, ...). From then on it plays two matches a round: one against
+a sparring partner drawn from the scripted lookahead player (half the time) and the snapshots,
+the other against its newest snapshot; the snapshots play frozen as "ppo-eval" players, and
+the two matches swap seats every round, so that policy 1 moves first and second against
+each kind of opponent. Policy 1's MLP is 256 wide (the vector default is 64). The game is played
 in turns (PettingZoo's AEC env through arena.wrappers.turns): only the player to move is
 asked, and every player sees the board from its own side with the legal columns.
 
@@ -34,15 +37,28 @@ rounds, steps_per_round = settings.rounds, settings.total_steps  # policy 1's mo
 rng = np.random.default_rng(0)
 pool = []
 
+
+def sparring_partner() -> tuple[int, str, dict]:
+    """Seat 3's player this round: the lookahead player half the time, else a snapshot from the pool."""
+    if rng.random() < 0.5:
+        return LOOKAHEAD, "lookahead", {}
+    snapshot = int(rng.choice(pool))
+    return POOL_SEAT, "ppo-eval", {"source_policy": snapshot}
+
+
 for round_index in range(rounds):
     # The learning rate anneals over every round; the tournament is the evaluation.
-    policy_kwargs = {LEARNER: {"schedule_steps": rounds * steps_per_round, "evaluation": False}}
+    policy_kwargs = {LEARNER: {"schedule_steps": rounds * steps_per_round, "evaluation": False, "hidden": 256}}
     if pool:
-        seats = {NEWEST_SEAT: pool[-1], POOL_SEAT: int(rng.choice(pool))}
-        policy_types = {LEARNER: "ppo"} | {seat: "ppo-eval" for seat in seats}
-        policy_kwargs |= {seat: {"source_policy": snapshot} for seat, snapshot in seats.items()}
-        match_list = [[LEARNER, NEWEST_SEAT], [POOL_SEAT, LEARNER]]  # policy 1 on both seats
-        print(f"[self-play] round {round_index}: seat 2 plays snapshot {seats[2]}, seat 3 snapshot {seats[3]}")
+        partner, partner_type, partner_kwargs = sparring_partner()
+        policy_types = {LEARNER: "ppo", NEWEST_SEAT: "ppo-eval", partner: partner_type}
+        policy_kwargs |= {NEWEST_SEAT: {"source_policy": pool[-1]}, partner: partner_kwargs}
+        # Policy 1 on both seats, each match's seats swapped every round.
+        match_list = [[LEARNER, NEWEST_SEAT], [partner, LEARNER]]
+        if round_index % 2 == 0:
+            match_list = [[LEARNER, partner], [NEWEST_SEAT, LEARNER]]
+        sparring = f"snapshot {partner_kwargs['source_policy']}" if partner_kwargs else "the lookahead player"
+        print(f"[self-play] round {round_index}: newest snapshot {pool[-1]}, sparring partner {sparring}")
     else:
         policy_types = {LEARNER: "ppo", RANDOM: "random"}
         match_list = [[LEARNER, RANDOM], [RANDOM, LEARNER]]

@@ -185,7 +185,7 @@ def test_connect_four_self_play_then_a_tournament_with_the_lookahead_player(tmp_
     small = {"ARENA_ROUNDS": "2", "ARENA_TOURNAMENT_GAMES": "1"}
     log, output = _run_example(tmp_path, "connect_four", 7, 1000, timeout=300, env=small)
     assert "Illegal move" not in output  # PettingZoo warns (and ends the game) on one
-    assert "[self-play] round 1: seat 2 plays snapshot 101, seat 3 snapshot 101" in output
+    assert "[self-play] round 1: newest snapshot 101, sparring partner snapshot 101" in output
     assert PolicyRecord(1, str(log)).load().steps_done == 2000  # its own moves, over both rounds
     with open(log / "tournament" / "ratings.csv") as f:
         rows = list(csv.DictReader(f))
