@@ -158,6 +158,7 @@ class DQN(OffPolicyLearner):
     config_class = DQNConfig
     shared_state = ("model", "target", "optimizer")
     reads_masks = True  # masked games: greedy, random and target choices over legal actions only
+    architecture = ("hidden", "dueling")
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
@@ -165,6 +166,11 @@ class DQN(OffPolicyLearner):
         if cfg.loss not in ("huber", "mse") or cfg.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"dqn: loss must be 'huber' or 'mse' and optimizer 'adam' or 'rmsprop', not {cfg}")
         self.n_actions = int(self.act_space.n)
+        self.build_networks()
+
+    def build_networks(self) -> None:
+        """The Q-network, its target, the optimizer and the gradient averaging, from ``self.cfg``."""
+        cfg = self.cfg
         self.q = QNetwork(self.obs_space, self.n_actions, cfg.dueling, cfg.hidden).to(self.device)
         self.target = QNetwork(self.obs_space, self.n_actions, cfg.dueling, cfg.hidden).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
@@ -173,7 +179,7 @@ class DQN(OffPolicyLearner):
             self.optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
         else:
             self.optimizer = CenteredRMSprop(self.q.parameters(), cfg.learning_rate, cfg.rms_alpha, cfg.rms_eps)
-        self.average_gradients = GradientAverager(list(self.q.parameters()), policy_comm)
+        self.average_gradients = GradientAverager(list(self.q.parameters()), self.comm)
 
     @classmethod
     def defaults_for(cls, obs_space: spaces.Space, hyperparameters: dict) -> DQNConfig:

@@ -9,6 +9,7 @@ records) is here, once.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -58,6 +59,15 @@ class Frozen(Policy):
                 f"{self.name}-eval: no {CHECKPOINT} for policy {source}; train it with '{self.name}' first"
             )
         return {k: v for k, v in state.items() if "optimizer" not in k}
+
+    def adopt(self, state: dict) -> None:
+        """Build the networks to the checkpoint's shape first: its source may have trained them wider."""
+        saved = state.get("config", {})
+        shape = {k: saved[k] for k in self.architecture if k in saved and saved[k] != getattr(self.cfg, k)}
+        if shape:
+            self.cfg = dataclasses.replace(self.cfg, **shape)
+            self.build_networks()
+        super().adopt(state)
 
     def resume_message(self, global_step: int) -> str:
         """Which checkpoint this frozen policy plays."""

@@ -85,6 +85,8 @@ class Learner(Policy):
     learns = True  # trains and checkpoints
     shared_state: ClassVar[tuple[str, ...]] = ("model", "optimizer")  # what workers adopt from the root's checkpoint
     reads_masks: ClassVar[bool] = False  # plays masked games (obs["action_mask"]): rows then carry self.masks
+    # The config fields that shape the networks: a frozen player builds its networks to its checkpoint's.
+    architecture: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -286,6 +288,10 @@ class Learner(Policy):
         """Take the root's networks and optimizer (whichever of ``shared_state`` the state holds)."""
         raise NotImplementedError
 
+    def build_networks(self) -> None:
+        """The networks, optimizers and gradient averaging, as ``self.cfg`` shapes them."""
+        raise NotImplementedError
+
     def save(self) -> None:
         """On the root worker, once the run has started: checkpoint the weights of the last update."""
         if self.is_root and getattr(self, "synced", False):  # before that the weights are not the policy's yet
@@ -328,7 +334,7 @@ class Learner(Policy):
             else:
                 state = self.model_state() | {"global_step": 0, "updates": 0}
                 state.pop("optimizer", None)  # a fresh optimizer is the same everywhere
-            keep = (*self.shared_state, "global_step", "updates")
+            keep = (*self.shared_state, "config", "global_step", "updates")
             state = cpu_copy({k: state[k] for k in keep if k in state})  # peers must not open the root's GPU
         state = broadcast_state(state, self.comm)
         self.adopt(state)

@@ -124,12 +124,17 @@ class PPO(Learner):
     config_class = PPOConfig
     arena5_keywords = "ppo1"  # arena5's stable-baselines PPO1 names (arena.compat)
     reads_masks = True  # masked games: illegal actions get probability 0, in acting and in the update
+    architecture = ("hidden",)
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
+        self.build_networks()
+
+    def build_networks(self) -> None:
+        """The actor-critic, its Adam and the gradient averaging over the policy's workers, from ``self.cfg``."""
         self.agent = self.make_agent().to(self.device)
         self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
-        self.average_gradients = GradientAverager(list(self.agent.parameters()), policy_comm)
+        self.average_gradients = GradientAverager(list(self.agent.parameters()), self.comm)
 
     def make_agent(self) -> nn.Module:
         """The actor-critic network (``"ppo-lstm"`` gives a recurrent one)."""

@@ -51,6 +51,7 @@ class PPOLSTM(PPO):
 
     name = "ppo-lstm"
     config_class = PPOLSTMConfig
+    architecture = ("hidden", "lstm_size")
 
     def make_agent(self) -> nn.Module:
         """The recurrent actor-critic."""

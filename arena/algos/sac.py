@@ -79,9 +79,15 @@ class SAC(OffPolicyLearner):
     config_class = SACConfig
     shared_state = ("actor", "critic", "critic_target", "log_alpha", "actor_optimizer", "q_optimizer", "a_optimizer")
 
+    architecture = ("hidden",)
+
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
-        cfg, dev = self.cfg, self.device
+        self.build_networks()
+
+    def build_networks(self) -> None:
+        """Actor, twin critics and target, temperature, their optimizers and gradient averaging, from ``self.cfg``."""
+        cfg, dev, policy_comm = self.cfg, self.device, self.comm
         self.actor = SquashedGaussianActor(self.obs_space, self.act_space, cfg.hidden).to(dev)
         self.critic = TwinQ(self.obs_space, self.act_space, cfg.hidden).to(dev)
         self.critic_target = TwinQ(self.obs_space, self.act_space, cfg.hidden).to(dev)

@@ -95,9 +95,15 @@ class TD3(OffPolicyLearner):
     config_class = TD3Config
     shared_state = ("actor", "actor_target", "critic", "critic_target", "actor_optimizer", "q_optimizer")
 
+    architecture = ("hidden", "twin")
+
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
         super().__init__(env, policy_comm, **options)
-        cfg, dev = self.cfg, self.device
+        self.build_networks()
+
+    def build_networks(self) -> None:
+        """Actor, critics and their targets, the optimizers and gradient averaging, from ``self.cfg``."""
+        cfg, dev, policy_comm = self.cfg, self.device, self.comm
         self.actor = DeterministicActor(self.obs_space, self.act_space, cfg.hidden).to(dev)
         self.actor_target = DeterministicActor(self.obs_space, self.act_space, cfg.hidden).to(dev)
         self.critic = TwinQ(self.obs_space, self.act_space, cfg.hidden, twin=cfg.twin).to(dev)

@@ -4,7 +4,7 @@
 - ``matches.csv``: round, learner, opponent, games, wins, draws, losses (each round's games per pair);
 - ``win_rates.csv``: learner, opponent, games, decayed_games, win_rate (what matchmaking reads now);
 - ``ratings.csv``: round, member, mu, sigma, ordinal (a block of rows per ``rate``);
-- ``ratings.png``: each member's ordinal over the rounds it was rated at, anchors dashed;
+- ``ratings.png``: each member's ordinal over the rounds it was rated at, colored by role, anchors dashed;
 - ``ratings.json``: every rating tournament's games, so that a re-run rates again without playing.
 
 Every file is rewritten whole from the league's state, so a re-run that replays the same rounds
@@ -36,12 +36,13 @@ def write_state(folder: str, roster: Roster, match_rows: list[list], rates: WinR
     write_csv(os.path.join(folder, "win_rates.csv"), [WIN_RATE_COLUMNS, *rates.rows()])
 
 
-def write_ratings(folder: str, rating_rows: list[list], anchors: list[int]) -> None:
+def write_ratings(folder: str, rating_rows: list[list], roster: Roster) -> None:
     """ratings.csv and ratings.png, from every rating so far."""
     os.makedirs(folder, exist_ok=True)
     write_csv(os.path.join(folder, "ratings.csv"), [RATING_COLUMNS, *rating_rows])
     points = [(int(r), int(m), float(ordinal)) for r, m, _, _, ordinal in rating_rows]
-    plot_ratings_over_rounds(points, anchors, os.path.join(folder, "ratings.png"))
+    roles = {m.id: (m.role, m.frozen) for m in roster.members.values()}
+    plot_ratings_over_rounds(points, roles, os.path.join(folder, "ratings.png"))
 
 
 class RatingsJournal:

@@ -40,6 +40,7 @@ from arena.league.matchmaking import (
     Rules,
     WinRates,
     draw_pfsp,
+    head_to_head,
     main_exploiter_opponent,
     main_opponent,
     ready_to_freeze,
@@ -271,7 +272,8 @@ class League:
         for p in result.ranking:
             r = result.ratings[p]
             self.rating_rows.append([self.round, p, round(r.mu, 4), round(r.sigma, 4), round(r.ordinal, 4)])
-        write_ratings(self.folder, self.rating_rows, self.roster.anchors())
+        write_ratings(self.folder, self.rating_rows, self.roster)
+        self.print_against_anchors(result)
         return result
 
     # ------------------------------------------------------------- output
@@ -283,6 +285,17 @@ class League:
             parts.setdefault(p.learner, []).append(f"v {p.opponent}")
         roles = self.roster.members
         return "; ".join(f"{pid} ({roles[pid].role}) " + ", ".join(vs) for pid, vs in parts.items())
+
+    def print_against_anchors(self, result: TournamentResult) -> None:
+        """Each main agent's record against each anchor in a rating: the yardstick ratings alone hide."""
+        for main in self.roster.learners(MAIN):
+            for anchor in self.roster.anchors():
+                if main in result.players and anchor in result.players:
+                    won, drew, lost = head_to_head(result.games, main, anchor)
+                    print(
+                        f"[league] rating: main {main} v anchor {anchor}: won {won}, drew {drew}, lost {lost}",
+                        flush=True,
+                    )
 
     def print_outcome(self, report: RoundReport) -> None:
         """Each pair's wins, draws and losses this round, and who froze or started afresh."""

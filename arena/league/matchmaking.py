@@ -173,3 +173,14 @@ def ready_to_freeze(
     if steps_since >= snapshot_steps:
         return True
     return bool(targets) and min(rates.rates(learner, targets)) >= rules.freeze_win_rate
+
+
+def head_to_head(games: Sequence[tuple[int, int, float, float]], a: int, b: int) -> tuple[int, int, int]:
+    """``a``'s wins, draws and losses against ``b`` in ``(side 0, side 1, score 0, score 1)`` games, either side."""
+    outcomes = [0, 0, 0]
+    for p, q, score_p, score_q in games:
+        if {p, q} != {a, b}:
+            continue
+        mine, theirs = (score_p, score_q) if p == a else (score_q, score_p)
+        outcomes[0 if mine > theirs else 1 if mine == theirs else 2] += 1
+    return outcomes[0], outcomes[1], outcomes[2]

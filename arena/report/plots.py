@@ -167,26 +167,43 @@ def plot_payoff(matrix: np.ndarray, players: Sequence[int], filename: str, title
     return filename
 
 
+ROLE_COLORS = {"main": "tab:blue", "main_exploiter": "tab:red", "league_exploiter": "tab:green", "anchor": "0.4"}
+
+
 def plot_ratings_over_rounds(
-    rows: Sequence[tuple[int, int, float]], dashed: Sequence[int], filename: str, title: str = "league ratings"
+    rows: Sequence[tuple[int, int, float]],
+    roles: dict[int, tuple[str, bool]],
+    filename: str,
+    title: str = "league ratings",
 ) -> str:
-    """Each member's rating (ordinal: mu - 3 sigma) against the round it was rated at; ``dashed`` members (anchors)."""
+    """Each member's rating (ordinal: mu - 3 sigma) against the round it was rated at, colored by role.
+
+    ``roles[member]`` is ``(role, frozen)``. Learners draw thick, frozen snapshots thin and anchors
+    dashed; each line ends with its member's id, since a role's snapshots share its color.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
     fig = new_figure(8, 4.5)
     ax = fig.add_subplot(1, 1, 1)
-    members = sorted({member for _, member, _ in rows})
-    for member in members:
+    for member in sorted({member for _, member, _ in rows}):
         points = sorted((r, value) for r, m, value in rows if m == member)
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-        style = "--" if member in dashed else "-"
-        ax.plot(xs, ys, style, marker="o", markersize=3, label=str(member))
+        role, frozen = roles.get(member, ("", False))
+        color = ROLE_COLORS.get(role, "black")
+        width = 1.0 if frozen or role == "anchor" else 2.5
+        ax.plot(xs, ys, "--" if role == "anchor" else "-", color=color, lw=width, marker="o", markersize=3)
+        ax.annotate(str(member), (xs[-1], ys[-1]), xytext=(4, 0), textcoords="offset points", fontsize=7, va="center")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
     ax.set_ylabel("rating (ordinal: mu - 3 sigma)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    if members:
-        ax.legend(
-            title="member", fontsize=7, ncol=max(1, len(members) // 12), loc="center left", bbox_to_anchor=(1, 0.5)
-        )
+    present = [role for role in ROLE_COLORS if any(r == role for r, _ in roles.values())]
+    handles = [Line2D([], [], color=ROLE_COLORS[r], ls="--" if r == "anchor" else "-") for r in present]
+    handles += [Line2D([], [], color="black", lw=2.5), Line2D([], [], color="black", lw=1.0)]
+    labels = [r.replace("_", " ") for r in present] + ["learning", "frozen snapshot"]
+    ax.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
     with atomic_path(filename) as tmp:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from arena.league.files import write_ratings
 from arena.league.league import Pairing, due_freezes, match_games
 from arena.league.matchmaking import (
     LEAGUE_EXPLOITER,
@@ -11,6 +12,7 @@ from arena.league.matchmaking import (
     Rules,
     WinRates,
     draw_pfsp,
+    head_to_head,
     main_exploiter_opponent,
     main_opponent,
     pfsp_weights,
@@ -164,3 +166,18 @@ def test_rules_refuse_values_out_of_range():
         Rules(pfsp="linear").check()
     with pytest.raises(ValueError, match="freeze_win_rate must be a probability"):
         Rules(freeze_win_rate=1.5).check()
+
+
+def test_head_to_head_counts_wins_draws_and_losses_on_either_side():
+    games = [(1, 100, 1.0, -1.0), (100, 1, 1.0, -1.0), (100, 1, 0.0, 0.0), (1, 2, -1.0, 1.0), (100, 1, -1.0, 1.0)]
+    assert head_to_head(games, 1, 100) == (2, 1, 1)
+    assert head_to_head(games, 100, 1) == (1, 1, 2)
+    assert head_to_head(games, 2, 100) == (0, 0, 0)
+
+
+def test_the_ratings_picture_colors_members_by_role(tmp_path):
+    roster = Roster("ppo", {MAIN: 1}, {100: "random"})
+    rows = [[2, 1, 0, 0, 20.0], [2, 100, 0, 0, 5.0], [4, 1, 0, 0, 22.0], [4, 100, 0, 0, 6.0]]
+    write_ratings(str(tmp_path), rows, roster)
+    assert (tmp_path / "ratings.png").stat().st_size > 10_000
+    assert (tmp_path / "ratings.csv").read_text().splitlines()[0] == "round,member,mu,sigma,ordinal"
