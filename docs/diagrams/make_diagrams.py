@@ -95,9 +95,10 @@ if __name__ == "__main__":
     elif which == "connect_four":  # the README's run: 5 rounds of 200,000 moves, then the tournament
         pictures = {"tournament/payoff.png": "connect_four_payoff.png", "all_policies.png": "connect_four_curves.png"}
         run_example("connect_four", 7, {}, pictures)
-    elif which == "league":  # for the README's League section (not run yet): 6 rounds on Connect Four, rated every 2
+    elif which == "league":  # the README's League section: 6 rounds on Connect Four, rated every 2
         pictures = {"league/ratings.png": "league_ratings.png", "league/ratings.csv": "league_ratings.csv"}
         pictures |= {"league/members.csv": "league_members.csv", "league/matches.csv": "league_matches.csv"}
+        pictures |= {"league/tournament/payoff.csv": "league_payoff.csv"}
         run_example("league", 19, {"ARENA_ROUNDS": "6", "ARENA_RATE_EVERY": "2"}, pictures)
     elif which == "many_games":  # the README's run: one PPO policy, 8 games, 1M steps, with the mosaic
         pictures = {

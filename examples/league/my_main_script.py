@@ -26,7 +26,7 @@ settings = script_settings(
     __doc__,
     game="connect_four",
     rounds=12,
-    steps_per_match=10_000,
+    steps_per_match=20_000,
     rate_every=4,
     tournament_games=10,
     max_cycles=20_000,
