@@ -78,7 +78,6 @@ class SAC(OffPolicyLearner):
     name = "sac"
     config_class = SACConfig
     shared_state = ("actor", "critic", "critic_target", "log_alpha", "actor_optimizer", "q_optimizer", "a_optimizer")
-
     architecture = ("hidden",)
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):

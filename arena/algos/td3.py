@@ -94,7 +94,6 @@ class TD3(OffPolicyLearner):
     name = "td3"
     config_class = TD3Config
     shared_state = ("actor", "actor_target", "critic", "critic_target", "actor_optimizer", "q_optimizer")
-
     architecture = ("hidden", "twin")
 
     def __init__(self, env: Any, policy_comm: mpi.Comm, **options: Any):
