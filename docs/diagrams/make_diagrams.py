@@ -6,6 +6,10 @@
     python docs/diagrams/make_diagrams.py round_robin      # runs examples/round_robin_with_parameters at -n 10
     python docs/diagrams/make_diagrams.py memory_cartpole  # runs examples/memory_cartpole at -n 5
     python docs/diagrams/make_diagrams.py touchdown_sac    # runs examples/touchdown_sac at -n 4
+    python docs/diagrams/make_diagrams.py selfplay         # examples/pong_selfplay at -n 7 (about an hour)
+    python docs/diagrams/make_diagrams.py connect_four     # examples/connect_four at -n 7 (about 50 minutes)
+    python docs/diagrams/make_diagrams.py league           # examples/league at -n 19, 6 rounds (about 27 minutes)
+    python docs/diagrams/make_diagrams.py many_games       # examples/many_games at -n 5, its defaults
 
 The runs happen in a scratch copy of the example, with the venv's mpiexec.
 """
