@@ -10,8 +10,11 @@ them, the same network (``arena.algos.networks.ActorCritic``), the same losses a
 torch threads, on random frames. No emulator, no MPI. With W workers (one per match copy) the
 bound is W such loops running at once on the same cores, their rates summed. The arena runs the
 recipe itself (its two files, as ``learning.py`` runs them) for as many rollouts. Both count
-agent steps per second of wall clock, and the ratio arena / bare says what the arena's layout
-(stepping the emulators, messages, records) costs.
+agent steps per second of wall clock in steady state: the first rollout is a warm-up on both sides
+(the bare loop times from the end of its first rollout; the arena from the end of its first update,
+read off the update times in ``metrics.csv``), so starting Python, torch, MPI and the emulators is
+not counted. The ratio arena / bare says what the arena's layout (stepping the emulators,
+messages, records) costs while it runs.
 Alternate order, twice each unless ``--quick``; medians. Never used to assert anything.
 """
 
@@ -34,6 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from recipes import RECIPES, run_command, write_scripts  # noqa: E402 - the recipes live beside this script
 
+from arena.storage.metrics import METRICS_FILE, parse_metrics  # noqa: E402
+
 
 def bare_loop(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any = None) -> float:
     """Agent steps per second of the recipe's network work alone (timed from ``start.wait()``, if given)."""
@@ -53,7 +58,9 @@ def bare_loop(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any
     if start is not None:
         start.wait()  # every worker's loop starts together, with torch loaded
     began = time.perf_counter()
-    for _ in range(rollouts):
+    for rollout in range(rollouts):
+        if rollout == 1:  # the first rollout warms up, as the arena's first update does
+            began = time.perf_counter()
         with torch.no_grad():
             acted = [agent.act_and_value(frames[t]) for t in range(cfg.n_steps)]
         actions = torch.cat([a[0] for a in acted])
@@ -71,7 +78,7 @@ def bare_loop(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
                 optimizer.step()
-    return rollouts * batch / (time.perf_counter() - began)
+    return (rollouts - 1) * batch / (time.perf_counter() - began)
 
 
 def _bare_worker(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any, rates: Any) -> None:
@@ -96,8 +103,9 @@ def bare_loops(kwargs: dict, copies: int, threads: int, rollouts: int, workers: 
     return total
 
 
-def arena_run(recipe: str, rollouts: int) -> float:
-    """Agent steps per second of the recipe run through the arena, over its round."""
+def arena_run(recipe: str, rollouts: int) -> tuple[float, float]:
+    """Agent steps per second of the recipe run through the arena: in steady state (from the end of its first
+    update to the end of its last, by the times ``metrics.csv`` keeps) and over its whole round."""
     r = RECIPES[recipe]
     from gymnasium import spaces
 
@@ -112,9 +120,13 @@ def arena_run(recipe: str, rollouts: int) -> float:
         out = subprocess.run(
             cmd, cwd=tmp, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, capture_output=True, text=True
         )
-    # The round's own clock: from kickoff to the last step, without starting Python and torch on every rank.
+        with open(os.path.join(tmp, "log_comms", "policy_1", METRICS_FILE)) as f:
+            updates = [(step, t) for tag, _, step, t in parse_metrics(f.read()) if tag == "losses/policy_loss"]
+    # Each update's global step (every worker's steps) and the root worker's clock when it ended.
+    (first_step, first_t), (last_step, last_t) = updates[0], updates[-1]
+    # The round's own clock: from kickoff to the last step, emulators' start-up and first resets included.
     done = re.search(r"round 0 done: ([\d,]+) environment steps in ([\d.]+) s", out.stdout)
-    return int(done.group(1).replace(",", "")) / float(done.group(2))
+    return (last_step - first_step) / (last_t - first_t), int(done.group(1).replace(",", "")) / float(done.group(2))
 
 
 def main() -> None:
@@ -134,9 +146,11 @@ def main() -> None:
         for which in order:
             if which == "bare":
                 bare.append(bare_loops(r.kwargs, r.copies, threads, rollouts, workers))
+                print(f"bare: {bare[-1]:.0f} agent steps/s", flush=True)
             else:
-                arena.append(arena_run(args.recipe, rollouts))
-            print(f"{which}: {(bare if which == 'bare' else arena)[-1]:.0f} agent steps/s", flush=True)
+                steady, whole_round = arena_run(args.recipe, rollouts)
+                arena.append(steady)
+                print(f"arena: {steady:.0f} agent steps/s ({whole_round:.0f} over its whole round)", flush=True)
     b, a = statistics.median(bare), statistics.median(arena)
     print(f"recipe {args.recipe}: bare loop {b:.0f} steps/s, arena {a:.0f} steps/s (medians of {repeats})")
     print(f"ratio arena / bare: {a / b:.2f}")

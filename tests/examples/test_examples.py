@@ -119,10 +119,10 @@ def test_multiagent_navigation_maddpg_and_masac_scripts_share_one_log_folder(tmp
 
 
 def test_memory_cartpole_ppo_lstm_learns_where_ppo_cannot(tmp_path):
-    # The example's own budget: 50,000 steps per policy, 8 copies each; about 40 s on 2 cores.
-    log, output = _run_example(tmp_path, "memory_cartpole", 5, 100_000, timeout=240)
+    # 60,000 steps per policy of the example's 100,000, 8 copies each.
+    log, output = _run_example(tmp_path, "memory_cartpole", 5, 60_000, timeout=240)
     lstm, ppo = (np.mean(PolicyRecord(pid, str(log)).load().ep_results[-100:]) for pid in (1, 2))
-    # Without velocities plain PPO stays near 50; the LSTM reached 226 here (seed 1).
+    # Without velocities plain PPO stays near 50 (49.7 here); the LSTM reached 189 (seed 1; 226 at 100,000).
     assert lstm > 120 and lstm > 2 * ppo, (lstm, ppo)
     assert (log / "all_policies.png").stat().st_size > 0
 

@@ -1,5 +1,7 @@
 """How a rank waits: per-step waits poll without sleeping only when told; long waits always sleep."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from arena.mpi import comm as mpi
@@ -56,6 +58,15 @@ def test_a_wait_that_lasts_lets_its_sleeps_grow_to_a_hundredth_of_the_time_waite
     assert max(sleeps) > mpi.STEP_MAX_SLEEP_S  # it grew past the per-step cap...
     assert all(s <= max(mpi.STEP_MAX_SLEEP_S, 0.01 * sum(sleeps[:i])) * 2 for i, s in enumerate(sleeps))  # ...slowly
     assert max(sleeps) <= mpi.IDLE_MAX_SLEEP_S and waited > 1.0
+
+
+def test_a_collective_polls_more_often_than_a_step(gave_core_away, monkeypatch):
+    # MPICH moves a large Allreduce a chunk per poll, so its waits sleep at most 0.1 ms.
+    condition, _ = _ready_after(30)
+    monkeypatch.setattr(mpi, "MPI", SimpleNamespace(Request=SimpleNamespace(Testall=lambda requests: condition())))
+    mpi._wait_collective([object()], None, "a test collective")
+    sleeps = [s for kind, s in gave_core_away if kind == "sleep"]
+    assert len(sleeps) == 30 and max(sleeps) == mpi.COLLECTIVE_MAX_SLEEP_S < mpi.STEP_MAX_SLEEP_S
 
 
 def test_long_waits_sleep_even_on_a_spinning_rank(gave_core_away):
