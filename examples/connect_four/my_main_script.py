@@ -12,7 +12,7 @@ each kind of opponent. Policy 1's MLP is 256 wide (the vector default is 64). Th
 in turns (PettingZoo's AEC env through arena.wrappers.turns): only the player to move is
 asked, and every player sees the board from its own side with the legal columns.
 
-Run with:  mpiexec -n 7 python my_main_script.py    (2 matches; about half an hour on 2 cores)
+Run with:  mpiexec -n 7 python my_main_script.py    (2 matches; about 50 minutes on 2 cores)
 Try it in a minute:  mpiexec -n 7 python my_main_script.py --rounds 2 --total-steps 2000 --tournament-games 2
 Results: log_comms/tournament/ (payoff.csv, ratings.csv, payoff.png) and log_comms/all_policies.png.
 Needs: pip install -e ".[multiagent]"
