@@ -136,6 +136,8 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="one measurement of each, 2 rollouts")
     args = parser.parse_args()
+    if args.rollouts < 2:  # the first rollout is the warm-up on both sides; the rate needs one after it
+        parser.error("--rollouts must be at least 2")
     r = RECIPES[args.recipe]
     repeats, rollouts = (1, 2) if args.quick else (2, args.rollouts)
     threads = int(r.kwargs.get("torch_threads", 1))
