@@ -21,7 +21,7 @@ def run_quick(script: str, *args: str, timeout: float = 280) -> str:
 
 
 @pytest.mark.timeout(400)
-def test_throughput_quick_prints_every_row():
+def test_throughput_quick_prints_each_kind_of_row():
     stdout = run_quick("throughput.py", timeout=380)
     table = stdout.split("\n\n")[-1]
     for row in ("(a) raw", "(b) random, -n 3, K=1", "(b) random, -n 3, K=32", "(c) ppo, -n 3, K=16"):
@@ -49,7 +49,7 @@ def test_side_by_side_benchmarks_quick_print_their_ratio(script, ratio):
 
 
 @pytest.mark.timeout(300)
-def test_two_player_pong_quick_prints_every_row():
+def test_two_player_pong_quick_prints_each_kind_of_row():
     pytest.importorskip("pettingzoo")
     stdout = run_quick("two_player_pong.py")
     table = stdout.split("\n\n")[-1]
