@@ -130,9 +130,14 @@ def make_stem(
     log_comms_dir: str,
     obs_spaces: list | None = None,
     act_spaces: list | None = None,
-    additional_policies: dict[str, type] = {},  # noqa: B006 - the tutorial's signature
+    additional_policies: dict[str, type | str] = {},  # noqa: B006 - the tutorial's signature
 ) -> Stem:
-    """Start the arena on every rank: rank 0 returns the Stem; every other rank serves, then exits."""
+    """Start the arena on every rank: rank 0 returns the Stem; every other rank serves, then exits.
+
+    ``additional_policies`` maps a type name to a class or to ``"module:Class"``, which is
+    imported only on the ranks that play it (and rank 0): a torch learner's subclass
+    registered so keeps torch off the environment ranks.
+    """
     comm = mpi.world()
     if mpi.size_of(comm) == 1 and {"-h", "--help"} & set(sys.argv[1:]):
         _print_script_help()  # a script run alone with --help: say how to run it, and exit

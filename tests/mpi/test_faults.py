@@ -122,6 +122,7 @@ def test_every_bad_input_is_refused_on_rank_0_before_anything_starts(tmp_path):
         "env_restarts": "env_restarts must be a non-negative integer, got -1",
         "steps": "steps_per_match must be a positive integer, got 0",
         "unknown_type": "unknown policy type 'nonsense' for policy 2",
+        "unloadable_type": "'no_such_module:Policy' cannot be loaded: No module named 'no_such_module'",
         "missing_policy": "policy 2 appears in match_list but not in policy_types",
         "match_list": "an entry is a policy id",
         "env_kwargs_count": "env_kwargs has 2",

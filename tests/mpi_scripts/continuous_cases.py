@@ -5,11 +5,8 @@ import os
 import sys
 
 import gymnasium as gym
-from identical import reporting_identical
 
 from arena import make_stem, single_agent_wrapper
-from arena.algos.sac import SAC
-from arena.algos.td3 import DDPG, TD3
 from arena.mpi import comm as mpi
 
 ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -22,7 +19,7 @@ def make_env():
     return single_agent_wrapper(gym.make("Pendulum-v1"))
 
 
-classes = {"sac": reporting_identical(SAC), "td3": reporting_identical(TD3), "ddpg": reporting_identical(DDPG)}
+classes = {algo: f"checked_learners:Checked{algo.upper()}" for algo in ("sac", "td3", "ddpg")}
 arena = make_stem(make_env, LOG, additional_policies={f"checked-{k}": v for k, v in classes.items()})
 for _ in range(ROUNDS):  # a later round resumes from the checkpoint of the one before
     arena.kickoff([[1]], {1: f"checked-{ALGO}"}, STEPS, scale=True, seed=1, policy_kwargs={1: KWARGS})

@@ -1,15 +1,11 @@
 """DQN scenarios for tests/mpi/test_dqn.py: python dqn_cases.py CASE LOG_DIR [STEPS]."""
 
-import json
 import os
 import sys
 
 import gymnasium as gym
-import numpy as np
-from identical import flat_parameters
 
 from arena import make_stem, single_agent_wrapper
-from arena.algos.dqn import DQN
 from arena.mpi import comm as mpi
 
 CASE, LOG = sys.argv[1], sys.argv[2]
@@ -24,25 +20,7 @@ def make_env(game="cartpole", num_copies=1):
     return make_atari_game("Pong", num_copies=num_copies)
 
 
-class CheckedDQN(DQN):
-    """DQN that, after its run, proves every worker holds bit-identical online and target networks."""
-
-    def run(self, num_steps, data_dir, policy_record=None):
-        super().run(num_steps, data_dir, policy_record)
-        identical = 0.0
-        for net in (self.q, self.target):
-            mine = flat_parameters(net)
-            root = mine.copy()
-            mpi.broadcast_array(root, self.comm)
-            identical += float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))
-        count = mpi.allreduce_sum(np.array([identical]), self.comm)
-        if self.is_root:
-            report = {"workers": self.workers, "identical": int(count[0]), "updates": self.updates}
-            with open(os.path.join(data_dir, "identical.json"), "w") as f:
-                json.dump(report, f)
-
-
-arena = make_stem(make_env, LOG, additional_policies={"checked-dqn": CheckedDQN})
+arena = make_stem(make_env, LOG, additional_policies={"checked-dqn": "checked_learners:CheckedDQN"})
 
 if CASE == "cartpole":
     arena.kickoff([[1]], {1: "checked-dqn"}, STEPS or 30_000, scale=True, seed=2)

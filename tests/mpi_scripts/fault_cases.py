@@ -7,11 +7,11 @@ import time
 from sample_envs import make_env
 
 from arena import KickoffError, Policy, make_stem
-from arena.algos.ppo import PPO
 from arena.envs import Touchdown
 from arena.storage.records import load_records
 
 CASE, LOG = sys.argv[1], sys.argv[2]
+os.environ["FAULT_CUE_DIR"] = LOG  # faulty_learners.SlowPeerPPO's cue goes here
 
 
 class BadActionPolicy(Policy):
@@ -48,23 +48,17 @@ class PidPolicy(Policy):
                 self.env.reset()
 
 
-class SlowPeerPPO(PPO):
-    """PPO whose non-root worker stalls in its third update, so the root waits inside a gradient Allreduce."""
-
-    def minibatch_step(self, mb, samples, stats):
-        if not self.is_root and self.updates >= 2:
-            time.sleep(600)
-        if self.is_root and self.updates >= 2:  # the test's cue: the root is about to wait in the Allreduce
-            with open(os.path.join(LOG, "root_averaging"), "w") as f:
-                f.write(str(self.updates))
-        return super().minibatch_step(mb, samples, stats)
-
-
 def make_any_env(game="echo", **kwargs):
     return Touchdown(**kwargs) if game == "touchdown" else make_env(**kwargs)
 
 
-extra = {"bad-action": BadActionPolicy, "stuck": StuckPolicy, "pid": PidPolicy, "slow-peer-ppo": SlowPeerPPO}
+extra = {
+    "bad-action": BadActionPolicy,
+    "stuck": StuckPolicy,
+    "pid": PidPolicy,
+    "slow-peer-ppo": "faulty_learners:SlowPeerPPO",
+    "missing-module": "no_such_module:Policy",
+}
 arena = make_stem(make_any_env, LOG, additional_policies=extra)
 both = {1: "random", 2: "random"}
 slow = {"step_sleep": 0.01, "pid_file": os.path.join(LOG, "env.pid")}
@@ -126,6 +120,7 @@ elif CASE == "bad_inputs":
         "env_restarts": dict(env_restarts=-1),
         "steps": dict(steps_per_match=0),
         "unknown_type": dict(policy_types={1: "random", 2: "nonsense"}),
+        "unloadable_type": dict(policy_types={1: "random", 2: "missing-module"}),
         "missing_policy": dict(policy_types={1: "random"}),
         "match_list": dict(match_list=[[1, "two"]]),
         "env_kwargs_count": dict(env_kwargs=[{}, {}]),

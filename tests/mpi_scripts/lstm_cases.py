@@ -4,14 +4,10 @@ Two workers of "ppo-lstm", 2 copies each, for two rounds (the second resumes), t
 "ppo-lstm-eval" plays the checkpoint; CartPole without velocities.
 """
 
-import json
 import os
 import sys
 
-from identical import identical_nets
-
 from arena import make_stem
-from arena.algos.ppo_lstm import PPOLSTM
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "memory_cartpole"))
 from make_env import make_env  # noqa: E402
@@ -19,18 +15,7 @@ from make_env import make_env  # noqa: E402
 LOG, STEPS = sys.argv[1], int(sys.argv[2])
 
 
-class CheckedPPOLSTM(PPOLSTM):
-    """ppo-lstm that, after its run, writes whether every worker holds bit-identical weights."""
-
-    def run(self, num_steps, data_dir, policy_record=None):
-        super().run(num_steps, data_dir, policy_record)
-        same = identical_nets([self.agent], self.comm)
-        if self.is_root:
-            with open(os.path.join(data_dir, f"identical_{self.global_step}.json"), "w") as f:
-                json.dump({"workers": self.workers, "identical": same, "updates": self.updates}, f)
-
-
-arena = make_stem(make_env, LOG, additional_policies={"checked-ppo-lstm": CheckedPPOLSTM})
+arena = make_stem(make_env, LOG, additional_policies={"checked-ppo-lstm": "checked_learners:CheckedPPOLSTM"})
 options = {"n_steps": 16, "seq_len": 8, "lstm_size": 16, "hidden": 16}
 for _ in range(2):
     arena.kickoff(

@@ -3,10 +3,7 @@
 import json
 import sys
 
-from identical import reporting_identical
-
 from arena import make_stem
-from arena.algos.maddpg import MADDPG, MASAC
 from arena.envs import Cover
 
 ALGO, LOG, STEPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -20,7 +17,10 @@ def make_env():
 arena = make_stem(
     make_env,
     LOG,
-    additional_policies={"checked-maddpg": reporting_identical(MADDPG), "checked-masac": reporting_identical(MASAC)},
+    additional_policies={
+        "checked-maddpg": "checked_learners:CheckedMADDPG",
+        "checked-masac": "checked_learners:CheckedMASAC",
+    },
 )
 if ALGO == "against-random":  # MADDPG's block beside multiagent_random's, one match each
     types = {1: "checked-maddpg", 2: "multiagent_random"}

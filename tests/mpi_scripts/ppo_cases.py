@@ -1,17 +1,11 @@
 """PPO scenarios for tests/mpi/test_ppo.py: python ppo_cases.py CASE LOG_DIR [STEPS]."""
 
-import json
-import os
 import sys
 
 import gymnasium as gym
-import numpy as np
-from identical import flat_parameters
 
 from arena import make_stem, single_agent_wrapper
-from arena.algos.ppo import PPO
 from arena.envs import Touchdown
-from arena.mpi import comm as mpi
 
 CASE, LOG = sys.argv[1], sys.argv[2]
 STEPS = int(sys.argv[3]) if len(sys.argv) > 3 else 0
@@ -23,22 +17,7 @@ def make_env(game="cartpole", **kwargs):
     return Touchdown(**kwargs)
 
 
-class CheckedPPO(PPO):
-    """PPO that, after its run, proves every worker holds bit-identical weights."""
-
-    def run(self, num_steps, data_dir, policy_record=None):
-        super().run(num_steps, data_dir, policy_record)
-        mine = flat_parameters(self.agent)
-        root = mine.copy()
-        mpi.broadcast_array(root, self.comm)
-        identical = np.array([float(np.array_equal(mine.view(np.uint32), root.view(np.uint32)))])
-        mpi.allreduce_sum(identical, self.comm)
-        if self.is_root:
-            with open(os.path.join(data_dir, "identical.json"), "w") as f:
-                json.dump({"workers": self.workers, "identical": int(identical[0]), "updates": self.updates}, f)
-
-
-arena = make_stem(make_env, LOG, additional_policies={"checked-ppo": CheckedPPO})
+arena = make_stem(make_env, LOG, additional_policies={"checked-ppo": "checked_learners:CheckedPPO"})
 
 if CASE == "cartpole":
     arena.kickoff([[1]], {1: "checked-ppo"}, STEPS or 12_500, scale=True, seed=1, copies_per_env=4)

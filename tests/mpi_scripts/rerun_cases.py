@@ -10,33 +10,23 @@ global step reaches it: the job dies mid-round, and a re-run must finish the sam
 """
 
 import os
-import signal
 import sys
 
 from arena import make_stem
-from arena.algos.ppo import PPO
 from arena.envs import Touchdown
 from arena.storage.records import PolicyRecord, load_records
 
 LOG, CASE = sys.argv[1], sys.argv[2]
-KILL_AT = int(sys.argv[3]) if CASE == "story" and len(sys.argv) > 3 else None
+if CASE == "story" and len(sys.argv) > 3:
+    os.environ["RERUN_KILL_AT"] = sys.argv[3]  # faulty_learners.KillablePPO reads it on its worker rank
 STEPS = 600  # per match copy and round; -n 7 with scale=True plays 2 copies: 1,200 steps per policy and round
-
-
-class KillablePPO(PPO):
-    """PPO whose second worker dies once the policy reaches KILL_AT steps."""
-
-    def collect_rollout(self, obs, T, is_last):
-        if KILL_AT is not None and not self.is_root and self.global_step >= KILL_AT:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().collect_rollout(obs, T, is_last)
 
 
 def ppo(schedule_steps, checkpoint_every):
     return {"n_steps": 50, "n_epochs": 2, "schedule_steps": schedule_steps, "checkpoint_every": checkpoint_every}
 
 
-arena = make_stem(Touchdown, LOG, additional_policies={"killable": KillablePPO})
+arena = make_stem(Touchdown, LOG, additional_policies={"killable": "faulty_learners:KillablePPO"})
 if CASE == "random":
     arena.kickoff([[1, 2]], {1: "random", 2: "random"}, int(sys.argv[3]), seed=1)
     sys.exit(0)

@@ -23,7 +23,7 @@ def validate_kickoff(
     steps_per_match: Any,
     policy_kwargs: Any,
     plot_colors: Any,
-    known_policies: dict[str, type],
+    known_policies: dict[str, type | str],
     num_entities: int | None,
 ) -> None:
     """Raise KickoffError naming the first problem with these kickoff arguments."""
@@ -44,6 +44,11 @@ def validate_kickoff(
                 f"unknown policy type {name!r} for policy {pid}; known types: "
                 f"{', '.join(sorted(known_policies))} (register more with make_stem(additional_policies=...))"
             )
+        try:  # a "module:Class" registration imports here first: a typo is a kickoff error, not a traceback
+            resolve_policy(known_policies[name])
+        except (ImportError, AttributeError) as err:
+            where = f"policy type {name!r} for policy {pid}: {known_policies[name]!r}"
+            raise KickoffError(f"{where} cannot be loaded: {err}") from None
     if not _is_int(steps_per_match) or steps_per_match < 1:
         raise KickoffError(f"steps_per_match must be a positive integer, got {steps_per_match!r}")
     if not isinstance(policy_kwargs, dict) or not all(isinstance(v, dict) for v in policy_kwargs.values()):
