@@ -2,7 +2,8 @@
 
 The scripts register them by name (``"faulty_learners:SlowPeerPPO"``), so that only the
 ranks that play them import torch, and pass their cue through the environment:
-``FAULT_CUE_DIR`` (where SlowPeerPPO's root says it is about to wait) and ``RERUN_KILL_AT``.
+``FAULT_CUE_DIR`` (where SlowPeerPPO's root says it is about to wait), ``RERUN_KILL_AT``
+and ``HOME_CASES_STALL_AT``.
 """
 
 import os
@@ -32,3 +33,13 @@ class KillablePPO(PPO):
         if kill_at is not None and not self.is_root and self.global_step >= int(kill_at):
             os.kill(os.getpid(), signal.SIGKILL)
         return super().collect_rollout(obs, T, is_last)
+
+
+class StallingPPO(PPO):
+    """PPO that stops for good once the checkpoint of update ``HOME_CASES_STALL_AT`` has left for rank 0."""
+
+    def save_checkpoint(self):
+        super().save_checkpoint()
+        if self.updates >= int(os.environ["HOME_CASES_STALL_AT"]):
+            self.record.link.flush()  # the checkpoint has left for rank 0: the test sees it there, then kills
+            time.sleep(1e6)
