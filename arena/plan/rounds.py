@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DEFAULT_SILENCE_TIMEOUT_S = 120.0
+LEARNER_BUILD_S = 600.0  # a worker's first action may come this late: as long as ranks may take to start
 _STREAMS = {"env copy": 0, "worker rank": 1}
 
 
@@ -72,6 +73,12 @@ class RoundConfig:
         """How long a worker waits in a collective with its policy's other workers: shorter than its
         environment rank waits on it, so that the worker, which knows whom it waits for, reports first."""
         return self.silence_timeout / 2
+
+    def first_action_timeout(self) -> float:
+        """How long an environment rank waits for a worker's first action of the round: the worker builds
+        its learner first (importing torch, allocating a replay), which under load or from a slow shared
+        disk can outlast a short ``silence_timeout``; a worker that then stops is named after the usual one."""
+        return max(self.silence_timeout, LEARNER_BUILD_S)
 
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,

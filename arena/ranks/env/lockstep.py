@@ -95,7 +95,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
         loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, timeout)
         extra = loop.run(obs, steps, book)
     else:
-        extra = _run_lockstep(comm, channels, batch, actions, book, steps, timeout)
+        extra = _run_lockstep(comm, channels, batch, actions, book, steps, (cfg.first_action_timeout(), timeout))
     mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
     book.close(timeout)
     batch.close()
@@ -109,13 +109,17 @@ def _run_lockstep(
     actions: list,
     book: StepBook,
     steps: int,
-    timeout: float,
+    timeouts: tuple[float, float],
 ) -> dict:
-    """Step whenever every worker has acted, until the budget is spent, the games are played or a worker quits."""
-    ended = False
+    """Step whenever every worker has acted, until the budget is spent, the games are played or a worker quits.
+
+    ``timeouts``: the wait for the workers' first actions (they build their learners first), then for each next.
+    """
+    ended, (wait, timeout) = False, timeouts
     while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
-        await_actions(comm, active, timeout)
+        await_actions(comm, active, wait)
+        wait = timeout
         for ch in active:
             if ch.quit():
                 ch.active, ended = False, True
