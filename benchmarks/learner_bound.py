@@ -1,7 +1,7 @@
 """The CPU recipe's speed against its bound: a bare PyTorch loop doing the recipe's network work, and the arena.
 
     python benchmarks/learner_bound.py                      # pong-ppo-cpu: 12 rollouts of each, side by side
-    python benchmarks/learner_bound.py --rollouts 4 --quick # CI: checks the script only
+    python benchmarks/learner_bound.py --quick              # CI: checks the script only (1 epoch, 2 rollouts)
 
 The bare loop is what one of the recipe's workers must compute and nothing else: for each rollout,
 ``n_steps`` forward passes on a batch of K frames (acting), then ``n_epochs`` x ``n_minibatches``
@@ -35,7 +35,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from recipes import RECIPES, run_command, write_scripts  # noqa: E402 - the recipes live beside this script
+from recipes import QUICK_KWARGS, RECIPES, run_command, write_scripts  # noqa: E402 - the recipes live beside this script
 
 from arena.storage.metrics import METRICS_FILE, parse_metrics  # noqa: E402
 
@@ -103,7 +103,7 @@ def bare_loops(kwargs: dict, copies: int, threads: int, rollouts: int, workers: 
     return total
 
 
-def arena_run(recipe: str, rollouts: int) -> tuple[float, float]:
+def arena_run(recipe: str, kwargs: dict, rollouts: int) -> tuple[float, float]:
     """Agent steps per second of the recipe run through the arena: in steady state (from the end of its first
     update to the end of its last, by the times ``metrics.csv`` keeps) and over its whole round."""
     r = RECIPES[recipe]
@@ -112,10 +112,10 @@ def arena_run(recipe: str, rollouts: int) -> tuple[float, float]:
     from arena.algos.ppo import PPO
 
     workers = (r.ranks - 1) // 2
-    n_steps = PPO.config_for(spaces.Box(0, 255, (4, 84, 84), np.uint8), r.kwargs).n_steps
+    n_steps = PPO.config_for(spaces.Box(0, 255, (4, 84, 84), np.uint8), kwargs).n_steps
     steps = rollouts * n_steps * r.copies * workers
     with tempfile.TemporaryDirectory() as tmp:
-        write_scripts(tmp, recipe, r.game, r.ranks, r.policy, r.kwargs, r.copies, steps, seed=0)
+        write_scripts(tmp, recipe, r.game, r.ranks, r.policy, kwargs, r.copies, steps, seed=0)
         cmd = run_command(r.ranks)
         out = subprocess.run(
             cmd, cwd=tmp, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, capture_output=True, text=True
@@ -134,23 +134,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipe", default="pong-ppo-cpu", choices=sorted(RECIPES))
     parser.add_argument("--rollouts", type=int, default=12)
-    parser.add_argument("--quick", action="store_true", help="one measurement of each, 2 rollouts")
+    parser.add_argument("--quick", action="store_true", help="one measurement of each, 2 rollouts, PPO's epochs 1")
     args = parser.parse_args()
     if args.rollouts < 2:  # the first rollout is the warm-up on both sides; the rate needs one after it
         parser.error("--rollouts must be at least 2")
     r = RECIPES[args.recipe]
     repeats, rollouts = (1, 2) if args.quick else (2, args.rollouts)
-    threads = int(r.kwargs.get("torch_threads", 1))
+    kwargs = {**r.kwargs, **QUICK_KWARGS.get(r.policy, {})} if args.quick else r.kwargs  # both sides alike
+    threads = int(kwargs.get("torch_threads", 1))
     workers = (r.ranks - 1) // 2  # every copy of the match: an environment rank and a worker
     bare, arena = [], []
     for i in range(repeats):
         order = ("bare", "arena") if i % 2 == 0 else ("arena", "bare")
         for which in order:
             if which == "bare":
-                bare.append(bare_loops(r.kwargs, r.copies, threads, rollouts, workers))
+                bare.append(bare_loops(kwargs, r.copies, threads, rollouts, workers))
                 print(f"bare: {bare[-1]:.0f} agent steps/s", flush=True)
             else:
-                steady, whole_round = arena_run(args.recipe, rollouts)
+                steady, whole_round = arena_run(args.recipe, kwargs, rollouts)
                 arena.append(steady)
                 print(f"arena: {steady:.0f} agent steps/s ({whole_round:.0f} over its whole round)", flush=True)
     b, a = statistics.median(bare), statistics.median(arena)

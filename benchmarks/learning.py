@@ -1,7 +1,7 @@
 """How fast does a policy learn an Atari game through the arena? Frames and minutes to a target score, and the curve.
 
     python benchmarks/learning.py --recipe pong-ppo-cpu --seed 1 --out DIR   # a named recipe (below)
-    python benchmarks/learning.py --recipe pong-ppo-cpu --quick --out DIR    # tiny budget (CI): checks the script
+    python benchmarks/learning.py --recipe pong-ppo-cpu --quick --out DIR    # tiny budget, 1 epoch (CI): a check
     python benchmarks/learning.py --ranks 9 --copies 16 --frames 4000000 --kwargs '{"learning_rate": 5e-4}'
     python benchmarks/learning.py --recipe pong-ppo-cpu --seed 1 --out DIR --resume   # finish a stopped run
 
@@ -45,7 +45,7 @@ import numpy as np
 from arena.storage.files import atomic_path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recipes import FRAMES_PER_STEP, RECIPES, run_command, settings_of, write_scripts  # noqa: E402 - a script folder, not a package
+from recipes import FRAMES_PER_STEP, QUICK_KWARGS, RECIPES, run_command, settings_of, write_scripts  # noqa: E402 - a script folder, not a package
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEGMENTS_FILE = "segments.json"  # in run_<recipe>_seed<S>/: [start, end] (epoch seconds) of each time the job ran
@@ -227,7 +227,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--target", type=float, default=18.0)
     parser.add_argument("--window", type=int, default=20)
     parser.add_argument("--out", default="learning_results")
-    parser.add_argument("--quick", action="store_true", help="tiny budget, for CI: checks the script only")
+    parser.add_argument("--quick", action="store_true", help="tiny budget, PPO at 1 epoch (CI)")
     parser.add_argument("--minutes", type=float, default=120.0, help="stop the run after this wall-clock time")
     parser.add_argument("--full", action="store_true", help="play the whole frame budget (no stop at the target)")
     parser.add_argument("--watch-every", type=float, default=60.0, help="seconds between looks at the records")
@@ -240,6 +240,7 @@ def parse_args() -> argparse.Namespace:
     if args.quick:  # 1,024 steps a copy on 3 ranks: a lost game of Pong or more each
         args.ranks = min(args.ranks, 3)
         args.frames = FRAMES_PER_STEP * 1024 * args.copies
+        args.kwargs = json.dumps({**json.loads(args.kwargs), **QUICK_KWARGS.get(args.policy, {})})
     return args
 
 

@@ -270,7 +270,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one tiny run per arena path: checks the script only")
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.window, args.batched_seeds, args.python_seeds = 4_096, 2_048, [1], [1]
+        args.steps, args.window, args.batched_seeds, args.python_seeds = 2_048, 1_024, [1], [1]
     out = args.out or tempfile.mkdtemp(prefix="arena_parity_")
     os.makedirs(out, exist_ok=True)
     runs = plan_runs(args, out)

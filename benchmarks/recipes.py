@@ -90,6 +90,10 @@ RECIPES = {
     ),
 }
 
+# What --quick changes in a recipe's keyword arguments, beside its budget: the quick runs check the
+# scripts (CI), and PPO's later epochs over each rollout were most of their CPU.
+QUICK_KWARGS = {"ppo": {"n_epochs": 1}}
+
 
 def settings_of(policy: str, game: str, ranks: int, copies: int, kwargs: dict, frames: int) -> dict:
     """A run's full setting, as the ``settings`` column holds it (JSON): what tells tuning runs apart."""

@@ -225,6 +225,12 @@ def _check_in(comm: MPI.Comm, ranks: list[int], timeout: float) -> None:
     wait_all([isend_object("go", rank, protocol.GROUP_READY, comm) for rank in ranks[1:]], IDLE_MAX_SLEEP_S, timeout)
 
 
+def check_in(comm: MPI.Comm, timeout: float) -> None:
+    """Wait until every rank of ``comm`` has called this, without spinning; WaitTimeout names one missing."""
+    if comm.Get_size() > 1:
+        _check_in(comm, list(range(comm.Get_size())), timeout)
+
+
 def group_comm(comm: MPI.Comm, ranks: list[int], tag: int, timeout: float | None = None) -> MPI.Comm:
     """A communicator of ``ranks`` (ranks of ``comm``); collective over those ranks only.
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DEFAULT_SILENCE_TIMEOUT_S = 120.0
-LEARNER_BUILD_S = 600.0  # a worker's first action may come this late: as long as ranks may take to start
+# Every rank reports to rank 0 within this of the job's start, and a worker's first action of a round
+# may come this late (it imports torch and builds its learner first): imports from a slow shared disk.
+STARTUP_TIMEOUT_S = 600.0
 _STREAMS = {"env copy": 0, "worker rank": 1}
 
 
@@ -78,7 +80,13 @@ class RoundConfig:
         """How long an environment rank waits for a worker's first action of the round: the worker builds
         its learner first (importing torch, allocating a replay), which under load or from a slow shared
         disk can outlast a short ``silence_timeout``; a worker that then stops is named after the usual one."""
-        return max(self.silence_timeout, LEARNER_BUILD_S)
+        return max(self.silence_timeout, STARTUP_TIMEOUT_S)
+
+    def worker_first_timeout(self) -> float:
+        """How long a worker waits on its environment rank for the round's first messages, and on the other
+        workers of its policy while they build their learners: longer than ``first_action_timeout``, so
+        that a worker that never acts is named by its environment rank."""
+        return self.first_action_timeout() + min(self.silence_timeout, 10.0)
 
     def worker_timeout(self) -> float:
         """How long a worker waits on its environment rank: longer than the environment waits on a worker,

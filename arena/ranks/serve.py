@@ -16,7 +16,7 @@ from arena.mpi import comm as mpi
 from arena.mpi import protocol
 from arena.plan.placement import this_host
 from arena.plan.roles import ENV, WORKER, RankRole, count_needed_procs, match_steps
-from arena.plan.rounds import RoundConfig
+from arena.plan.rounds import STARTUP_TIMEOUT_S, RoundConfig
 from arena.ranks.env.lockstep import run_env_rank
 from arena.ranks.root.kickoff import KickoffError, Root
 from arena.ranks.signals import StopFlag
@@ -25,7 +25,6 @@ from arena.settings import ARENA_VARIABLES
 from arena.tournament import TournamentResult, run_tournament
 
 ABORT_GRACE_S = 1.0
-STARTUP_TIMEOUT_S = 600.0  # every rank reports to rank 0 within this of the start (imports on a slow shared disk)
 
 
 class Stem(Root):

@@ -84,10 +84,10 @@ class MetricsWriter:
             rewind_metrics(data_dir, resume_step)
         self.tb = None
         if tb_dir is not None and tensorboard_available():
-            from torch.utils.tensorboard import SummaryWriter
+            from arena.storage.event_files import EventWriter  # only with the tb extra installed
 
             purge = None if resume_step is None else resume_step + 1
-            self.tb = SummaryWriter(tb_dir, purge_step=purge, flush_secs=FLUSH_S)
+            self.tb = EventWriter(tb_dir, purge_step=purge, flush_secs=FLUSH_S)
 
     def write(self, rows: list[Row]) -> None:
         """Append scalars to the CSV and the event file."""

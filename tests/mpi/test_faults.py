@@ -85,6 +85,15 @@ def test_a_silent_rank_is_named_after_the_timeout(tmp_path, case, silent):
     assert "gave up waiting" in result.output
 
 
+def test_a_first_action_later_than_the_silence_timeout_is_waited_for_in_every_loop(tmp_path):
+    # A worker's first action of a round comes after it builds its learner (torch, replay), which under
+    # load outlasts a short silence_timeout: lockstep, paced and turn-based rounds each wait for it.
+    pytest.importorskip("pettingzoo")
+    result = run_script(4, "fault_cases.py", "slow_start", str(tmp_path), timeout=120)
+    assert not result.timed_out and result.returncode == 0, result.output
+    assert "ROUNDS 3" in result.output
+
+
 @pytest.mark.parametrize(
     "case, message",
     [

@@ -7,6 +7,7 @@ import time
 from sample_envs import make_env
 
 from arena import KickoffError, Policy, make_stem
+from arena.algos.random_policy import RandomPolicy
 from arena.envs import Touchdown
 from arena.storage.records import load_records
 
@@ -48,7 +49,21 @@ class PidPolicy(Policy):
                 self.env.reset()
 
 
+class SlowStartPolicy(RandomPolicy):
+    """Random, but its first action of a round comes 6 s late: a learner building its networks under load."""
+
+    def run(self, num_steps, data_dir, policy_record=None):
+        time.sleep(6)
+        super().run(num_steps, data_dir, policy_record)
+
+
 def make_any_env(game="echo", **kwargs):
+    if game == "tictactoe":  # turn-based
+        from pettingzoo.classic import tictactoe_v3
+
+        from arena.wrappers import pettingzoo_env
+
+        return pettingzoo_env(tictactoe_v3.env())
     return Touchdown(**kwargs) if game == "touchdown" else make_env(**kwargs)
 
 
@@ -56,6 +71,7 @@ extra = {
     "bad-action": BadActionPolicy,
     "stuck": StuckPolicy,
     "pid": PidPolicy,
+    "slow-start": SlowStartPolicy,
     "slow-peer-ppo": "faulty_learners:SlowPeerPPO",
     "missing-module": "no_such_module:Policy",
 }
@@ -69,6 +85,12 @@ elif CASE == "stuck_env":
     arena.kickoff([[1, 2]], both, 10_000, env_kwargs={"fault": "stuck", "fault_at": 20}, silence_timeout=3)
 elif CASE == "stuck_policy":
     arena.kickoff([[1, 2]], {1: "random", 2: "stuck"}, 10_000, silence_timeout=3)
+elif CASE == "slow_start":  # a first action later than silence_timeout, in each of the environment rank's loops
+    late = {1: "random", 2: "slow-start"}
+    arena.kickoff([[1, 2]], late, 200, silence_timeout=3)
+    arena.kickoff([[1, 2]], late, 200, silence_timeout=3, realtime_fps=100)
+    arena.kickoff([[1, 2]], late, 30, silence_timeout=3, env_kwargs={"game": "tictactoe"})
+    print(f"ROUNDS {arena.rounds}", flush=True)
 elif CASE in ("bad_obs", "nan_reward"):
     arena.kickoff([[1, 2]], both, 1_000, env_kwargs={"fault": CASE, "fault_at": 40})
 elif CASE == "bad_action":

@@ -84,7 +84,8 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     obs, reset_infos = batch.reset(copy_seeds(cfg, match))
     book.check_start(obs)
     if in_turns:  # only the entity to move hears from us, at its turn
-        extra = run_turns(comm, Turns(comm, channels, batch, act_spaces), obs, book, timeout)
+        turns = Turns(comm, channels, batch, act_spaces, cfg.first_action_timeout())
+        extra = run_turns(comm, turns, obs, book, timeout)
         mpi.wait_all([r for ch in channels for r in ch.pending], timeout=timeout)
         book.close(timeout)
         batch.close()
@@ -92,7 +93,7 @@ def run_env_rank(comm: mpi.Comm, match: MatchCopy, make_env: Callable[..., Any],
     for ch in channels:
         ch.send(comm, protocol.KIND_RESET, obs, None, ch.infos_for(None, reset_infos))
     if paced:
-        loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, timeout)
+        loop = PacedLoop(comm, channels, batch, actions, cfg.realtime_fps, (cfg.first_action_timeout(), timeout))
         extra = loop.run(obs, steps, book)
     else:
         extra = _run_lockstep(comm, channels, batch, actions, book, steps, (cfg.first_action_timeout(), timeout))

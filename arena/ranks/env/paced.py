@@ -85,10 +85,17 @@ class PacedLoop:
     """The environment rank's loop under ``realtime_fps``: ticks at a fixed rate, answers replies as they come."""
 
     def __init__(
-        self, comm: mpi.Comm, channels: list[WorkerChannel], batch: EnvBatch, actions: list, fps: float, timeout: float
+        self,
+        comm: mpi.Comm,
+        channels: list[WorkerChannel],
+        batch: EnvBatch,
+        actions: list,
+        fps: float,
+        timeouts: tuple[float, float],
     ):
+        """``timeouts``: the wait for each worker's first action (it builds its learner first), then for each next."""
         self.comm, self.channels, self.batch, self.actions = comm, channels, batch, actions
-        self.period, self.timeout = 1.0 / float(fps), timeout
+        self.period, (self.first_timeout, self.timeout) = 1.0 / float(fps), timeouts
         K, n = batch.num_copies, len(actions)
         self.intervals = {ch.rank: Interval(K, n) for ch in channels}
         self.receives: dict = {}  # worker rank -> the request of its next reply
@@ -123,11 +130,13 @@ class PacedLoop:
         """True when the worker's reply is in (and not yet taken in)."""
         return ch.active and ch.rank not in self.replied and mpi.test_all([self.receives[ch.rank]])
 
-    def take_replies(self, obs: list, over: bool, steps: int) -> None:
-        """Take in every reply that has arrived: late ones are answered at once, others wait for the tick."""
+    def take_replies(self, obs: list, over: bool, steps: int, silence: float | None = None) -> None:
+        """Take in every reply that has arrived: late ones are answered at once, others wait for the tick.
+
+        A worker silent for longer than ``silence`` (default: the silence timeout) is named."""
         for ch in self.channels:
             if not self.arrived(ch):
-                self._check_silence(ch)
+                self._check_silence(ch, silence)
                 continue
             if ch.quit():
                 ch.active = False
@@ -143,10 +152,12 @@ class PacedLoop:
                 ch.fill_actions(self.actions)
                 self.replied.add(ch.rank)
 
-    def _check_silence(self, ch: WorkerChannel) -> None:
-        if ch.active and time.perf_counter() - self.sent_at[ch.rank] > self.timeout:
+    def _check_silence(self, ch: WorkerChannel, limit: float | None = None) -> None:
+        limit = self.timeout if limit is None else limit
+        waiting = ch.active and ch.rank not in self.replied  # a worker that replied waits for the next tick
+        if waiting and time.perf_counter() - self.sent_at[ch.rank] > limit:
             raise mpi.WaitTimeout(
-                f"rank {ch.rank} (worker for entities {ch.entities}) sent no action for {self.timeout:g} s; it may "
+                f"rank {ch.rank} (worker for entities {ch.entities}) sent no action for {limit:g} s; it may "
                 "have died or be stuck. kickoff(silence_timeout=...) sets this limit."
             )
 
@@ -156,11 +167,11 @@ class PacedLoop:
             self.listen(ch)
         while any(ch.active and ch.rank not in self.replied for ch in self.channels):
             try:
-                mpi.wait_until(lambda: any(self.arrived(ch) for ch in self.channels), timeout=self.timeout)
+                mpi.wait_until(lambda: any(self.arrived(ch) for ch in self.channels), timeout=self.first_timeout)
             except mpi.WaitTimeout:
                 for ch in self.channels:
-                    self._check_silence(ch)
-            self.take_replies(obs, False, steps)
+                    self._check_silence(ch, self.first_timeout)
+            self.take_replies(obs, False, steps, self.first_timeout)
 
     def wait_until_tick(self, deadline: float, obs: list, over: bool, steps: int) -> None:
         """Answer replies until the next tick is due, giving the core away between polls."""

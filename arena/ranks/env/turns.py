@@ -43,8 +43,12 @@ def turn_problem(batch: EnvBatch, channels: list[WorkerChannel], paced: bool) ->
 class Turns:
     """One turn-based match: whose move it is, what each entity earned since its last move, who has left."""
 
-    def __init__(self, comm: mpi.Comm, channels: list[WorkerChannel], batch: EnvBatch, act_spaces: list):
+    def __init__(
+        self, comm: mpi.Comm, channels: list[WorkerChannel], batch: EnvBatch, act_spaces: list, first_wait: float
+    ):
         self.comm, self.batch, self.act_spaces = comm, batch, act_spaces
+        self.first_wait = first_wait  # for a worker's first answer of the round: it builds its learner first
+        self.heard: set[int] = set()  # worker ranks that have answered this round
         self.env = batch.envs[0]
         self.owner = {ch.entities[0]: ch for ch in channels}
         self.channels = channels
@@ -72,7 +76,7 @@ class Turns:
                 self.send(ch, protocol.KIND_RESET, obs, None, {}, timeout)
                 self.started.add(mover)
             self.earned[mover] = 0.0
-            await_actions(self.comm, [ch], timeout)
+            self.await_answers([ch], timeout)
             if ch.quit():
                 ch.active = False
             else:
@@ -97,9 +101,15 @@ class Turns:
         ending = [ch for ch in self.channels if ch.active]
         for ch in ending:
             self.send(ch, protocol.KIND_OVER, [], None, {}, timeout)
-        await_actions(self.comm, ending, timeout)
+        self.await_answers(ending, timeout)
         for ch in ending:
             ch.active = False
+
+    def await_answers(self, channels: list[WorkerChannel], timeout: float) -> None:
+        """Wait for the workers' answers: ``timeout``, or ``first_wait`` while one of them has not answered yet."""
+        first = any(ch.rank not in self.heard for ch in channels)
+        await_actions(self.comm, channels, max(timeout, self.first_wait) if first else timeout)
+        self.heard.update(ch.rank for ch in channels)
 
 
 def run_turns(comm: mpi.Comm, turns: Turns, obs: list, book: StepBook, timeout: float) -> dict:

@@ -67,6 +67,7 @@ class MatchLink:
         labels: list[str] | None = None,
         paced: bool = False,
         turns: bool = False,
+        first_timeout: float | None = None,
     ):
         self.comm, self.env_rank, self.copies = comm, env_rank, copies
         # A turn-based game (arena.ranks.env.turns): messages come only at this entity's turns and at game ends;
@@ -74,6 +75,9 @@ class MatchLink:
         self.turns, self.awaiting_turn = turns, False
         self.labels = list(labels) if labels is not None else [""] * copies  # each copy's episodes are recorded so
         self.timeout, self.checks = timeout, checks
+        # The round's first two messages wait on every worker of the match building its learner (the
+        # first step needs all their first actions): they may take ``first_timeout``.
+        self.first_timeout, self.received = (timeout if first_timeout is None else first_timeout), 0
         self.act_spaces = list(act_spaces)
         self.entities = list(entities) if entities is not None else list(range(len(act_spaces)))
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
@@ -93,23 +97,26 @@ class MatchLink:
 
     def _exchange(self, send: bool) -> Message:
         """Receive the next step message; with ``send``, first send the action buffer (one wait for both)."""
+        timeout = self.timeout if self.received >= 2 else self.first_timeout
         try:
-            return self._exchange_buffers(send)
+            message = self._exchange_buffers(send, timeout)
         except mpi.WaitTimeout:
             raise mpi.WaitTimeout(
-                f"environment rank {self.env_rank} sent nothing for {self.timeout:g} s; it may have died or be "
+                f"environment rank {self.env_rank} sent nothing for {timeout:g} s; it may have died or be "
                 "stuck in reset() or step(). kickoff(silence_timeout=...) sets this limit."
             ) from None
+        self.received += 1
+        return message
 
-    def _exchange_buffers(self, send: bool) -> Message:
+    def _exchange_buffers(self, send: bool, timeout: float | None) -> Message:
         requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, protocol.STEP, self.comm)]
         if send:
             requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, protocol.ACTION, self.comm))
-        mpi.wait_all(requests, timeout=self.timeout)
+        mpi.wait_all(requests, timeout=timeout)
         v = self.step_views
         kind, flags = (int(x) for x in v["header"])
         infos = (
-            mpi.recv_object(self.env_rank, protocol.INFO, self.comm, timeout=self.timeout)[0]
+            mpi.recv_object(self.env_rank, protocol.INFO, self.comm, timeout=timeout)[0]
             if flags & protocol.FLAG_HAS_INFO
             else {}
         )

@@ -256,6 +256,34 @@ def _receive_spaces(comm: mpi.Comm, env_rank: int, timeout: float) -> tuple:
         raise mpi.WaitTimeout(f"environment rank {env_rank} did not start within {timeout:g} s") from None
 
 
+def _match_link(comm: mpi.Comm, role: RankRole, cfg: RoundConfig, legacy: bool) -> tuple[MatchLink, list[str]]:
+    """The worker's end of its match, once the environment rank has sent the spaces; and each copy's label."""
+    spec, match, timeout = role.worker, role.match, cfg.worker_timeout()
+    obs_spaces, act_spaces, copies, threads, labels, turns = _receive_spaces(comm, match.env_rank, timeout)
+    if threads > 1 and cfg.waits == "auto":
+        # Rank 0 counted one core per busy rank; an env stepping copies on several threads
+        # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
+        mpi.spin_step_waits(False)
+    checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
+    checks.action_bounds = not legacy  # arena5 sent Box actions unclipped; its envs scale or clip them
+    paced = cfg.realtime_fps is not None
+    link = MatchLink(
+        comm,
+        match.env_rank,
+        obs_spaces,
+        act_spaces,
+        copies,
+        timeout,
+        checks,
+        spec.entities,
+        labels,
+        paced,
+        turns,
+        first_timeout=cfg.worker_first_timeout(),
+    )
+    return link, labels
+
+
 def run_worker_rank(
     comm: mpi.Comm,
     role: RankRole,
@@ -275,27 +303,8 @@ def run_worker_rank(
     policy_comm = mpi.group_comm(comm, ranks, tag=spec.policy_id % 32768, timeout=cfg.worker_timeout())
     records_comm = mpi.duplicate(policy_comm)
     timeout = cfg.worker_timeout()
-    obs_spaces, act_spaces, copies, threads, labels, turns = _receive_spaces(comm, match.env_rank, timeout)
-    if threads > 1 and cfg.waits == "auto":
-        # Rank 0 counted one core per busy rank; an env stepping copies on several threads
-        # wants the cores its workers would poll on, and a step of many copies hides a sleep's latency.
-        mpi.spin_step_waits(False)
-    checks = DataChecks(cfg.data_checks, f"policy {spec.policy_id} (rank {role.rank}) in match {match.match_index}")
     legacy = is_arena5_policy(policy_class)
-    checks.action_bounds = not legacy  # arena5 sent Box actions unclipped; its envs scale or clip them
-    link = MatchLink(
-        comm,
-        match.env_rank,
-        obs_spaces,
-        act_spaces,
-        copies,
-        timeout,
-        checks,
-        spec.entities,
-        labels,
-        cfg.realtime_fps is not None,
-        turns,
-    )
+    link, labels = _match_link(comm, role, cfg, legacy)
     env = make_proxy(link, spec.block)
     record = None
     if package is not None:
@@ -310,7 +319,7 @@ def run_worker_rank(
         if make_env is not None:
             record.evaluation_game = evaluation_game(make_env, match, spec.entities, labels)
     data_dir = record.data_dir if record is not None else scratch_folder(f"arena_policy_{spec.policy_id}_")
-    budget = cfg.steps_for(spec.policy_id) * copies * mpi.size_of(policy_comm)
+    budget = cfg.steps_for(spec.policy_id) * link.copies * mpi.size_of(policy_comm)
     watch = StopWatch(comm, stop) if record is not None else None
     reporter = EpisodeReporter(records_comm, record, link, budget, cfg.progress_interval, watch, cfg.games_per_copy)
     policy_kwargs = cfg.policy_kwargs.get(spec.policy_id, {})
@@ -320,6 +329,9 @@ def run_worker_rank(
     )
     try:
         made = policy_class(Arena5Env(env) if legacy else env, policy_comm, **kwargs)
+        # Every worker of the policy has built its learner (torch, networks, a replay), however long that
+        # took under load: from here on they are steps apart, and their collectives wait half the silence.
+        mpi.check_in(policy_comm, cfg.worker_first_timeout())
         policy = as_policy(made, legacy, mpi.size_of(policy_comm))
         steps = cfg.steps_for(spec.policy_id)
         spare = cfg.match_steps([w.policy_id for w in match.workers]) - steps
