@@ -75,9 +75,10 @@ class MatchLink:
         self.turns, self.awaiting_turn = turns, False
         self.labels = list(labels) if labels is not None else [""] * copies  # each copy's episodes are recorded so
         self.timeout, self.checks = timeout, checks
-        # The round's first two messages wait on every worker of the match building its learner (the
-        # first step needs all their first actions): they may take ``first_timeout``.
+        # The round's first step waits on every worker of the match building its learner (it needs all
+        # their first actions), and so does a turn-based game's first turn here: they may take ``first_timeout``.
         self.first_timeout, self.received = (timeout if first_timeout is None else first_timeout), 0
+        self.patient_messages = (0, 1) if turns else (1,)  # which messages, counted from 0, may take it
         self.act_spaces = list(act_spaces)
         self.entities = list(entities) if entities is not None else list(range(len(act_spaces)))
         self.obs_codecs = [SpaceCodec(s) for s in obs_spaces]
@@ -97,7 +98,7 @@ class MatchLink:
 
     def _exchange(self, send: bool) -> Message:
         """Receive the next step message; with ``send``, first send the action buffer (one wait for both)."""
-        timeout = self.timeout if self.received >= 2 else self.first_timeout
+        timeout = self.first_timeout if self.received in self.patient_messages else self.timeout
         try:
             message = self._exchange_buffers(send, timeout)
         except mpi.WaitTimeout:
