@@ -29,7 +29,7 @@ from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import QNetwork, is_image_space
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
-from arena.algos.optim import CenteredRMSprop
+from arena.algos.optim import Adam, CenteredRMSprop
 from arena.algos.schedules import linear
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
@@ -176,7 +176,7 @@ class DQN(OffPolicyLearner):
         self.target.load_state_dict(self.q.state_dict())
         self.target.requires_grad_(False)
         if cfg.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
+            self.optimizer = Adam(self.q.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
         else:
             self.optimizer = CenteredRMSprop(self.q.parameters(), cfg.learning_rate, cfg.rms_alpha, cfg.rms_eps)
         self.average_gradients = GradientAverager(list(self.q.parameters()), self.comm)

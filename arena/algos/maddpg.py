@@ -32,6 +32,7 @@ from torch import nn
 from arena.algos.base import episode_over, is_multi_entity
 from arena.algos.networks import DeterministicActor, SquashedGaussianActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, polyak_update
+from arena.algos.optim import Adam
 from arena.algos.sac import temperature_loss
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
@@ -115,8 +116,8 @@ class MADDPG(OffPolicyLearner):
             ).to(dev)
             self.actor_targets.load_state_dict(self.actors.state_dict())
             self.actor_targets.requires_grad_(False)
-        self.actor_optimizer = torch.optim.Adam(self.actors.parameters(), lr=cfg.learning_rate)
-        self.q_optimizer = torch.optim.Adam(self.critics.parameters(), lr=cfg.learning_rate)
+        self.actor_optimizer = Adam(self.actors.parameters(), lr=cfg.learning_rate)
+        self.q_optimizer = Adam(self.critics.parameters(), lr=cfg.learning_rate)
         self.average = {
             "critics": GradientAverager(list(self.critics.parameters()), policy_comm),
             "actors": GradientAverager(list(self.actors.parameters()), policy_comm),
@@ -274,7 +275,7 @@ class MASAC(MADDPG):
         dims = torch.tensor([float(np.prod(space.shape)) for space in self.entity_act], device=self.device)
         self.target_entropy = -cfg.target_entropy_scale * dims
         self.log_alpha = torch.full((self.agents,), float(np.log(cfg.alpha)), device=self.device, requires_grad=True)
-        self.a_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.learning_rate)
+        self.a_optimizer = Adam([self.log_alpha], lr=cfg.learning_rate)
         self.average["alpha"] = GradientAverager([self.log_alpha], policy_comm)
 
     def alphas(self) -> torch.Tensor:

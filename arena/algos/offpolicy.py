@@ -16,6 +16,7 @@ import torch
 from gymnasium import spaces
 
 from arena.algos.learner import FailureGate, Learner
+from arena.algos.optim import Optimizer
 from arena.algos.replay import Replay
 from arena.algos.torch_sync import GradientAverager
 from arena.envs.masks import OBSERVATION_KEY, has_mask
@@ -221,7 +222,7 @@ class OffPolicyLearner(Learner):
         self.log(out | extra)
 
     def gradient_step(
-        self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, average: GradientAverager, clip: Any = None
+        self, optimizer: Optimizer, loss: torch.Tensor, average: GradientAverager, clip: Any = None
     ) -> None:
         """Backpropagate ``loss``, average the gradients over the workers, clip ``clip``'s (a module), step."""
         optimizer.zero_grad()

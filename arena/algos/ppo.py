@@ -23,6 +23,7 @@ from torch import nn
 
 from arena.algos.learner import CHECKPOINT, FailureGate, Learner
 from arena.algos.networks import ActorCritic, is_image_space
+from arena.algos.optim import Adam
 from arena.algos.schedules import kl_adapted, linear
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
@@ -133,7 +134,7 @@ class PPO(Learner):
     def build_networks(self) -> None:
         """The actor-critic, its Adam and the gradient averaging over the policy's workers, from ``self.cfg``."""
         self.agent = self.make_agent().to(self.device)
-        self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
+        self.optimizer = Adam(self.agent.parameters(), lr=self.cfg.learning_rate, eps=1e-5)
         self.average_gradients = GradientAverager(list(self.agent.parameters()), self.comm)
 
     def make_agent(self) -> nn.Module:

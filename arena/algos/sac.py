@@ -26,6 +26,7 @@ from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import SquashedGaussianActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
+from arena.algos.optim import Adam
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
 
@@ -92,11 +93,11 @@ class SAC(OffPolicyLearner):
         self.critic_target = TwinQ(self.obs_space, self.act_space, cfg.hidden).to(dev)
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.policy_lr)
-        self.q_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.q_lr)
+        self.actor_optimizer = Adam(self.actor.parameters(), lr=cfg.policy_lr)
+        self.q_optimizer = Adam(self.critic.parameters(), lr=cfg.q_lr)
         self.target_entropy = -cfg.target_entropy_scale * float(np.prod(self.act_space.shape))
         self.log_alpha = torch.tensor(float(np.log(cfg.alpha)), device=dev, requires_grad=True)
-        self.a_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.q_lr)
+        self.a_optimizer = Adam([self.log_alpha], lr=cfg.q_lr)
         self.average = {
             "critic": GradientAverager(list(self.critic.parameters()), policy_comm),
             "actor": GradientAverager(list(self.actor.parameters()), policy_comm),

@@ -30,6 +30,7 @@ from arena.algos.frozen import Frozen
 from arena.algos.learner import CHECKPOINT
 from arena.algos.networks import DeterministicActor, TwinQ, continuous_space_problem
 from arena.algos.offpolicy import OffPolicyLearner, checkpoint_actor, polyak_update
+from arena.algos.optim import Adam
 from arena.algos.torch_sync import GradientAverager
 from arena.mpi import comm as mpi
 
@@ -110,8 +111,8 @@ class TD3(OffPolicyLearner):
         for target, online in ((self.actor_target, self.actor), (self.critic_target, self.critic)):
             target.load_state_dict(online.state_dict())
             target.requires_grad_(False)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.learning_rate)
-        self.q_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.learning_rate)
+        self.actor_optimizer = Adam(self.actor.parameters(), lr=cfg.learning_rate)
+        self.q_optimizer = Adam(self.critic.parameters(), lr=cfg.learning_rate)
         self.average = {
             "critic": GradientAverager(list(self.critic.parameters()), policy_comm),
             "actor": GradientAverager(list(self.actor.parameters()), policy_comm),
