@@ -5,7 +5,7 @@
 
 The bare loop is what one of the recipe's workers must compute and nothing else: for each rollout,
 ``n_steps`` forward passes on a batch of K frames (acting), then ``n_epochs`` x ``n_minibatches``
-forward and backward passes with Adam (learning), with the preset's sizes as the recipe overrides
+forward and backward passes with PPO's Adam (learning), with the preset's sizes as the recipe overrides
 them, the same network (``arena.algos.networks.ActorCritic``), the same losses and the recipe's
 torch threads, on random frames. No emulator, no MPI. With W workers (one per match copy) the
 bound is W such loops running at once on the same cores, their rates summed. The arena runs the
@@ -46,13 +46,14 @@ def bare_loop(kwargs: dict, copies: int, threads: int, rollouts: int, start: Any
     from gymnasium import spaces
 
     from arena.algos.networks import ActorCritic
+    from arena.algos.optim import Adam
     from arena.algos.ppo import PPO, clipped_policy_loss, clipped_value_loss, normalize
 
     torch.set_num_threads(threads)
     obs_space, act_space = spaces.Box(0, 255, (4, 84, 84), np.uint8), spaces.Discrete(6)
     cfg = PPO.config_for(obs_space, kwargs)  # the preset with the recipe's overrides (4 epochs, not 3)
     agent = ActorCritic(obs_space, act_space)
-    optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    optimizer = Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)  # PPO's: torch.optim.Adam's arithmetic
     frames = torch.randint(0, 256, (cfg.n_steps, copies, 4, 84, 84), dtype=torch.uint8)
     batch = cfg.n_steps * copies
     if start is not None:
