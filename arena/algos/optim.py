@@ -25,13 +25,14 @@ class Optimizer:
         self.param_groups = [{**defaults, **group, "params": list(group["params"])} for group in groups]
         self.state: dict[torch.Tensor, dict[str, Any]] = {}
 
-    def parameters(self) -> list[torch.Tensor]:
-        """Every parameter, in the order of the groups (the order ``state_dict`` numbers them in)."""
+    def _params(self) -> list[torch.Tensor]:
+        # Every parameter, in the order of the groups (the order state_dict numbers them in). Not named
+        # parameters(): torch.optim has none, and code tells networks from optimizers by that name.
         return [p for group in self.param_groups for p in group["params"]]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or zero it in place, with ``set_to_none=False``)."""
-        for p in self.parameters():
+        for p in self._params():
             if p.grad is not None and not set_to_none:
                 p.grad.zero_()
             elif p.grad is not None:
@@ -39,7 +40,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, as torch.optim writes it."""
-        index = {id(p): i for i, p in enumerate(self.parameters())}
+        index = {id(p): i for i, p in enumerate(self._params())}
         groups = [{**group, "params": [index[id(p)] for p in group["params"]]} for group in self.param_groups]
         state = {index[id(p)]: dict(s) for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
@@ -50,7 +51,7 @@ class Optimizer:
         sizes, saved_sizes = [len(g["params"]) for g in self.param_groups], [len(g["params"]) for g in saved]
         if saved_sizes != sizes:
             raise ValueError(f"the saved optimizer has groups of {saved_sizes} parameters, not {sizes}")
-        by_index = dict(zip((i for g in saved for i in g["params"]), self.parameters()))
+        by_index = dict(zip((i for g in saved for i in g["params"]), self._params()))
         self.param_groups = [{**s, "params": g["params"]} for s, g in zip(saved, self.param_groups)]
         self.state = {}
         for i, values in state_dict["state"].items():
