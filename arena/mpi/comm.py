@@ -10,6 +10,7 @@ lower-case (pickled) calls carry rare control messages.
 
 from __future__ import annotations
 
+import collections
 import os
 import time
 from collections.abc import Callable
@@ -42,6 +43,13 @@ LATE_SLEEP_FRACTION = 1e-2
 # tutorial's 7 workers at -n 15 on 2 cores, where early workers wait for late ones, lost nothing,
 # and SAC's 2 workers (small Allreduces) beside a busy loop ran 157 s against 170 s.
 COLLECTIVE_MAX_SLEEP_S = 1e-4
+# A per-step wait with a PartnerPace first sleeps this fraction of the shortest of its last
+# PACE_KEEP waits (at most PACE_MAX_SLEEP_S), then polls with back-off from FIRST_SLEEP_S: the
+# back-off alone found a 5 ms emulator step up to 1 ms late. pong-ppo-cpu on 2 cores, 12
+# rollouts, 3 alternating pairs: 511, 468, 489 against 482, 451, 468 agent steps/s.
+PACE_FRACTION = 0.8
+PACE_KEEP = 4
+PACE_MAX_SLEEP_S = 2e-2
 
 Comm = MPI.Comm
 ANY_SOURCE = MPI.ANY_SOURCE
@@ -109,20 +117,59 @@ def _spin_until(condition: Callable[[], bool], timeout: float | None) -> None:
                 raise WaitTimeout(f"no answer within {timeout:g} s")
 
 
+class PartnerPace:
+    """How long the last few waits on one partner took, so that the next sleeps most of the shortest at once.
+
+    Polling with back-off from 10 us finds an answer up to the back-off's cap (1 ms) late; a partner whose
+    every step takes about the same time (an emulator batch, a forward pass) is instead slept through
+    for most of that time in one go, then polled finely.
+    """
+
+    def __init__(self, keep: int = PACE_KEEP):
+        self.recent: collections.deque = collections.deque(maxlen=keep)
+
+    def first_sleep(self) -> float:
+        """Seconds to sleep before the first poll: a fraction of the shortest recent wait (0 until there are enough)."""
+        if len(self.recent) < (self.recent.maxlen or 1):
+            return 0.0
+        return min(PACE_FRACTION * min(self.recent), PACE_MAX_SLEEP_S)
+
+    def record(self, seconds: float) -> None:
+        """Remember how long a wait took."""
+        self.recent.append(seconds)
+
+
 def wait_until(
-    condition: Callable[[], bool], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None
+    condition: Callable[[], bool],
+    max_sleep: float = STEP_MAX_SLEEP_S,
+    timeout: float | None = None,
+    pace: PartnerPace | None = None,
 ) -> None:
     """Poll ``condition`` until it holds, sleeping with back-off between polls.
 
     With ``timeout`` (seconds), raise ``WaitTimeout`` once it has passed. Per-step waits
     of a rank told to spin (``spin_step_waits``) poll without ever giving the core away.
+    With ``pace``, the wait first sleeps most of the partner's recent time, and records its own.
     """
     if _spin[0] and max_sleep <= STEP_MAX_SLEEP_S:
         _spin_until(condition, timeout)
         return
-    delay = FIRST_SLEEP_S
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
+    if pace is not None:
+        first = pace.first_sleep()
+        if first > 0 and not condition():
+            time.sleep(first)
+        _poll_with_backoff(condition, max_sleep, start, deadline, timeout)
+        pace.record(time.monotonic() - start)
+        return
+    _poll_with_backoff(condition, max_sleep, start, deadline, timeout)
+
+
+def _poll_with_backoff(
+    condition: Callable[[], bool], max_sleep: float, start: float, deadline: float | None, timeout: float | None
+) -> None:
+    delay = FIRST_SLEEP_S
     while not condition():
         for check in _interrupt:
             check()
@@ -139,10 +186,15 @@ def test_all(requests: list[MPI.Request]) -> bool:
     return MPI.Request.Testall(requests)
 
 
-def wait_all(requests: list[MPI.Request], max_sleep: float = STEP_MAX_SLEEP_S, timeout: float | None = None) -> None:
+def wait_all(
+    requests: list[MPI.Request],
+    max_sleep: float = STEP_MAX_SLEEP_S,
+    timeout: float | None = None,
+    pace: PartnerPace | None = None,
+) -> None:
     """Wait until every request completes, giving the core away between polls (``WaitTimeout`` after ``timeout``)."""
     if requests:
-        wait_until(lambda: MPI.Request.Testall(requests), max_sleep, timeout)
+        wait_until(lambda: MPI.Request.Testall(requests), max_sleep, timeout, pace)
 
 
 def isend_buffer(buf: np.ndarray, dest: int, tag: int, comm: MPI.Comm) -> MPI.Request:

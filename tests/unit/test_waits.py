@@ -90,3 +90,30 @@ def test_a_spinning_wait_still_times_out_and_stops(gave_core_away):
             mpi.wait_until(lambda: False)
     finally:
         mpi.interrupt_waits_with(None)
+
+
+def test_a_paced_wait_sleeps_most_of_its_partners_shortest_recent_time_then_polls_finely(gave_core_away, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(mpi.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(
+        mpi.time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
+    )
+    pace = mpi.PartnerPace()
+    for took in (0.004, 0.005, 3.0, 0.006):  # a long update among steps of about 5 ms
+        pace.record(took)
+    condition = lambda: clock[0] >= 0.0045  # noqa: E731 - the partner answers 4.5 ms after the wait began
+    mpi.wait_until(condition, pace=pace)
+    sleeps = [s for _, s in gave_core_away]
+    assert sleeps[0] == pytest.approx(mpi.PACE_FRACTION * 0.004)  # the shortest of the last four, not the update
+    assert sleeps[1] == mpi.FIRST_SLEEP_S and max(sleeps[1:]) <= mpi.STEP_MAX_SLEEP_S  # then back-off from 10 us
+    assert clock[0] - 0.0045 <= mpi.STEP_MAX_SLEEP_S and list(pace.recent)[-1] == pytest.approx(clock[0])
+
+
+def test_a_paced_wait_does_not_sleep_first_until_it_knows_its_partner(gave_core_away):
+    pace = mpi.PartnerPace()
+    condition, _ = _ready_after(3)
+    mpi.wait_until(condition, pace=pace)
+    assert [s for _, s in gave_core_away][0] == mpi.FIRST_SLEEP_S and len(pace.recent) == 1
+    for _ in range(10):
+        pace.record(5.0)  # a partner that is always slow: the first sleep stays short, so a stop is heard
+    assert pace.first_sleep() == mpi.PACE_MAX_SLEEP_S

@@ -78,7 +78,9 @@ def silent_workers(channels: list[WorkerChannel], receives: dict, timeout: float
     )
 
 
-def await_actions(comm: mpi.Comm, active: list[WorkerChannel], timeout: float) -> None:
+def await_actions(
+    comm: mpi.Comm, active: list[WorkerChannel], timeout: float, pace: mpi.PartnerPace | None = None
+) -> None:
     """Wait for every active worker's next action; on timeout, name the workers that went silent.
 
     A worker sends its next action only after taking in what we sent, so one wait covers both.
@@ -86,7 +88,7 @@ def await_actions(comm: mpi.Comm, active: list[WorkerChannel], timeout: float) -
     receives = {ch.rank: ch.post_receive(comm) for ch in active}
     try:
         sends = [r for ch in active for r in ch.pending]
-        mpi.wait_all(list(receives.values()) + sends, timeout=timeout)
+        mpi.wait_all(list(receives.values()) + sends, timeout=timeout, pace=pace)
     except mpi.WaitTimeout:
         raise silent_workers(active, receives, timeout) from None
     for ch in active:

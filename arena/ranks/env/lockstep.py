@@ -117,9 +117,10 @@ def _run_lockstep(
     ``timeouts``: the wait for the workers' first actions (they build their learners first), then for each next.
     """
     ended, (wait, timeout) = False, timeouts
+    pace = mpi.PartnerPace()  # how long the workers take to answer a step
     while any(ch.active for ch in channels):
         active = [ch for ch in channels if ch.active]
-        await_actions(comm, active, wait)
+        await_actions(comm, active, wait, pace)
         wait = timeout
         for ch in active:
             if ch.quit():

@@ -90,6 +90,7 @@ class MatchLink:
         self.act_buf, self.act_views = action_layout(self.act_codecs, copies).allocate()
         self.n = len(obs_spaces)
         self.state = "start"  # start -> running -> over | closed
+        self.pace = mpi.PartnerPace()  # how long the environment rank takes to answer a step
         self.steps = 0  # environment steps, summed over copies
         self.returns = np.zeros((copies, self.n))
         self.lengths = np.zeros(copies, dtype=np.int64)
@@ -113,7 +114,7 @@ class MatchLink:
         requests = [mpi.irecv_buffer(self.step_buf, self.env_rank, protocol.STEP, self.comm)]
         if send:
             requests.append(mpi.isend_buffer(self.act_buf, self.env_rank, protocol.ACTION, self.comm))
-        mpi.wait_all(requests, timeout=timeout)
+        mpi.wait_all(requests, timeout=timeout, pace=self.pace)
         v = self.step_views
         kind, flags = (int(x) for x in v["header"])
         infos = (
