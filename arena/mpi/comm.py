@@ -125,12 +125,12 @@ class PartnerPace:
     for most of that time in one go, then polled finely.
     """
 
-    def __init__(self, keep: int = PACE_KEEP):
-        self.recent: collections.deque = collections.deque(maxlen=keep)
+    def __init__(self) -> None:
+        self.recent: collections.deque = collections.deque(maxlen=PACE_KEEP)
 
     def first_sleep(self) -> float:
         """Seconds to sleep before the first poll: a fraction of the shortest recent wait (0 until there are enough)."""
-        if len(self.recent) < (self.recent.maxlen or 1):
+        if len(self.recent) < PACE_KEEP:
             return 0.0
         return min(PACE_FRACTION * min(self.recent), PACE_MAX_SLEEP_S)
 
@@ -156,14 +156,12 @@ def wait_until(
         return
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
-    if pace is not None:
-        first = pace.first_sleep()
-        if first > 0 and not condition():
-            time.sleep(first)
-        _poll_with_backoff(condition, max_sleep, start, deadline, timeout)
-        pace.record(time.monotonic() - start)
-        return
+    first = 0.0 if pace is None else pace.first_sleep()
+    if first > 0 and not condition():
+        time.sleep(first)
     _poll_with_backoff(condition, max_sleep, start, deadline, timeout)
+    if pace is not None:
+        pace.record(time.monotonic() - start)
 
 
 def _poll_with_backoff(
