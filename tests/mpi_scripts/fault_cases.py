@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from sample_envs import make_env
+from sample_envs import make_env, write_pid
 
 from arena import KickoffError, Policy, make_stem
 from arena.algos.random_policy import RandomPolicy
@@ -40,8 +40,7 @@ class PidPolicy(Policy):
     """Writes its pid, then plays slowly with action 0."""
 
     def run(self, num_steps, data_dir, policy_record=None):
-        with open(os.path.join(LOG, "worker.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        write_pid(os.path.join(LOG, "worker.pid"))
         self.env.reset()
         for _ in range(num_steps):
             _, _, term, trunc, _ = self.env.step(0)

@@ -15,6 +15,13 @@ def world_rank():
     return 0
 
 
+def write_pid(path):
+    """Write this process's pid whole: the test polls for the file, so it must never see it half-written."""
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(path + ".tmp", path)
+
+
 _RAISED: list[int] = []  # "step_once" has raised in this process
 
 
@@ -49,8 +56,7 @@ class EchoEnv:
         self.action_spaces = [spaces.Discrete(3) for _ in range(entities)]
         self.t = self.total = 0
         if pid_file and world_rank() != 0:
-            with open(pid_file, "w") as f:
-                f.write(str(os.getpid()))
+            write_pid(pid_file)
 
     def _obs(self):
         return [np.array([e, self.t], dtype=np.float64) for e in range(self.n)]
