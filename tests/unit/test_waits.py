@@ -1,5 +1,7 @@
 """How a rank waits: per-step waits poll without sleeping only when told; long waits always sleep."""
 
+import os
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -21,8 +23,8 @@ def _ready_after(polls: int):
 def gave_core_away(monkeypatch):
     """Counts every sleep and yield a wait makes."""
     calls = []
-    monkeypatch.setattr(mpi.time, "sleep", lambda s: calls.append(("sleep", s)))
-    monkeypatch.setattr(mpi.os, "sched_yield", lambda: calls.append(("yield", 0)))
+    monkeypatch.setattr(time, "sleep", lambda s: calls.append(("sleep", s)))
+    monkeypatch.setattr(os, "sched_yield", lambda: calls.append(("yield", 0)))
     yield calls
     mpi.spin_step_waits(False)
 
@@ -46,9 +48,9 @@ def test_a_sleeping_rank_sleeps_with_back_off_and_never_yields(gave_core_away):
 
 def test_a_wait_that_lasts_lets_its_sleeps_grow_to_a_hundredth_of_the_time_waited(gave_core_away, monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(mpi.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(
-        mpi.time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
+        time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
     )
     condition, _ = _ready_after(400)
     clock[0] = 0.0
@@ -94,9 +96,9 @@ def test_a_spinning_wait_still_times_out_and_stops(gave_core_away):
 
 def test_a_paced_wait_sleeps_most_of_its_partners_shortest_recent_time_then_polls_finely(gave_core_away, monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(mpi.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(
-        mpi.time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
+        time, "sleep", lambda s: (gave_core_away.append(("sleep", s)), clock.__setitem__(0, clock[0] + s))
     )
     pace = mpi.PartnerPace()
     for took in (0.004, 0.005, 3.0, 0.006):  # a long update among steps of about 5 ms
