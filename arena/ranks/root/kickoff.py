@@ -10,8 +10,7 @@ from typing import Any
 from arena.algos import resolve_policy
 from arena.algos.base import contract_of
 from arena.compat import modern_kwargs
-from arena.envs.api import probe_env
-from arena.envs.batch import probe_batch, takes_num_copies
+from arena.envs.batch import takes_num_copies
 from arena.evaluation.schedule import ENV_VARIABLE as EVAL_ENV_VARIABLE
 from arena.evaluation.schedule import evaluation_from_environment
 from arena.mpi import comm as mpi
@@ -30,12 +29,12 @@ from arena.plan.roles import (
 from arena.plan.rounds import DEFAULT_SILENCE_TIMEOUT_S, RoundConfig
 from arena.ranks.env.paced import format_realtime
 from arena.ranks.root.arguments import KickoffArgs, journal_args, round_config
+from arena.ranks.root.env_probe import EnvProbe
 from arena.ranks.root.kickoff_checks import (
     KickoffError,
     check_policy_kwargs,
     check_policy_memory,
     check_policy_spaces,
-    check_turn_based,
     validate_kickoff,
     validate_options,
 )
@@ -77,7 +76,7 @@ class Root:
         self.lock = lock
         self.journal: Journal | None = None  # the log folder's rounds.json, once the folder is locked
         self.play = RoundPlay(comm, self.log_comms_dir, self.stop, curves)
-        self.probed: dict[str, tuple[list, list, bool]] = {}  # env_kwargs -> spaces and turns, once per Stem
+        self.env_probe = EnvProbe(make_env)  # each distinct env built once per Stem, on rank 0
         self.rounds = 0
         self.closed = False
 
@@ -202,7 +201,7 @@ class Root:
         check_policy_kwargs(playing, policy_kwargs, self.policies)
         if k.copies_per_env > 1:
             self._check_vector_support(playing, classes)
-        env_spaces = self._probe_envs(plan, k.realtime_fps)
+        env_spaces = self.env_probe.spaces(plan, k.realtime_fps)
         check_policy_spaces(plan, env_spaces, classes)
         check_policy_memory(plan, env_spaces, classes, policy_kwargs, self.hosts)
         return env_spaces
@@ -298,47 +297,6 @@ class Root:
             f"[arena] round {self.rounds} was cut short; resuming it (resume {entry.attempts}): " + "; ".join(parts),
             flush=True,
         )
-
-    def _probe_envs(self, plan: Plan, realtime_fps: float | None = None) -> dict[int, tuple[list, list]]:
-        """Build each match's env here (twice, once per distinct env_kwargs) and check it fits the match list."""
-        if self.make_env is None:
-            return {}
-        found = {}
-        for match in plan.matches:
-            if match.match_index in found:
-                continue
-            copies = match.num_copies if takes_num_copies(self.make_env) else 1
-            key = repr((sorted(match.env_kwargs.items()), copies))
-            if key not in self.probed:
-                try:
-                    self.probed[key] = self._probe(match.env_kwargs, copies)
-                except ValueError as err:
-                    raise KickoffError(f"match {match.match_index}: {err}") from None
-            obs_spaces, act_spaces, turns = self.probed[key]
-            if turns:  # a turn-based game (arena.ranks.env.turns): one copy, one entity an entry, for now
-                entries = [w.entities for w in match.workers]
-                check_turn_based(match.match_index, entries, match.num_copies, realtime_fps)
-            needed = max(e for w in match.workers for e in w.entities) + 1
-            if len(obs_spaces) < needed:
-                raise KickoffError(
-                    f"match {match.match_index} needs entities up to index {needed - 1} but its env has only "
-                    f"{len(obs_spaces)} entities; check match_list, entity_remaps and env_kwargs"
-                )
-            found[match.match_index] = (obs_spaces, act_spaces)
-        return found
-
-    def _probe(self, env_kwargs: dict, copies: int) -> tuple[list, list, bool]:
-        """The spaces of a match's env and whether it moves in turns; a factory's own batch of K copies is
-        built too, so that a multi-game batch whose games differ in their spaces fails here, naming them."""
-        obs_spaces, act_spaces, turns = probe_env(self.make_env, env_kwargs)
-        if copies > 1:
-            batch_obs, batch_act = probe_batch(self.make_env, copies, env_kwargs)
-            if (batch_obs, batch_act) != (list(obs_spaces), list(act_spaces)):
-                raise ValueError(
-                    f"make_env(num_copies={copies}) built copies with observation spaces {batch_obs} and action "
-                    f"spaces {batch_act}, but one copy has {list(obs_spaces)} and {list(act_spaces)}"
-                )
-        return obs_spaces, act_spaces, turns
 
     def hold_log_folder(self) -> None:
         """Hold the log folder for this run, so a second run on it refuses instead of mixing files."""
