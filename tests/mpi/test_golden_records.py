@@ -2,8 +2,8 @@
 
 tests/golden/<case>[.<flags>].json holds the episodes of ``tests/mpi_scripts/golden_cases.py CASE``
 as recorded on each kind of this project's machines: torch's CPU kernels and version, and the CPU
-features that change which kernels run (AVX-512 with bf16 means an AMD Zen 4 here, without it an
-Intel CPU), are noted there. Other kernels sum floats in another order, and their runs part ways
+features that change which kernels run (its machines have had AVX-512 with bf16 and without it),
+are noted there. Other kernels sum floats in another order, and their runs part ways
 after a few updates; a machine of a kind with no recording skips. A change that means to alter
 learning (a new default, a fixed bug) records them again, on each kind of machine:
 ``ARENA_RECORD_GOLDEN=1 pytest tests/mpi/test_golden_records.py``.
@@ -42,22 +42,21 @@ def test_fixed_seed_records_match_the_recorded_ones(tmp_path, case, ranks):
     here["cpu_flags"] = cpu_flags()
     path = golden_path(case, here["cpu_flags"])
     recording = os.environ.get("ARENA_RECORD_GOLDEN") == "1"
-    if not recording and not os.path.exists(path):
-        pytest.skip(f"no recording for CPUs with {here['cpu_flags'] or 'none'} of {KERNEL_FLAGS}")
-    golden = {"episodes": {}}
-    if os.path.exists(path):
+    if not recording:
+        if not os.path.exists(path):
+            pytest.skip(f"no recording for CPUs with {here['cpu_flags'] or 'none'} of {KERNEL_FLAGS}")
         with open(path) as f:
             golden = json.load(f)
-    if not recording and any(golden.get(k, []) != v for k, v in here.items()):
-        pytest.skip(f"recorded with {golden['torch']} on {golden['cpu_capability']} kernels; here {here}")
+        if any(golden.get(k) != v for k, v in here.items()):
+            pytest.skip(f"recorded with {golden['torch']} on {golden['cpu_capability']} kernels; here {here}")
     result = run_mpi(ranks, ["golden_cases.py", case, str(tmp_path)], cwd=SCRIPTS, timeout=280)
     assert result.returncode == 0 and not result.timed_out, result.output
     with open(tmp_path / "golden.json") as f:
         episodes = json.load(f)
     if recording:
+        golden = {"case": case, **here, "episodes": episodes}
         with open(path, "w") as f:
-            json.dump({"case": case, **here, "episodes": episodes}, f, indent=0)
-        golden = {"episodes": episodes}
+            json.dump(golden, f, indent=0)
     assert sorted(episodes) == sorted(golden["episodes"])
     for policy, rows in golden["episodes"].items():
         first_difference = next((i for i, (a, b) in enumerate(zip(rows, episodes[policy])) if a != b), None)
